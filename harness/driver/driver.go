@@ -1,0 +1,153 @@
+// Package driver is the harness's side of the driver protocol (DESIGN.md,
+// fixed): the operations the harness sends to a client engine and the events
+// the engine reports. The runner only ever talks to a Driver, whether the
+// engine is the in-process Go engine or another SDK's program over stdio.
+package driver
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+)
+
+// Features an SDK may declare in its hello.
+const (
+	FeatReconnect     = "reconnect"
+	FeatFailover      = "failover"
+	FeatLoadBalancing = "load_balancing"
+	FeatCascading     = "cascading"
+	FeatMigration     = "migration"
+	FeatRouting       = "routing"
+)
+
+// Op names.
+const (
+	OpConnect   = "connect"
+	OpSubscribe = "subscribe"
+	OpSend      = "send"
+	OpRequest   = "request"
+	OpCancel    = "cancel"
+	OpClose     = "close"
+	OpExit      = "exit"
+)
+
+// Event types.
+const (
+	EvState     = "state"
+	EvMessage   = "message"
+	EvRow       = "row"
+	EvDone      = "done"
+	EvMigration = "migration"
+	EvResponse  = "response"
+	EvError     = "error"
+)
+
+// Session states (seeds 001/003).
+const (
+	Connecting          = "CONNECTING"
+	ConnectedActive     = "CONNECTED_ACTIVE"
+	RecoveringReconnect = "RECOVERING_RECONNECT"
+	ClosedByClient      = "CLOSED_BY_CLIENT"
+	ClosedByServer      = "CLOSED_BY_SERVER"
+	ClosedFailed        = "CLOSED_FAILED"
+)
+
+// IsClosed reports whether a state is terminal.
+func IsClosed(state string) bool {
+	return state == ClosedByClient || state == ClosedByServer || state == ClosedFailed
+}
+
+// Close reasons carried by a state event into a CLOSED_* state.
+const (
+	ReasonClosedByClient   = "closed_by_client"
+	ReasonClosedByServer   = "closed_by_server"
+	ReasonReconnectAborted = "reconnect_aborted"
+	ReasonReconnectTimeout = "reconnect_timeout"
+	ReasonConnectionError  = "connection_error" // the first connection could not be made
+	ReasonConnectionLost   = "connection_lost"  // lost with reconnection off
+	ReasonHandshake        = "handshake_rejected"
+	ReasonAccessDenied     = "access_denied"
+	ReasonUnknownSession   = "unknown_session" // lost/expired session
+	ReasonLostMessages     = "lost_messages"
+)
+
+// Hello is the driver's first line.
+type Hello struct {
+	SDK      string   `json:"sdk"`
+	Version  string   `json:"version"`
+	Features []string `json:"features"`
+}
+
+// Has reports whether the hello declares a feature.
+func (h Hello) Has(feature string) bool {
+	for _, f := range h.Features {
+		if f == feature {
+			return true
+		}
+	}
+	return false
+}
+
+// Op is one harness → driver line.
+type Op struct {
+	ID      int64           `json:"id"`
+	Op      string          `json:"op"`
+	Servers []string        `json:"servers,omitempty"` // connect: ordered URLs
+	Options json.RawMessage `json:"options,omitempty"` // connect: the scenario's client options (durations in ms)
+	Topic   string          `json:"topic,omitempty"`   // subscribe
+	Payload json.RawMessage `json:"payload,omitempty"` // send
+	Chunks  int             `json:"chunks,omitempty"`  // send: multi-part
+	Rows    int             `json:"rows,omitempty"`    // request
+	Request int64           `json:"request,omitempty"` // cancel
+}
+
+// Reply is the driver's answer to one op.
+type Reply struct {
+	Re    int64  `json:"re"`
+	OK    bool   `json:"ok"`
+	Error string `json:"error,omitempty"`
+}
+
+// Event is one driver → harness event line.
+type Event struct {
+	Type      string `json:"type"`
+	From      string `json:"from,omitempty"`
+	To        string `json:"to,omitempty"`
+	Server    string `json:"server,omitempty"` // URL of the server concerned
+	Session   string `json:"session,omitempty"`
+	Reason    string `json:"reason,omitempty"`
+	Topic     string `json:"topic,omitempty"`
+	Seq       int64  `json:"seq,omitempty"`
+	Request   int64  `json:"request,omitempty"`
+	N         int64  `json:"n,omitempty"`
+	State     string `json:"state,omitempty"`
+	Target    string `json:"target,omitempty"`
+	ID        int64  `json:"id,omitempty"`
+	Status    int    `json:"status,omitempty"`
+	Text      string `json:"text,omitempty"`
+	Cancelled bool   `json:"cancelled,omitempty"`
+}
+
+// Sink receives events as they happen. It must not block for long: the harness
+// stamps and records them.
+type Sink func(Event)
+
+// Driver is one client engine instance under test.
+type Driver interface {
+	// Hello is what the driver declared when it started.
+	Hello() Hello
+	// Do sends one op and waits for its reply until ctx ends. An error means
+	// the driver itself failed (died, hung, spoke garbage), not that the op was
+	// refused: a refusal is a Reply with OK false.
+	Do(ctx context.Context, op Op) (Reply, error)
+	// Close ends the driver (exit op, then kill at ctx's deadline) and releases
+	// everything it holds. Safe to call more than once.
+	Close(ctx context.Context) error
+}
+
+// Factory starts one driver whose events go to sink. The runner starts one per
+// client of a scenario.
+type Factory func(ctx context.Context, sink Sink) (Driver, error)
+
+// ErrDriver marks a failure of the driver itself.
+var ErrDriver = errors.New("driver failed")

@@ -1,0 +1,212 @@
+// Package history is faultline's single record of a scenario run: one ordered
+// list of events from the driver (client-reported), the fake servers and the
+// links, each stamped with one monotonic clock as it is recorded. Checkers read
+// it; nothing in it is ever rewritten.
+package history
+
+import (
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+)
+
+// Source says who observed an event. Checkers weigh evidence by it: server and
+// link events are ground truth, client events are the engine's own word.
+type Source string
+
+const (
+	SrcClient  Source = "client"  // reported by the driver (the engine under test)
+	SrcServer  Source = "server"  // seen by a fake server
+	SrcLink    Source = "link"    // applied to / seen by a link (Toxiproxy)
+	SrcHarness Source = "harness" // the runner itself (ops sent, steps fired)
+)
+
+// Event kinds. Servers and links record the server-side kinds; the driver's
+// events keep the driver protocol's names (state, message, error, reply).
+const (
+	// link (fault injection)
+	KindFaultOn  = "fault.on"  // Verb, Link, Attrs["direction"], Attrs[...]
+	KindFaultOff = "fault.off" // Verb, Link
+
+	// server side
+	KindAccept         = "accept"             // a TCP connection reached the server (Server, Conn)
+	KindHandshake      = "handshake"          // Server, Conn, OK, Reason (when refused), Attrs["principal"]
+	KindSessionCreate  = "session.create"     // Server, Session, Conn, Attrs["retention"] (effective)
+	KindSessionResume  = "session.resume"     // Server, Session, Conn
+	KindSessionUnknown = "session.unknown"    // Server, Session (resume of an unknown/expired session refused)
+	KindSessionLost    = "session.lost"       // Server, Session (recovery buffer could not cover the gap)
+	KindSessionDisconn = "session.disconnect" // Server, Session, Reason (transport lost; retention starts)
+	KindSessionExpire  = "session.expire"     // Server, Session (retention ran out)
+	KindSessionClose   = "session.close"      // Server, Session, Reason ("by client" | "by server")
+	KindSubscribe      = "subscribe"          // Server, Session, Topic
+	KindPublish        = "publish"            // Server, Topic, Seq: a message entered the topic
+	KindDeliver        = "deliver"            // Server, Session, Topic, Seq, Attrs["replay"]="true" when resent on recovery
+	KindReceive        = "receive"            // Server, Session, Seq (client->server message n), Attrs["dup"]="true" if seen before
+	KindConnClose      = "conn.close"         // Server, Conn, Reason
+
+	// harness / driver protocol
+	KindOp      = "op"      // harness sent an op: Op, Client, Attrs["id"]
+	KindReply   = "reply"   // driver replied: Op, Client, OK, Reason (error)
+	KindState   = "state"   // client: From, To, Server, Session, Reason
+	KindMessage = "message" // client: Topic, Seq
+	KindError   = "error"   // client: Reason
+	KindStep    = "step"    // harness fired a timeline step: Attrs["step"]
+)
+
+// Event is one observation. Fields not relevant to a kind stay zero.
+type Event struct {
+	T       time.Duration     `json:"t"` // offset from scenario start (one clock)
+	Source  Source            `json:"source"`
+	Kind    string            `json:"kind"`
+	Client  int               `json:"client"`            // client index (0-based) for client/op/reply events
+	Server  string            `json:"server,omitempty"`  // fake server name
+	Link    string            `json:"link,omitempty"`    // link name
+	Conn    string            `json:"conn,omitempty"`    // server-side connection id
+	Session string            `json:"session,omitempty"` // session id
+	Topic   string            `json:"topic,omitempty"`
+	Seq     int64             `json:"seq,omitempty"`
+	From    string            `json:"from,omitempty"` // state events
+	To      string            `json:"to,omitempty"`
+	Op      string            `json:"op,omitempty"`
+	Verb    string            `json:"verb,omitempty"` // fault verb
+	OK      bool              `json:"ok,omitempty"`
+	Reason  string            `json:"reason,omitempty"`
+	Attrs   map[string]string `json:"attrs,omitempty"`
+}
+
+// Attr returns an attribute or "".
+func (e Event) Attr(k string) string {
+	if e.Attrs == nil {
+		return ""
+	}
+	return e.Attrs[k]
+}
+
+func (e Event) String() string {
+	s := fmt.Sprintf("%9.3fms %-7s %-18s", float64(e.T)/float64(time.Millisecond), e.Source, e.Kind)
+	add := func(k, v string) {
+		if v != "" {
+			s += " " + k + "=" + v
+		}
+	}
+	if e.Source == SrcClient || e.Kind == KindOp || e.Kind == KindReply {
+		s += fmt.Sprintf(" client=%d", e.Client)
+	}
+	add("server", e.Server)
+	add("link", e.Link)
+	add("conn", e.Conn)
+	add("session", e.Session)
+	add("op", e.Op)
+	add("verb", e.Verb)
+	if e.From != "" || e.To != "" {
+		s += " " + e.From + "->" + e.To
+	}
+	add("topic", e.Topic)
+	if e.Seq != 0 {
+		s += fmt.Sprintf(" seq=%d", e.Seq)
+	}
+	if e.Kind == KindHandshake || e.Kind == KindReply {
+		s += fmt.Sprintf(" ok=%v", e.OK)
+	}
+	add("reason", e.Reason)
+	keys := make([]string, 0, len(e.Attrs))
+	for k := range e.Attrs {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		s += " " + k + "=" + e.Attrs[k]
+	}
+	return s
+}
+
+// Clock is the one monotonic clock of a run. Offsets are from Start.
+type Clock struct{ start time.Time }
+
+// NewClock starts a clock now.
+func NewClock() *Clock { return &Clock{start: time.Now()} }
+
+// Now is the offset since the clock started (monotonic).
+func (c *Clock) Now() time.Duration { return time.Since(c.start) }
+
+// Start is the wall-clock instant the clock started (monotonic reading kept).
+func (c *Clock) Start() time.Time { return c.start }
+
+// At converts an offset to an absolute time (for deadlines and timers).
+func (c *Clock) At(d time.Duration) time.Time { return c.start.Add(d) }
+
+// Recorder is the sink that every observer writes to. It is safe for
+// concurrent use. Record stamps the event with the clock, so the order of the
+// history is the order in which the harness learned of things.
+type Recorder interface {
+	Record(e Event)
+}
+
+// Log is the in-memory Recorder of a run.
+type Log struct {
+	clock *Clock
+	mu    sync.Mutex
+	evs   []Event
+}
+
+// NewLog returns an empty log stamping with clock.
+func NewLog(clock *Clock) *Log { return &Log{clock: clock} }
+
+// Clock returns the log's clock.
+func (l *Log) Clock() *Clock { return l.clock }
+
+// Record stamps e with the clock and appends it.
+func (l *Log) Record(e Event) {
+	l.mu.Lock()
+	e.T = l.clock.Now() // under the lock: times never go backwards in the list
+	l.evs = append(l.evs, e)
+	l.mu.Unlock()
+}
+
+// Events returns a copy of what was recorded so far.
+func (l *Log) Events() History {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append(History(nil), l.evs...)
+}
+
+// Nop is a Recorder that drops everything (for components used outside a run).
+type Nop struct{}
+
+// Record drops e.
+func (Nop) Record(Event) {}
+
+// History is an ordered, immutable-by-convention list of events.
+type History []Event
+
+// Filter returns the events for which keep is true, in order.
+func (h History) Filter(keep func(Event) bool) History {
+	var out History
+	for _, e := range h {
+		if keep(e) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// Kind returns the events of one kind.
+func (h History) Kind(kind string) History {
+	return h.Filter(func(e Event) bool { return e.Kind == kind })
+}
+
+// Around returns the events within d of t: the slice of the timeline that a
+// failure message shows.
+func (h History) Around(t, d time.Duration) History {
+	return h.Filter(func(e Event) bool { return e.T >= t-d && e.T <= t+d })
+}
+
+// String renders the history one event a line.
+func (h History) String() string {
+	s := ""
+	for _, e := range h {
+		s += e.String() + "\n"
+	}
+	return s
+}
