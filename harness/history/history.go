@@ -32,13 +32,13 @@ const (
 	// server side
 	KindAccept         = "accept"             // a TCP connection reached the server (Server, Conn)
 	KindHandshake      = "handshake"          // Server, Conn, OK, Reason (when refused), Attrs["principal"]
-	KindSessionCreate  = "session.create"     // Server, Session, Conn, Attrs["retention"] (effective)
+	KindSessionCreate  = "session.create"     // Server, Session, Conn, Attrs["retention_ms"] (granted), Attrs["ping_ms"]
 	KindSessionResume  = "session.resume"     // Server, Session, Conn
 	KindSessionUnknown = "session.unknown"    // Server, Session (resume of an unknown/expired session refused)
 	KindSessionLost    = "session.lost"       // Server, Session (recovery buffer could not cover the gap)
 	KindSessionDisconn = "session.disconnect" // Server, Session, Reason (transport lost; retention starts)
 	KindSessionExpire  = "session.expire"     // Server, Session (retention ran out)
-	KindSessionClose   = "session.close"      // Server, Session, Reason ("by client" | "by server")
+	KindSessionClose   = "session.close"      // Server, Session, Reason (closed_by_client | closed_by_server | no_reconnect | lost_messages)
 	KindSubscribe      = "subscribe"          // Server, Session, Topic
 	KindPublish        = "publish"            // Server, Topic, Seq: a message entered the topic
 	KindDeliver        = "deliver"            // Server, Session, Topic, Seq, Attrs["replay"]="true" when resent on recovery

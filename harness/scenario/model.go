@@ -142,10 +142,18 @@ type Step struct {
 
 	// link fault
 	Link      string        `json:"link,omitempty"`
-	Fault     string        `json:"fault,omitempty"` // a registered verb, or "heal"
-	For       time.Duration `json:"for,omitempty"`   // 0: until a heal step (or the end)
-	FaultArgs any           `json:"args,omitempty"`  // the verb's attribute struct, decoded
+	Fault     string        `json:"fault,omitempty"`     // a registered verb, or "heal"
+	For       time.Duration `json:"for,omitempty"`       // 0: until a heal step (or the end)
+	FaultArgs any           `json:"args,omitempty"`      // the verb's attribute struct, decoded
+	Direction string        `json:"direction,omitempty"` // both | upstream | downstream ("both" when unset; empty for heal)
 }
+
+// Link fault directions (Step.Direction).
+const (
+	DirBoth       = "both"
+	DirUpstream   = "upstream"   // client → server
+	DirDownstream = "downstream" // server → client
+)
 
 // ClientStep is a client op.
 type ClientStep struct {

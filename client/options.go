@@ -1,0 +1,150 @@
+package client
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Options configures a session. The zero value is usable (with Servers set)
+// but has reconnection off; DefaultOptions turns it on.
+type Options struct {
+	Servers          []string      // ws URLs, in order; only Servers[0] is used until failover exists
+	Principal        string        // default "faultline"
+	Credentials      string        // default "faultline"
+	Reconnect        bool          // reconnect after an unexpected loss
+	ReconnectTimeout time.Duration // one overall timer from the first loss (default 60s)
+	Retention        time.Duration // asked of the server in hello.retention_ms (default ReconnectTimeout)
+	Strategy         Strategy      // default DefaultStrategy(); a *Backoff is copied per session
+	RecoveryBuffer   int           // sends kept until acked (default 1024)
+	Liveness         time.Duration // idle bound; 0: 2 × the server's ping_ms (none if it announced none)
+	ConnectTimeout   time.Duration // bound on one attempt: dial + upgrade + hello/answer (default 2s)
+
+	// Callbacks run in order on one goroutine, never concurrently. They may
+	// call the Session's methods, but must not wait on Done.
+	OnState   func(StateChange)
+	OnMessage func(topic string, seq int64, data []byte)
+	OnError   func(error) // diagnostics: failed attempts, losses, protocol oddities
+}
+
+// Defaults.
+const (
+	DefaultPrincipal        = "faultline"
+	DefaultCredentials      = "faultline"
+	DefaultReconnectTimeout = 60 * time.Second
+	DefaultRecoveryBuffer   = 1024
+	DefaultConnectTimeout   = 2 * time.Second
+)
+
+// DefaultOptions has reconnection on and every default filled in.
+func DefaultOptions() Options {
+	return Options{
+		Principal:        DefaultPrincipal,
+		Credentials:      DefaultCredentials,
+		Reconnect:        true,
+		ReconnectTimeout: DefaultReconnectTimeout,
+		Strategy:         DefaultStrategy(),
+		RecoveryBuffer:   DefaultRecoveryBuffer,
+		ConnectTimeout:   DefaultConnectTimeout,
+	}
+}
+
+// Option changes Options (nats.go style).
+type Option func(*Options)
+
+// With returns a copy of o with opts applied in order.
+func (o Options) With(opts ...Option) Options {
+	for _, f := range opts {
+		f(&o)
+	}
+	return o
+}
+
+// WithServers sets the server list.
+func WithServers(urls ...string) Option {
+	return func(o *Options) { o.Servers = append([]string(nil), urls...) }
+}
+
+// WithCredentials sets the principal and credentials.
+func WithCredentials(principal, credentials string) Option {
+	return func(o *Options) { o.Principal, o.Credentials = principal, credentials }
+}
+
+// WithReconnect turns reconnection on or off.
+func WithReconnect(on bool) Option { return func(o *Options) { o.Reconnect = on } }
+
+// WithReconnectTimeout sets the overall reconnection timeout.
+func WithReconnectTimeout(d time.Duration) Option {
+	return func(o *Options) { o.ReconnectTimeout = d }
+}
+
+// WithRetention sets the retention asked of the server.
+func WithRetention(d time.Duration) Option { return func(o *Options) { o.Retention = d } }
+
+// WithStrategy sets the reconnection strategy.
+func WithStrategy(s Strategy) Option { return func(o *Options) { o.Strategy = s } }
+
+// WithRecoveryBuffer sets how many unacknowledged sends are kept.
+func WithRecoveryBuffer(n int) Option { return func(o *Options) { o.RecoveryBuffer = n } }
+
+// WithLiveness sets the idle bound.
+func WithLiveness(d time.Duration) Option { return func(o *Options) { o.Liveness = d } }
+
+// WithConnectTimeout sets the bound on one attempt.
+func WithConnectTimeout(d time.Duration) Option {
+	return func(o *Options) { o.ConnectTimeout = d }
+}
+
+// WithOnState sets the state callback.
+func WithOnState(f func(StateChange)) Option { return func(o *Options) { o.OnState = f } }
+
+// WithOnMessage sets the message callback.
+func WithOnMessage(f func(topic string, seq int64, data []byte)) Option {
+	return func(o *Options) { o.OnMessage = f }
+}
+
+// WithOnError sets the diagnostics callback.
+func WithOnError(f func(error)) Option { return func(o *Options) { o.OnError = f } }
+
+// resolve validates o and fills in defaults for zero fields.
+func (o Options) resolve() (Options, error) {
+	if len(o.Servers) == 0 {
+		return o, ErrNoServers
+	}
+	o.Servers = append([]string(nil), o.Servers...)
+	if o.ReconnectTimeout < 0 || o.Retention < 0 || o.Liveness < 0 || o.ConnectTimeout < 0 || o.RecoveryBuffer < 0 {
+		return o, errors.New("client: negative option")
+	}
+	if o.Principal == "" {
+		o.Principal = DefaultPrincipal
+	}
+	if o.Credentials == "" {
+		o.Credentials = DefaultCredentials
+	}
+	if o.ReconnectTimeout == 0 {
+		o.ReconnectTimeout = DefaultReconnectTimeout
+	}
+	if o.Retention == 0 {
+		o.Retention = o.ReconnectTimeout
+	}
+	if o.RecoveryBuffer == 0 {
+		o.RecoveryBuffer = DefaultRecoveryBuffer
+	}
+	if o.ConnectTimeout == 0 {
+		o.ConnectTimeout = DefaultConnectTimeout
+	}
+	if o.Strategy == nil {
+		o.Strategy = DefaultStrategy()
+	}
+	if b, ok := o.Strategy.(*Backoff); ok {
+		if err := b.validate(); err != nil {
+			return o, fmt.Errorf("client: strategy: %w", err)
+		}
+	}
+	// A strategy that keeps state must not be shared by sessions built
+	// from the same Options.
+	if c, ok := o.Strategy.(interface{ clone() Strategy }); ok {
+		o.Strategy = c.clone()
+	}
+	return o, nil
+}

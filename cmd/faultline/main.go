@@ -1,0 +1,49 @@
+// Command faultline runs conformance scenarios against a client engine and
+// writes reports; it also validates and lists scenario files.
+//
+//	faultline run [--sdk go] [--scenarios DIR] [--label EXPR] [--report DIR] [--seed N]
+//	faultline validate PATH...
+//	faultline list [--scenarios DIR] [--label EXPR]
+//
+// Exit codes: 0 nothing FAILED, 1 something FAILED, 2 bad input (nothing run).
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+func main() {
+	os.Exit(Main(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// Main is the whole command, callable from tests.
+func Main(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		usage(stderr)
+		return 2
+	}
+	switch args[0] {
+	case "run":
+		return cmdRun(args[1:], stdout, stderr)
+	case "validate":
+		return cmdValidate(args[1:], stdout, stderr)
+	case "list":
+		return cmdList(args[1:], stdout, stderr)
+	case "help", "-h", "--help":
+		usage(stdout)
+		return 0
+	}
+	fmt.Fprintf(stderr, "faultline: unknown command %q\n", args[0])
+	usage(stderr)
+	return 2
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `usage:
+  faultline run [--sdk go] [--scenarios DIR] [--label EXPR] [--report DIR] [--seed N]
+  faultline validate PATH...
+  faultline list [--scenarios DIR] [--label EXPR]
+`)
+}

@@ -1,0 +1,52 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/faultline/faultline/harness/runner"
+	"github.com/faultline/faultline/harness/scenario"
+)
+
+// cmdValidate checks files and folders, printing every problem as
+// file:line:col: message. Exit 2 when any file has a problem.
+func cmdValidate(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, "usage: faultline validate PATH...")
+		return 2
+	}
+	reg := runner.Registry()
+	bad := 0
+	for _, p := range args {
+		st, err := os.Stat(p)
+		if err != nil {
+			fmt.Fprintf(stdout, "%s:1:1: %v\n", p, err)
+			bad++
+			continue
+		}
+		if st.IsDir() {
+			_, err = scenario.LoadDir(p, reg)
+		} else {
+			_, err = scenario.Load(p, reg)
+		}
+		if err == nil {
+			continue
+		}
+		bad++
+		var errs scenario.Errors
+		if errors.As(err, &errs) {
+			for _, e := range errs {
+				fmt.Fprintln(stdout, e.Error())
+			}
+		} else {
+			fmt.Fprintln(stdout, err)
+		}
+	}
+	if bad > 0 {
+		return 2
+	}
+	fmt.Fprintf(stdout, "ok: %d path(s) valid\n", len(args))
+	return 0
+}

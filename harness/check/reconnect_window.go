@@ -1,0 +1,129 @@
+package check
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/faultline/faultline/harness/driver"
+	"github.com/faultline/faultline/harness/history"
+)
+
+func init() { Register("reconnect_window", func() Checker { return &ReconnectWindow{} }) }
+
+// ReconnectWindow judges R4: from a link's heal to the server resuming the
+// session of a client that was recovering towards it takes no longer than the
+// strategy's next scheduled attempt plus tolerance (or an explicit bound).
+type ReconnectWindow struct {
+	// Within is an explicit bound on the window (0: derived from the schedule).
+	Within time.Duration `yaml:"within"`
+	// Tolerance is added to the derived bound (default 50ms).
+	Tolerance time.Duration `yaml:"tolerance"`
+}
+
+// Validate checks the parameters.
+func (c *ReconnectWindow) Validate() error {
+	if err := nonNegative("within", c.Within); err != nil {
+		return err
+	}
+	return nonNegative("tolerance", c.Tolerance)
+}
+
+func (c *ReconnectWindow) tolerance() time.Duration {
+	if c.Tolerance == 0 {
+		return DefaultLossTolerance
+	}
+	return c.Tolerance
+}
+
+// heals are the fault.off records of loss faults after which no other loss
+// fault stays in force on the link.
+func (v *view) heals() []faultSpan {
+	var out []faultSpan
+	for i, f := range v.faults {
+		if !isLossVerb(f.Verb) || f.Off == nil {
+			continue
+		}
+		still := false
+		for k, g := range v.faults {
+			if k != i && g.Link == f.Link && isLossVerb(g.Verb) && g.inForce(f.Off.T) {
+				still = true
+			}
+		}
+		if !still {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// Check implements Checker.
+func (c *ReconnectWindow) Check(in Input) Result {
+	v, r, ok := prepare(in, c)
+	if !ok {
+		return r
+	}
+	if c.Within == 0 {
+		if r, ok := v.needOneClient(); !ok {
+			r.Detail += " to derive the bound from the schedule (or give within)"
+			return r
+		}
+	}
+	var j judge
+	judged := 0
+	last := time.Duration(0)
+	for _, f := range v.heals() {
+		heal := f.Off.T
+		for _, cl := range v.clients {
+			var o *outage
+			for _, oo := range v.outages(cl) {
+				if oo.Start.T <= heal-stampSlack && (oo.End == nil || oo.End.T > heal-stampSlack) {
+					oo := oo
+					o = &oo
+				}
+			}
+			if o == nil || o.Server(v) != f.Link {
+				continue
+			}
+			judged++
+			sess := o.Session()
+			name := fmt.Sprintf("client %d heal at %s (%s)", cl, dur(heal), f)
+			bound, how, boundEv := c.Within, "within "+dur(c.Within), "the check's within parameter"
+			if c.Within == 0 {
+				boundEv = "derived from the strategy and the attempts the servers saw"
+				due, derived := v.nextDue(*o, heal, f.Verb)
+				next := due - heal
+				if next < 0 {
+					next = 0
+				}
+				bound = next + c.tolerance()
+				how = fmt.Sprintf("next scheduled attempt %s + tolerance %s; %s", dur(next), dur(c.tolerance()), derived)
+			}
+			j.measureMs(name+": bound", bound, boundEv, how)
+			res, resOK := v.firstSessEvent(sess, heal-stampSlack, history.KindSessionResume)
+			if resOK && o.End != nil && driver.IsClosed(o.End.To) && res.T > o.End.T {
+				resOK = false
+			}
+			if !resOK {
+				j.fail(heal, "client %d: no server session.resume of %q after the heal at %s (%s); the client %s", cl, sess, dur(heal), f, o.Ending(v))
+				continue
+			}
+			window := res.T - heal
+			j.measureMs(name+": window", window, fmt.Sprintf("server %s session.resume − link fault.off", res.Server), "≤ "+dur(bound))
+			if res.T > last {
+				last = res.T
+			}
+			if o.Recovered() {
+				j.measureMs(name+": window_client", o.End.T-heal, "client CONNECTED_ACTIVE − link fault.off (client-reported)", "")
+			} else {
+				j.fail(res.T, "client %d: the server resumed %q at %s after the heal at %s, but the client never reported CONNECTED_ACTIVE (it %s)", cl, sess, dur(res.T), dur(heal), o.Ending(v))
+			}
+			if window > bound {
+				j.fail(res.T, "client %d: reconnect window %s > bound %s (%s); heal at %s, resume at %s", cl, dur(window), dur(bound), how, dur(heal), dur(res.T))
+			}
+		}
+	}
+	if judged == 0 {
+		return Fail(v.end, j.ms, "nothing to judge: no loss fault was healed while a client was RECOVERING_RECONNECT towards its link")
+	}
+	return j.result(last, "%d heal(s): each session resumed within its bound", judged)
+}

@@ -1,0 +1,156 @@
+package check
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/faultline/faultline/harness/scenario"
+)
+
+// Schedule tolerance defaults (backoff_schedule, strategy_reset).
+const (
+	DefaultScheduleTolerance    = 30 * time.Millisecond
+	DefaultScheduleTolerancePct = 10.0
+)
+
+// tolerances is how far a measured delay may stray from the strategy's:
+// within [(1−jitter)·d − tol, d + tol] with tol = abs + pct% of d.
+type tolerances struct {
+	Abs    time.Duration
+	Pct    float64
+	Jitter float64
+}
+
+func scheduleTolerances(abs time.Duration, pct float64, st scenario.Strategy) tolerances {
+	if abs == 0 {
+		abs = DefaultScheduleTolerance
+	}
+	if pct == 0 {
+		pct = DefaultScheduleTolerancePct
+	}
+	return tolerances{Abs: abs, Pct: pct, Jitter: st.Jitter}
+}
+
+func (t tolerances) tol(d time.Duration) time.Duration {
+	return t.Abs + time.Duration(float64(d)*t.Pct/100)
+}
+
+func (t tolerances) band(d time.Duration) (lo, hi time.Duration) {
+	tol := t.tol(d)
+	return time.Duration(float64(d)*(1-t.Jitter)) - tol, d + tol
+}
+
+// deviation is how far m lies outside the nominal band [(1−jitter)·d, d]
+// (0 inside it).
+func (t tolerances) deviation(m, d time.Duration) time.Duration {
+	lo := time.Duration(float64(d) * (1 - t.Jitter))
+	switch {
+	case m < lo:
+		return lo - m
+	case m > d:
+		return m - d
+	}
+	return 0
+}
+
+func (t tolerances) describe(d time.Duration) string {
+	s := fmt.Sprintf("tolerance %s + %g%% of %s", dur(t.Abs), t.Pct, dur(d))
+	if t.Jitter > 0 {
+		s += fmt.Sprintf(", jitter %g", t.Jitter)
+	}
+	return s
+}
+
+// slot is one attempt of an outage judged against the strategy.
+type slot struct {
+	Outage     outage
+	K          int
+	Attempt    attempt
+	Origin     time.Duration // what the delay is measured from
+	OriginWhat string
+	Measured   time.Duration
+	Expected   time.Duration // Delay(K)
+	Lo, Hi     time.Duration
+	Dev        time.Duration
+	OK         bool
+}
+
+// Evidence names the subtraction the slot's measurement rests on.
+func (s slot) Evidence() string {
+	if s.K == 0 {
+		return fmt.Sprintf("server accept %s − client RECOVERING_RECONNECT (origin client-reported)", s.Attempt.conn())
+	}
+	return fmt.Sprintf("server accept %s − %s", s.Attempt.conn(), s.OriginWhat)
+}
+
+// ExpectedText is the slot's expectation for a measurement.
+func (s slot) ExpectedText() string {
+	return fmt.Sprintf("Delay(%d) %s within [%s, %s]", s.K, dur(s.Expected), dur(s.Lo), dur(s.Hi))
+}
+
+// Detail explains a slot that missed its band.
+func (s slot) Detail(t tolerances) string {
+	return fmt.Sprintf("%s attempt %d (server accept %s on %s at %s) came %s after %s at %s; expected Delay(%d) %s within [%s, %s] (%s)",
+		s.Outage, s.K, s.Attempt.conn(), s.Attempt.Accept.Server, dur(s.Attempt.Accept.T), dur(s.Measured),
+		s.OriginWhat, dur(s.Origin), s.K, dur(s.Expected), dur(s.Lo), dur(s.Hi), t.describe(s.Expected))
+}
+
+// judgeOutage compares an outage's attempts with the strategy: attempt 0 is
+// measured from the client's RECOVERING_RECONNECT (client-reported), attempt
+// k ≥ 1 from the end of attempt k−1 as the servers saw it (attemptEnd).
+func (v *view) judgeOutage(o outage, atts []attempt, st scenario.Strategy, t tolerances) []slot {
+	var out []slot
+	for k, a := range atts {
+		s := slot{Outage: o, K: k, Attempt: a, Expected: st.Delay(k)}
+		if k == 0 {
+			s.Origin, s.OriginWhat = o.Start.T, "client RECOVERING_RECONNECT (client-reported)"
+		} else {
+			s.Origin, s.OriginWhat = v.attemptEnd(atts[k-1], a.Accept.T)
+		}
+		s.Measured = a.Accept.T - s.Origin
+		s.Lo, s.Hi = t.band(s.Expected)
+		s.Dev = t.deviation(s.Measured, s.Expected)
+		s.OK = s.Measured >= s.Lo && s.Measured <= s.Hi
+		out = append(out, s)
+	}
+	return out
+}
+
+// nextDue is when the strategy's next attempt after heal was due in outage o:
+// after the last attempt k that failed before heal, at end_k + Delay(k+1);
+// with none yet, at the outage start + Delay(0). Under a `down` fault the
+// servers see no attempt, so the due time is computed from the client-reported
+// start with refused attempts failing at once. It returns the due time and
+// how it was derived.
+func (v *view) nextDue(o outage, heal time.Duration, verb string) (time.Duration, string) {
+	st := v.sc.Client.Reconnect.Strategy
+	if verb == VerbDown {
+		due, k := o.Start.T+st.Delay(0), 0
+		for due < heal && st.Delay(k+1) > 0 {
+			k++
+			due += st.Delay(k)
+		}
+		return due, fmt.Sprintf("attempt %d due at %s: client RECOVERING_RECONNECT %s + Delay(0..%d), refused attempts are invisible to the servers (client-reported origin)", k, dur(due), dur(o.Start.T), k)
+	}
+	all := o.Attempts(v)
+	var before []attempt
+	next := o.Until(v)
+	for _, a := range all {
+		if a.Accept.T < heal && a.Served == nil {
+			before = append(before, a)
+			continue
+		}
+		if a.Accept.T >= heal || a.Served != nil {
+			next = a.Accept.T
+			break
+		}
+	}
+	if len(before) == 0 {
+		due := o.Start.T + st.Delay(0)
+		return due, fmt.Sprintf("attempt 0 due at %s: client RECOVERING_RECONNECT %s + Delay(0) %s (client-reported origin)", dur(due), dur(o.Start.T), dur(st.Delay(0)))
+	}
+	k := len(before) - 1
+	end, what := v.attemptEnd(before[k], next)
+	due := end + st.Delay(k+1)
+	return due, fmt.Sprintf("attempt %d due at %s: %s at %s + Delay(%d) %s", k+1, dur(due), what, dur(end), k+1, dur(st.Delay(k+1)))
+}

@@ -1,0 +1,74 @@
+package check
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/faultline/faultline/harness/history"
+)
+
+func init() { Register("session_preserved", func() Checker { return &SessionPreserved{} }) }
+
+// SessionPreserved judges R3 (session): every recovery keeps the session id,
+// and the server resumed that session (no new session in between).
+type SessionPreserved struct{}
+
+// Check implements Checker.
+func (c *SessionPreserved) Check(in Input) Result {
+	v, r, ok := prepare(in, c)
+	if !ok {
+		return r
+	}
+	var j judge
+	recoveries, outs := 0, 0
+	last := time.Duration(0)
+	var lastOutage *outage
+	for _, cl := range v.clients {
+		for _, o := range v.outages(cl) {
+			outs++
+			o := o
+			lastOutage = &o
+			if !o.Recovered() {
+				continue
+			}
+			recoveries++
+			before, after := o.Session(), o.End.Session
+			from := o.Start.T
+			if o.Prev != nil {
+				from = o.Prev.T
+			}
+			last = o.End.T
+			if after != before {
+				j.fail(o.End.T, "session id changed on recovery: %s recovered at %s with session %q, not its session %q", o, dur(o.End.T), after, before)
+			}
+			// A new session in between: the recovered id was created, or (one
+			// client) any session was created on the client's servers.
+			for _, e := range v.h {
+				if e.Kind != history.KindSessionCreate || e.T <= from || e.T > o.End.T {
+					continue
+				}
+				if e.Session == after || e.Session == before || (v.nClients == 1 && v.cServers[e.Server]) {
+					j.fail(e.T, "server %s created a new session %q at %s during %s (a recovery must resume, not create)", e.Server, e.Session, dur(e.T), o)
+					break
+				}
+			}
+			res := v.sessEvents(before, history.KindSessionResume, from, o.End.T+stampSlack)
+			if len(res) == 0 {
+				j.fail(o.End.T, "client claims recovery the server never saw: client %d reported CONNECTED_ACTIVE (session %q) at %s but no server recorded session.resume of %q since the loss at %s", o.Client, after, dur(o.End.T), before, dur(o.Start.T))
+				continue
+			}
+			if recoveries <= maxSlotMeasurements {
+				j.measureMs(fmt.Sprintf("client %d outage %d: resume", o.Client, o.N), res[0].T-o.Start.T,
+					fmt.Sprintf("server %s session.resume − client RECOVERING_RECONNECT", res[0].Server), "")
+			}
+		}
+	}
+	j.count("recoveries", recoveries, "client RECOVERING_RECONNECT → CONNECTED_ACTIVE, each checked against a server session.resume")
+	if recoveries == 0 {
+		if lastOutage == nil {
+			return Fail(v.end, j.ms, "nothing to judge: no client entered RECOVERING_RECONNECT, so no recovery happened")
+		}
+		return Fail(lastOutage.Until(v), j.ms, "nothing to judge: no client recovered (RECOVERING_RECONNECT → CONNECTED_ACTIVE); %d outage(s), the last %s", outs, lastOutage.Ending(v))
+	}
+	return j.result(last, "%d recovery(ies) kept the session id, each resumed by the server", recoveries)
+}

@@ -1,0 +1,76 @@
+package check
+
+import (
+	"fmt"
+	"time"
+)
+
+func init() { Register("strategy_reset", func() Checker { return &StrategyReset{} }) }
+
+// StrategyReset judges R9: after a successful reconnect the strategy starts
+// again from its first delay: each later outage's attempts follow Delay(0),
+// Delay(1), … rather than continuing the earlier count.
+type StrategyReset struct {
+	// Tolerance is the absolute slack on each delay (default 30ms).
+	Tolerance time.Duration `yaml:"tolerance"`
+	// TolerancePct adds this percentage of the expected delay (default 10).
+	TolerancePct float64 `yaml:"tolerance_pct"`
+}
+
+// Validate checks the parameters.
+func (c *StrategyReset) Validate() error {
+	if err := nonNegative("tolerance", c.Tolerance); err != nil {
+		return err
+	}
+	if c.TolerancePct < 0 {
+		return fmt.Errorf("tolerance_pct must not be negative (got %g)", c.TolerancePct)
+	}
+	return nil
+}
+
+// Check implements Checker.
+func (c *StrategyReset) Check(in Input) Result {
+	v, r, ok := prepare(in, c)
+	if !ok {
+		return r
+	}
+	if r, ok := v.needOneClient(); !ok {
+		return r
+	}
+	st := v.sc.Client.Reconnect.Strategy
+	tol := scheduleTolerances(c.Tolerance, c.TolerancePct, st)
+	var j judge
+	judged, withAttempts, outCount := 0, 0, 0
+	last := time.Duration(0)
+	for _, cl := range v.clients {
+		outs := v.outages(cl)
+		outCount += len(outs)
+		earlier := 0 // attempts since the first loss: where an un-reset strategy would be
+		for i, o := range outs {
+			atts := o.Attempts(v)
+			if len(atts) > 0 {
+				withAttempts++
+			}
+			if i > 0 && outs[i-1].Recovered() && len(atts) > 0 {
+				judged++
+				for _, s := range v.judgeOutage(o, atts, st, tol) {
+					if s.K == 0 {
+						j.measureMs(fmt.Sprintf("outage %d: first delay", o.N), s.Measured, s.Evidence(),
+							fmt.Sprintf("%s; un-reset continuation Delay(%d) %s", s.ExpectedText(), earlier, dur(st.Delay(earlier))))
+					}
+					if !s.OK {
+						j.fail(s.Attempt.Accept.T, "strategy not reset: %s attempt %d came %s after %s at %s, expected Delay(%d) %s within [%s, %s] (%s); an un-reset strategy would continue with Delay(%d) %s after the %d earlier attempt(s)",
+							o, s.K, dur(s.Measured), s.OriginWhat, dur(s.Origin), s.K, dur(s.Expected), dur(s.Lo), dur(s.Hi), tol.describe(s.Expected),
+							earlier+s.K, dur(st.Delay(earlier+s.K)), earlier)
+					}
+					last = s.Attempt.Accept.T
+				}
+			}
+			earlier += len(atts)
+		}
+	}
+	if withAttempts < 2 || judged == 0 {
+		return Fail(v.end, j.ms, "nothing to judge: needs ≥ 2 outages that each had ≥ 1 attempt seen by the servers, the later after a successful recovery (seen: %d outage(s), %d with attempts, %d after a recovery)", outCount, withAttempts, judged)
+	}
+	return j.result(last, "%d outage(s) after a recovery started again from Delay(0)", judged)
+}

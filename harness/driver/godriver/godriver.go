@@ -1,0 +1,180 @@
+// Package godriver drives the reference Go engine (client/) in-process through
+// the same operations and events as any stdio driver, so the runner cannot
+// tell them apart.
+package godriver
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand"
+	"sync"
+
+	"github.com/faultline/faultline/client"
+	"github.com/faultline/faultline/harness/driver"
+)
+
+// Version of the reference engine as it reports itself.
+const Version = "0.1.0"
+
+// Hello is what the Go engine declares.
+func Hello() driver.Hello {
+	return driver.Hello{SDK: "faultline-go", Version: Version, Features: []string{driver.FeatReconnect}}
+}
+
+// Factory returns a driver.Factory for the Go engine. seed makes jitter and
+// shuffles reproducible; each client gets its own stream derived from it.
+func Factory(seed int64) driver.Factory {
+	var mu sync.Mutex
+	n := int64(0)
+	return func(ctx context.Context, sink driver.Sink) (driver.Driver, error) {
+		mu.Lock()
+		n++
+		s := seed*1_000_003 + n
+		mu.Unlock()
+		return &Driver{sink: sink, rnd: rand.New(rand.NewSource(s))}, nil
+	}
+}
+
+// Driver is one Go engine session behind the driver interface.
+type Driver struct {
+	sink driver.Sink
+	rnd  *rand.Rand
+
+	mu   sync.Mutex
+	sess *client.Session
+}
+
+// Hello implements driver.Driver.
+func (d *Driver) Hello() driver.Hello { return Hello() }
+
+// Do implements driver.Driver.
+func (d *Driver) Do(ctx context.Context, op driver.Op) (driver.Reply, error) {
+	err := d.do(ctx, op)
+	if err != nil {
+		return driver.Reply{Re: op.ID, OK: false, Error: err.Error()}, nil
+	}
+	return driver.Reply{Re: op.ID, OK: true}, nil
+}
+
+func (d *Driver) session() (*client.Session, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.sess == nil {
+		return nil, fmt.Errorf("not connected")
+	}
+	return d.sess, nil
+}
+
+func (d *Driver) do(ctx context.Context, op driver.Op) error {
+	switch op.Op {
+	case driver.OpConnect:
+		var co driver.ConnectOptions
+		if len(op.Options) > 0 {
+			if err := json.Unmarshal(op.Options, &co); err != nil {
+				return fmt.Errorf("bad options: %v", err)
+			}
+		}
+		opts := d.options(op.Servers, co)
+		s, err := client.Connect(ctx, opts)
+		if s != nil {
+			d.mu.Lock()
+			d.sess = s
+			d.mu.Unlock()
+		}
+		return err
+	case driver.OpSubscribe:
+		s, err := d.session()
+		if err != nil {
+			return err
+		}
+		return s.Subscribe(ctx, op.Topic)
+	case driver.OpSend:
+		s, err := d.session()
+		if err != nil {
+			return err
+		}
+		p := op.Payload
+		if len(p) == 0 {
+			p = json.RawMessage(`null`)
+		}
+		return s.Send(ctx, p)
+	case driver.OpClose:
+		s, err := d.session()
+		if err != nil {
+			return err
+		}
+		return s.Close()
+	default:
+		return fmt.Errorf("unknown op %q", op.Op)
+	}
+}
+
+func (d *Driver) options(servers []string, co driver.ConnectOptions) client.Options {
+	o := client.DefaultOptions()
+	o.Servers = servers
+	if co.Principal != "" {
+		o.Principal = co.Principal
+	}
+	if co.Credentials != "" {
+		o.Credentials = co.Credentials
+	}
+	r := co.Reconnect
+	o.Reconnect = r.Enabled
+	if r.TimeoutMS > 0 {
+		o.ReconnectTimeout = driver.Dur(float64(r.TimeoutMS))
+	}
+	if r.RetentionMS > 0 {
+		o.Retention = driver.Dur(float64(r.RetentionMS))
+	}
+	if r.Buffer > 0 {
+		o.RecoveryBuffer = r.Buffer
+	}
+	st := r.Strategy
+	if st.InitialMS > 0 {
+		o.Strategy = &client.Backoff{
+			Initial:     driver.Dur(st.InitialMS),
+			Multiplier:  st.Multiplier,
+			Max:         driver.Dur(st.MaxMS),
+			MaxAttempts: st.Attempts,
+			Jitter:      st.Jitter,
+			Fixed:       st.Backoff == "fixed",
+			Rand:        d.rnd,
+		}
+	}
+	if co.LivenessMS > 0 {
+		o.Liveness = driver.Dur(float64(co.LivenessMS))
+	}
+	if co.ConnectTimeoutMS > 0 {
+		o.ConnectTimeout = driver.Dur(float64(co.ConnectTimeoutMS))
+	}
+	o.OnState = func(c client.StateChange) {
+		d.sink(driver.Event{Type: driver.EvState, From: string(c.From), To: string(c.To),
+			Server: c.Server, Session: c.Session, Reason: c.Reason})
+	}
+	o.OnMessage = func(topic string, seq int64, _ []byte) {
+		d.sink(driver.Event{Type: driver.EvMessage, Topic: topic, Seq: seq})
+	}
+	o.OnError = func(err error) {
+		d.sink(driver.Event{Type: driver.EvError, Text: err.Error()})
+	}
+	return o
+}
+
+// Close implements driver.Driver: the session is closed if still open.
+func (d *Driver) Close(ctx context.Context) error {
+	d.mu.Lock()
+	s := d.sess
+	d.mu.Unlock()
+	if s == nil {
+		return nil
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.Close() }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return fmt.Errorf("%w: close did not finish: %v", driver.ErrDriver, ctx.Err())
+	}
+}

@@ -1,0 +1,110 @@
+package runner
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/faultline/faultline/harness/driver"
+	"github.com/faultline/faultline/harness/history"
+	"github.com/faultline/faultline/harness/scenario"
+)
+
+// clientRunner feeds one driver its ops in timeline order: ops of one client
+// are sequential (a subscribe at 0s waits for the connect at 0s), clients run
+// concurrently.
+type clientRunner struct {
+	run   *run
+	idx   int
+	drv   driver.Driver
+	queue chan scenario.Step
+	ids   atomic.Int64
+	dead  atomic.Bool // the driver failed: no more ops
+}
+
+// sink records a driver event, stamped on arrival.
+func (c *clientRunner) sink(e driver.Event) {
+	ev := history.Event{Source: history.SrcClient, Client: c.idx, Kind: e.Type, Session: e.Session,
+		Topic: e.Topic, Seq: e.Seq, From: e.From, To: e.To, Reason: e.Reason}
+	if e.Server != "" {
+		ev.Server = c.run.byURL[e.Server]
+		if ev.Server == "" {
+			ev.Server = e.Server // not one of ours: keep what it said, checkers will not match it
+		}
+	}
+	switch e.Type {
+	case driver.EvError:
+		ev.Reason = e.Text
+	case driver.EvRow, driver.EvDone:
+		ev.Seq = e.N
+		ev.Attrs = map[string]string{"request": strconv.FormatInt(e.Request, 10)}
+		if e.Cancelled {
+			ev.Attrs["cancelled"] = "true"
+		}
+	case driver.EvMigration:
+		ev.Attrs = map[string]string{"state": e.State, "target": e.Target}
+	case driver.EvResponse:
+		ev.Attrs = map[string]string{"id": strconv.FormatInt(e.ID, 10), "status": strconv.Itoa(e.Status)}
+	}
+	c.run.log.Record(ev)
+}
+
+func (c *clientRunner) loop(ctx context.Context) {
+	for st := range c.queue {
+		if ctx.Err() != nil || c.dead.Load() {
+			continue // drain: the run is over or the driver is gone
+		}
+		cs := st.Client
+		switch cs.Op {
+		case "send":
+			n := cs.Count
+			if n == 0 {
+				n = 1
+			}
+			start := time.Now()
+			for i := 0; i < n && ctx.Err() == nil && !c.dead.Load(); i++ {
+				if !sleepUntil(ctx, start.Add(time.Duration(i)*cs.Every)) {
+					break
+				}
+				payload := cs.Payload
+				if payload == "" {
+					payload = "m" + strconv.Itoa(i+1)
+				}
+				raw, _ := json.Marshal(payload)
+				c.do(ctx, driver.Op{Op: driver.OpSend, Payload: raw})
+			}
+		case "connect":
+			c.do(ctx, driver.Op{Op: driver.OpConnect, Servers: c.run.urls, Options: driver.OptionsFor(c.run.sc.Client).Raw()})
+		case "subscribe":
+			c.do(ctx, driver.Op{Op: driver.OpSubscribe, Topic: cs.Topic})
+		case "close":
+			c.do(ctx, driver.Op{Op: driver.OpClose})
+		default:
+			c.run.problem("client %d: unknown op %q", c.idx, cs.Op)
+		}
+	}
+}
+
+// do sends one op with its deadline and records op and reply.
+func (c *clientRunner) do(ctx context.Context, op driver.Op) {
+	op.ID = c.ids.Add(1)
+	id := strconv.FormatInt(op.ID, 10)
+	c.run.log.Record(history.Event{Source: history.SrcHarness, Kind: history.KindOp, Client: c.idx, Op: op.Op,
+		Topic: op.Topic, Attrs: map[string]string{"id": id}})
+	octx, cancel := context.WithTimeout(ctx, c.run.cfg.OpTimeout)
+	defer cancel()
+	rep, err := c.drv.Do(octx, op)
+	if err != nil {
+		if errors.Is(err, context.Canceled) && ctx.Err() != nil {
+			return // the run ended while the op was in flight
+		}
+		c.dead.Store(true)
+		c.run.problem("client %d: op %s #%s: %v", c.idx, op.Op, id, err)
+		return
+	}
+	c.run.log.Record(history.Event{Source: history.SrcHarness, Kind: history.KindReply, Client: c.idx, Op: op.Op,
+		OK: rep.OK, Reason: rep.Error, Attrs: map[string]string{"id": id}})
+}

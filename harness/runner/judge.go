@@ -1,0 +1,55 @@
+package runner
+
+import (
+	"fmt"
+	"runtime/debug"
+	"strings"
+
+	"github.com/faultline/faultline/harness/check"
+	"github.com/faultline/faultline/harness/driver"
+	"github.com/faultline/faultline/harness/history"
+	"github.com/faultline/faultline/harness/scenario"
+)
+
+// judge runs every expect of the scenario over the history. A requirement
+// whose feature the driver did not declare is UNIMPLEMENTED, not FAILED; a run
+// whose harness or driver failed is FAILED with that evidence.
+func judge(sc *scenario.Scenario, h history.History, hello driver.Hello, helloOK bool, problems []string) []CheckResult {
+	var out []CheckResult
+	for _, ex := range sc.Expect {
+		cr := CheckResult{Scenario: sc.Name, File: sc.File, Requirement: ex.Requirement, Check: ex.Check}
+		switch {
+		case helloOK && featureFor(ex.Requirement) != "" && !hello.Has(featureFor(ex.Requirement)):
+			cr.Result = check.Result{Verdict: check.Unimplemented,
+				Detail: fmt.Sprintf("%s %s does not declare the %q feature", hello.SDK, hello.Version, featureFor(ex.Requirement))}
+		case len(problems) > 0:
+			cr.Result = check.Result{Verdict: check.Failed, Detail: "the run did not go as scheduled: " + strings.Join(problems, "; ")}
+		default:
+			cr.Result = safeCheck(ex, check.Input{History: h, Scenario: sc, Requirement: ex.Requirement})
+		}
+		if cr.Measurements == nil {
+			cr.Measurements = []check.Measurement{}
+		}
+		out = append(out, cr)
+	}
+	return out
+}
+
+// safeCheck turns a checker panic into a FAILED result: a broken checker must
+// not take the suite down, and must not pass.
+func safeCheck(ex scenario.Expect, in check.Input) (res check.Result) {
+	defer func() {
+		if r := recover(); r != nil {
+			res = check.Result{Verdict: check.Failed, Detail: fmt.Sprintf("checker %s panicked: %v\n%s", ex.Check, r, debug.Stack())}
+		}
+	}()
+	c, ok := ex.Params.(check.Checker)
+	if !ok {
+		fresh, found := check.New(ex.Check)
+		if !found {
+			return check.Result{Verdict: check.Failed, Detail: "unknown checker " + ex.Check}
+		}
+		c = fresh
+	}
+	return c.Check(in)
+}

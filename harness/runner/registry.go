@@ -1,0 +1,28 @@
+package runner
+
+import (
+	"github.com/faultline/faultline/fakeserver"
+	"github.com/faultline/faultline/harness/check"
+	"github.com/faultline/faultline/harness/requirement"
+	"github.com/faultline/faultline/harness/scenario"
+	"github.com/faultline/faultline/proxy"
+)
+
+// Registry is what the scenario loader may name: the registered checkers,
+// fault verbs and server kinds, and the requirement IDs.
+func Registry() scenario.Registry {
+	return scenario.Registry{
+		Check: func(name string) (any, bool) {
+			c, ok := check.New(name)
+			return c, ok
+		},
+		Fault:        proxy.NewAttrs,
+		Kinds:        fakeserver.Kinds(),
+		Requirements: requirement.IDs(),
+	}
+}
+
+// Load loads every scenario under dir (recursively) with the registry.
+func Load(dir string) ([]*scenario.Scenario, error) {
+	return scenario.LoadDir(dir, Registry())
+}

@@ -1,0 +1,382 @@
+// Package runner runs one scenario: it brings the topology up (fake servers
+// behind Toxiproxy links), drives the timeline against the client engines
+// through the Driver interface, records one history from every side, tears
+// everything down, and hands the history to the checkers. Every wait is
+// bounded: a stuck driver or server becomes a FAILED result with evidence.
+package runner
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/faultline/faultline/fakeserver"
+	"github.com/faultline/faultline/harness/check"
+	"github.com/faultline/faultline/harness/driver"
+	"github.com/faultline/faultline/harness/history"
+	"github.com/faultline/faultline/harness/scenario"
+	"github.com/faultline/faultline/proxy"
+)
+
+// Config is how scenarios are run.
+type Config struct {
+	Driver    driver.Factory                                      // the engine under test (required)
+	Toxiproxy func(rec history.Recorder) (proxy.Toxiproxy, error) // default: embedded
+	OpTimeout time.Duration                                       // bound on one op's reply (default 10s)
+	Teardown  time.Duration                                       // bound on teardown (default 5s)
+}
+
+// CheckResult is one expect entry's verdict.
+type CheckResult struct {
+	Scenario    string `json:"scenario"`
+	File        string `json:"file"`
+	Requirement string `json:"requirement"`
+	Check       string `json:"check"`
+	check.Result
+}
+
+// Result is one scenario run.
+type Result struct {
+	Scenario *scenario.Scenario `json:"-"`
+	Hello    driver.Hello       `json:"hello"`
+	History  history.History    `json:"history"`
+	Checks   []CheckResult      `json:"checks"`
+	Problems []string           `json:"problems,omitempty"` // harness/driver failures (evidence)
+	Wall     time.Duration      `json:"wall"`
+}
+
+// Failed reports whether any check FAILED.
+func (r *Result) Failed() bool {
+	for _, c := range r.Checks {
+		if c.Verdict == check.Failed {
+			return true
+		}
+	}
+	return false
+}
+
+// featureFor maps a requirement to the driver feature it needs.
+func featureFor(req string) string {
+	switch {
+	case strings.HasPrefix(req, "R"):
+		return driver.FeatReconnect
+	case req == "F3":
+		return driver.FeatLoadBalancing
+	case strings.HasPrefix(req, "F"):
+		return driver.FeatFailover
+	case strings.HasPrefix(req, "C"):
+		return driver.FeatCascading
+	case strings.HasPrefix(req, "M"):
+		return driver.FeatMigration
+	case strings.HasPrefix(req, "T"):
+		return driver.FeatRouting
+	}
+	return ""
+}
+
+// Run runs one scenario to the end and judges it. It never hangs: ctx bounds
+// the whole run, and every op and teardown has its own deadline.
+func Run(ctx context.Context, sc *scenario.Scenario, cfg Config) *Result {
+	if cfg.OpTimeout == 0 {
+		cfg.OpTimeout = 10 * time.Second
+	}
+	if cfg.Teardown == 0 {
+		cfg.Teardown = 5 * time.Second
+	}
+	if cfg.Toxiproxy == nil {
+		cfg.Toxiproxy = func(rec history.Recorder) (proxy.Toxiproxy, error) { return proxy.NewEmbedded(rec) }
+	}
+	started := time.Now()
+	log := history.NewLog(history.NewClock())
+	res := &Result{Scenario: sc}
+
+	t := &run{sc: sc, cfg: cfg, log: log, res: res}
+	err := t.up(ctx)
+	if err == nil {
+		t.drive(ctx)
+	} else {
+		t.problem("topology: %v", err)
+	}
+	res.History = log.Events() // the timeline as judged: teardown is not part of it
+	t.down()
+	res.Hello = t.hello
+	res.Checks = judge(sc, res.History, t.hello, t.helloOK, res.Problems)
+	res.Wall = time.Since(started)
+	return res
+}
+
+// run is the state of one scenario run.
+type run struct {
+	sc  *scenario.Scenario
+	cfg Config
+	log *history.Log
+	res *Result
+
+	servers map[string]fakeserver.Server
+	tp      proxy.Toxiproxy
+	links   map[string]*proxy.Link
+	urls    []string          // client.servers resolved to link URLs
+	byURL   map[string]string // link URL → server name
+	clients []*clientRunner
+	hello   driver.Hello
+	helloOK bool
+
+	mu       sync.Mutex
+	problems []string
+	wg       sync.WaitGroup // timeline goroutines (publishers, heals)
+}
+
+func (t *run) problem(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	t.mu.Lock()
+	t.res.Problems = append(t.res.Problems, msg)
+	t.mu.Unlock()
+	t.log.Record(history.Event{Source: history.SrcHarness, Kind: history.KindError, Reason: msg})
+}
+
+func (t *run) up(ctx context.Context) error {
+	t.servers = map[string]fakeserver.Server{}
+	t.links = map[string]*proxy.Link{}
+	t.byURL = map[string]string{}
+	for _, s := range t.sc.Servers {
+		srv, err := fakeserver.Start(s.Kind, s.Name, t.log, fakeserver.Config{Ping: s.Ping, Retention: s.Retention, Buffer: s.Buffer})
+		if err != nil {
+			return fmt.Errorf("server %s: %w", s.Name, err)
+		}
+		t.servers[s.Name] = srv
+	}
+	tp, err := t.cfg.Toxiproxy(t.log)
+	if err != nil {
+		return fmt.Errorf("toxiproxy: %w", err)
+	}
+	t.tp = tp
+	for _, s := range t.sc.Servers {
+		lctx, cancel := context.WithTimeout(ctx, t.cfg.OpTimeout)
+		l, err := tp.Link(lctx, s.Name, t.servers[s.Name].Addr())
+		cancel()
+		if err != nil {
+			return fmt.Errorf("link %s: %w", s.Name, err)
+		}
+		t.links[s.Name] = l
+		t.byURL["ws://"+l.Addr()+"/"] = s.Name
+	}
+	for _, name := range t.sc.Client.Servers {
+		t.urls = append(t.urls, "ws://"+t.links[name].Addr()+"/")
+	}
+	for i := 0; i < t.sc.Clients; i++ {
+		c := &clientRunner{run: t, idx: i, queue: make(chan scenario.Step, len(t.sc.Steps)+1)}
+		dctx, cancel := context.WithTimeout(ctx, t.cfg.OpTimeout)
+		d, err := t.cfg.Driver(dctx, c.sink)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("driver for client %d: %w", i, err)
+		}
+		c.drv = d
+		t.clients = append(t.clients, c)
+		if i == 0 {
+			t.hello, t.helloOK = d.Hello(), true
+		}
+	}
+	return nil
+}
+
+// drive fires the timeline and waits for its end.
+func (t *run) drive(ctx context.Context) {
+	clock := t.log.Clock()
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	for _, c := range t.clients {
+		t.wg.Add(1)
+		go func(c *clientRunner) { defer t.wg.Done(); c.loop(cctx) }(c)
+	}
+	steps := append([]scenario.Step(nil), t.sc.Steps...)
+	sort.SliceStable(steps, func(i, j int) bool { return steps[i].At < steps[j].At })
+	end := clock.At(t.sc.End())
+	for _, st := range steps {
+		if !sleepUntil(ctx, clock.At(st.At)) {
+			t.problem("run cancelled before step at %v: %v", st.At, ctx.Err())
+			break
+		}
+		t.log.Record(history.Event{Source: history.SrcHarness, Kind: history.KindStep, Attrs: map[string]string{"step": describe(st)}})
+		t.fire(cctx, st, end)
+	}
+	if !sleepUntil(ctx, end) {
+		t.problem("run cancelled before its end: %v", ctx.Err())
+	}
+	t.log.Record(history.Event{Source: history.SrcHarness, Kind: history.KindStep, Attrs: map[string]string{"step": "end"}})
+	cancel()
+	for _, c := range t.clients {
+		close(c.queue)
+	}
+	waitBounded(&t.wg, t.cfg.Teardown+t.cfg.OpTimeout, func() { t.problem("timeline goroutines did not finish") })
+}
+
+func (t *run) fire(ctx context.Context, st scenario.Step, end time.Time) {
+	switch {
+	case st.Client != nil:
+		for _, c := range t.clients {
+			if st.Client.Only == nil || contains(st.Client.Only, c.idx) {
+				c.queue <- st
+			}
+		}
+	case st.Link != "":
+		t.fault(ctx, st, end)
+	case st.Server != "":
+		t.serverAction(ctx, st, end)
+	}
+}
+
+func (t *run) fault(ctx context.Context, st scenario.Step, end time.Time) {
+	l := t.links[st.Link]
+	fctx, cancel := context.WithTimeout(ctx, t.cfg.OpTimeout)
+	defer cancel()
+	if st.Fault == "heal" {
+		if err := l.HealAll(fctx); err != nil {
+			t.problem("heal %s: %v", st.Link, err)
+		}
+		return
+	}
+	dir := proxy.Direction(st.Direction)
+	id, err := l.Apply(fctx, st.Fault, st.FaultArgs, dir)
+	if err != nil {
+		t.problem("fault %s on %s: %v", st.Fault, st.Link, err)
+		return
+	}
+	if st.For <= 0 {
+		return
+	}
+	healAt := t.log.Clock().At(st.At + st.For)
+	t.wg.Add(1)
+	go func() {
+		defer t.wg.Done()
+		if !sleepUntil(ctx, healAt) {
+			return // the run ended first; teardown heals
+		}
+		hctx, cancel := context.WithTimeout(context.Background(), t.cfg.OpTimeout)
+		defer cancel()
+		if err := l.Heal(hctx, id); err != nil {
+			t.problem("heal %s on %s: %v", st.Fault, st.Link, err)
+		}
+	}()
+}
+
+func (t *run) serverAction(ctx context.Context, st scenario.Step, end time.Time) {
+	srv := t.servers[st.Server]
+	switch {
+	case st.Publish != nil:
+		p, ok := srv.(fakeserver.Publisher)
+		if !ok {
+			t.problem("server %s cannot publish", st.Server)
+			return
+		}
+		pub := *st.Publish
+		start := t.log.Clock().At(st.At)
+		t.wg.Add(1)
+		go func() {
+			defer t.wg.Done()
+			for i := 0; i < pub.Count; i++ {
+				if !sleepUntil(ctx, start.Add(time.Duration(i)*pub.Every)) {
+					return
+				}
+				p.Publish(pub.Topic, []byte(fmt.Sprintf(`{"n":%d}`, i+1)))
+			}
+		}()
+	case st.Close:
+		c, ok := srv.(fakeserver.SessionCloser)
+		if !ok {
+			t.problem("server %s cannot close sessions", st.Server)
+			return
+		}
+		c.CloseSessions()
+	}
+}
+
+func (t *run) down() {
+	ctx, cancel := context.WithTimeout(context.Background(), t.cfg.Teardown)
+	defer cancel()
+	var wg sync.WaitGroup
+	for _, c := range t.clients {
+		wg.Add(1)
+		go func(c *clientRunner) {
+			defer wg.Done()
+			if err := c.drv.Close(ctx); err != nil {
+				t.problem("driver %d close: %v", c.idx, err)
+			}
+		}(c)
+	}
+	waitBounded(&wg, t.cfg.Teardown+time.Second, func() { t.problem("drivers did not close") })
+	for _, l := range t.links {
+		_ = l.HealAll(ctx)
+	}
+	if t.tp != nil {
+		_ = t.tp.Close()
+	}
+	for name, s := range t.servers {
+		if err := s.Close(); err != nil {
+			t.problem("server %s close: %v", name, err)
+		}
+	}
+}
+
+func sleepUntil(ctx context.Context, at time.Time) bool {
+	d := time.Until(at)
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	tm := time.NewTimer(d)
+	defer tm.Stop()
+	select {
+	case <-tm.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+func waitBounded(wg *sync.WaitGroup, d time.Duration, onTimeout func()) {
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(d):
+		onTimeout()
+	}
+}
+
+func contains(xs []int, x int) bool {
+	for _, v := range xs {
+		if v == x {
+			return true
+		}
+	}
+	return false
+}
+
+// describe is a one-line text of a step for the history and reports.
+func describe(st scenario.Step) string {
+	switch {
+	case st.Client != nil:
+		s := "client " + st.Client.Op
+		if st.Client.Topic != "" {
+			s += " " + st.Client.Topic
+		}
+		if st.Client.Count > 1 {
+			s += fmt.Sprintf(" x%d", st.Client.Count)
+		}
+		return s
+	case st.Link != "":
+		s := "link " + st.Link + " " + st.Fault
+		if st.For > 0 {
+			s += " for " + st.For.String()
+		}
+		return s
+	case st.Publish != nil:
+		return fmt.Sprintf("server %s publish %s x%d", st.Server, st.Publish.Topic, st.Publish.Count)
+	case st.Close:
+		return "server " + st.Server + " close"
+	}
+	return "?"
+}

@@ -1,0 +1,69 @@
+package scenario
+
+import (
+	"slices"
+
+	"gopkg.in/yaml.v3"
+)
+
+func (p *parser) expects(sc *Scenario, kv pair) {
+	seq := deref(kv.val)
+	if seq.Kind != yaml.SequenceNode {
+		p.errorf(kv.val, "expected a list for expect, got %s", describe(seq))
+		return
+	}
+	if len(seq.Content) == 0 {
+		p.errorf(kv.val, "expect is empty: a scenario needs at least one check")
+	}
+	for _, item := range seq.Content {
+		n := deref(item)
+		if n.Kind != yaml.MappingNode {
+			p.errorf(item, "an expect entry is a mapping like {check: name, requirement: R1, ...}, got %s", describe(n))
+			continue
+		}
+		sc.Expect = append(sc.Expect, p.expect(sc, n))
+	}
+}
+
+// expect decodes one check: check and requirement are ours, every other key
+// is the checker's parameter.
+func (p *parser) expect(sc *Scenario, n *yaml.Node) Expect {
+	e := Expect{Pos: p.pos(n)}
+	var params []pair
+	var check, req *pair
+	for _, kv := range p.pairs(n) {
+		switch kv.name {
+		case "check":
+			check = &kv
+		case "requirement":
+			req = &kv
+		default:
+			params = append(params, kv)
+		}
+	}
+	if req == nil {
+		p.errorf(n, "expect entry needs requirement")
+	} else if p.decoded(req.val, &e.Requirement, "requirement") {
+		switch {
+		case !slices.Contains(p.reg.Requirements, e.Requirement):
+			p.errorf(req.val, "unknown requirement %q%s", e.Requirement, didYouMean(e.Requirement, p.reg.Requirements))
+		case p.coversOK && !slices.Contains(sc.Covers, e.Requirement):
+			p.errorf(req.val, "requirement %s is not in covers [%s]", e.Requirement, list(sc.Covers))
+		}
+	}
+	if check == nil {
+		p.errorf(n, "expect entry needs check")
+		return e
+	}
+	if !p.decoded(check.val, &e.Check, "check") {
+		return e
+	}
+	target, ok := p.reg.Check(e.Check)
+	if !ok {
+		p.errorf(check.val, "unknown check %q", e.Check)
+		return e
+	}
+	e.Params = target
+	p.config(params, target, n, "expect", "check "+e.Check, []string{"check", "requirement"})
+	return e
+}

@@ -1,0 +1,49 @@
+package scenario
+
+import "fmt"
+
+// Registry tells the loader which names exist and gives fresh config structs
+// to decode into. It is injected (not looked up) because the checkers and the
+// fault verbs live in packages that import this one.
+type Registry struct {
+	Check        func(name string) (any, bool) // pointer to the checker's struct (its yaml tags are its parameters)
+	Fault        func(verb string) (any, bool) // pointer to the fault verb's attribute struct (yaml tags)
+	Kinds        []string                      // server kinds; empty means ["session"]
+	Requirements []string                      // valid requirement IDs; empty means RequirementIDs()
+}
+
+// RequirementIDs lists the conformance requirement IDs fixed by DESIGN.md.
+func RequirementIDs() []string {
+	var ids []string
+	for _, g := range []struct {
+		prefix string
+		n      int
+	}{{"R", 9}, {"F", 4}, {"C", 3}, {"M", 6}, {"T", 6}} {
+		for i := 1; i <= g.n; i++ {
+			ids = append(ids, fmt.Sprintf("%s%d", g.prefix, i))
+		}
+	}
+	return ids
+}
+
+// withDefaults fills what a caller left out, so a zero Registry still
+// validates everything but checks and verbs (which it then calls unknown).
+func (r Registry) withDefaults() Registry {
+	if r.Check == nil {
+		r.Check = func(string) (any, bool) { return nil, false }
+	}
+	if r.Fault == nil {
+		r.Fault = func(string) (any, bool) { return nil, false }
+	}
+	if len(r.Kinds) == 0 {
+		r.Kinds = []string{"session"}
+	}
+	if len(r.Requirements) == 0 {
+		r.Requirements = RequirementIDs()
+	}
+	return r
+}
+
+// validator is what a decoded params or attrs struct may implement to check
+// itself beyond types (ranges, combinations).
+type validator interface{ Validate() error }

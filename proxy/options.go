@@ -1,0 +1,37 @@
+package proxy
+
+// Options configure a Toxiproxy backend. NewEmbedded and NewRemote start from
+// the defaults below and apply each Option in order.
+type Options struct {
+	// Logging turns on Toxiproxy's own logs (to stderr). Off by default: they
+	// are noise in a run whose evidence is the history.
+	Logging bool
+	// Listen is the host links listen on (port 0, so no fixed ports). Default
+	// "127.0.0.1". For Remote it is the host on the remote Toxiproxy's side.
+	Listen string
+	// Advertise is the host clients dial, for Remote links whose listen host
+	// is not reachable as is (a container). Default: the listen host, or the
+	// API URL's host when the listen host is unspecified (0.0.0.0, ::).
+	// Embedded links ignore it.
+	Advertise string
+}
+
+// Option changes Options.
+type Option func(*Options)
+
+func defaults(opts []Option) Options {
+	o := Options{Listen: "127.0.0.1"}
+	for _, f := range opts {
+		f(&o)
+	}
+	return o
+}
+
+// WithLogging turns Toxiproxy's own logging on or off.
+func WithLogging(on bool) Option { return func(o *Options) { o.Logging = on } }
+
+// WithListen sets the host links listen on.
+func WithListen(host string) Option { return func(o *Options) { o.Listen = host } }
+
+// WithAdvertise sets the host clients dial for remote links.
+func WithAdvertise(host string) Option { return func(o *Options) { o.Advertise = host } }

@@ -1,0 +1,99 @@
+// Package reports turns run results into the files people and CI read. The
+// report.json shape is fixed (DESIGN.md): sdk (the driver's hello) and
+// results, each {scenario, requirement, verdict, measurements, detail}; more
+// fields are added, none removed.
+package reports
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/faultline/faultline/harness/check"
+	"github.com/faultline/faultline/harness/driver"
+	"github.com/faultline/faultline/harness/history"
+	"github.com/faultline/faultline/harness/runner"
+)
+
+// Report is report.json.
+type Report struct {
+	SDK       driver.Hello `json:"sdk"`
+	Started   time.Time    `json:"started"`
+	WallMS    float64      `json:"wall_ms"`
+	Seed      int64        `json:"seed"`
+	Results   []Result     `json:"results"`
+	Scenarios []Scenario   `json:"scenarios"`
+	Totals    Totals       `json:"totals"`
+}
+
+// Result is one check's verdict (the fixed minimum plus where it came from).
+type Result struct {
+	Scenario     string              `json:"scenario"`
+	Requirement  string              `json:"requirement"`
+	Verdict      string              `json:"verdict"`
+	Measurements []check.Measurement `json:"measurements"`
+	Detail       string              `json:"detail"`
+	Check        string              `json:"check"`
+	File         string              `json:"file"`
+	AtMS         float64             `json:"at_ms"`
+}
+
+// Scenario keeps each run's timeline, for reports that draw it.
+type Scenario struct {
+	Name     string          `json:"name"`
+	File     string          `json:"file"`
+	Covers   []string        `json:"covers"`
+	WallMS   float64         `json:"wall_ms"`
+	Problems []string        `json:"problems,omitempty"`
+	History  history.History `json:"history"`
+}
+
+// Totals counts verdicts.
+type Totals map[string]int
+
+// Build assembles a report from run results.
+func Build(hello driver.Hello, started time.Time, seed int64, runs []*runner.Result) *Report {
+	r := &Report{SDK: hello, Started: started, Seed: seed, Totals: Totals{}, Results: []Result{}, Scenarios: []Scenario{}}
+	for _, run := range runs {
+		for _, c := range run.Checks {
+			r.Results = append(r.Results, Result{Scenario: c.Scenario, Requirement: c.Requirement, Verdict: c.Verdict,
+				Measurements: c.Measurements, Detail: c.Detail, Check: c.Check, File: c.File, AtMS: check.Ms(c.At)})
+			r.Totals[c.Verdict]++
+		}
+		r.Scenarios = append(r.Scenarios, Scenario{Name: run.Scenario.Name, File: run.Scenario.File,
+			Covers: run.Scenario.Covers, WallMS: check.Ms(run.Wall), Problems: run.Problems, History: run.History})
+	}
+	r.WallMS = check.Ms(time.Since(started))
+	return r
+}
+
+// Failed reports whether any result FAILED.
+func (r *Report) Failed() bool { return r.Totals[check.Failed] > 0 }
+
+// WriteJSON writes dir/report.json.
+func (r *Report) WriteJSON(dir string) (string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return "", fmt.Errorf("report: %w", err)
+	}
+	p := filepath.Join(dir, "report.json")
+	return p, os.WriteFile(p, append(b, '\n'), 0o644)
+}
+
+// ReadJSON reads a report.json.
+func ReadJSON(path string) (*Report, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var r Report
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return &r, nil
+}

@@ -1,0 +1,55 @@
+package faultline_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/faultline/faultline/harness/driver/godriver"
+	"github.com/faultline/faultline/harness/matchers"
+	"github.com/faultline/faultline/harness/runner"
+)
+
+// The conformance suite: one ordered container per scenario file under
+// scenarios/, labelled with the scenario's labels, one spec per check. The
+// scenario runs once (BeforeAll); each spec judges one expect entry.
+func TestConformance(t *testing.T) {
+	RegisterFailHandler(Fail)
+	RunSpecs(t, "faultline conformance (Go engine, embedded Toxiproxy)")
+}
+
+var scenarios, loadErr = runner.Load("scenarios")
+
+var _ = It("loads every scenario file", func() {
+	Expect(loadErr).NotTo(HaveOccurred())
+	Expect(scenarios).NotTo(BeEmpty())
+})
+
+var _ = func() bool {
+	for _, sc := range scenarios {
+		sc := sc
+		Describe(sc.Name, Label(sc.Labels...), Ordered, func() {
+			var res *runner.Result
+			BeforeAll(func(ctx SpecContext) {
+				rctx, cancel := context.WithTimeout(ctx, sc.End()+30*time.Second)
+				defer cancel()
+				res = runner.Run(rctx, sc, runner.Config{Driver: godriver.Factory(1)})
+				AddReportEntry("wall", res.Wall.String())
+			}, NodeTimeout(sc.End()+time.Minute))
+			It("runs as scheduled", func() {
+				Expect(res.Problems).To(BeEmpty(), "harness problems:\n%v", res.History.String())
+			})
+			for i, ex := range sc.Expect {
+				i := i
+				It(ex.Requirement+" "+ex.Check, func() {
+					Expect(res.Checks).To(HaveLen(len(sc.Expect)))
+					Expect(matchers.Verdict{Check: res.Checks[i], History: res.History}).To(matchers.Conform())
+				})
+			}
+		})
+	}
+	return true
+}()
