@@ -2,7 +2,7 @@
 GO ?= go
 REPORT ?= faultline-report
 
-.PHONY: conformance test vet fmt fuzz
+.PHONY: conformance test vet fmt fuzz bench ginkgo-p
 
 # The main job: the conformance suite against the Go engine on the embedded
 # Toxiproxy, writing $(REPORT)/report.json. Exits 1 if anything FAILED.
@@ -22,3 +22,13 @@ FUZZTIME ?= 20s
 fuzz:
 	$(GO) test ./wire -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME)
 	$(GO) test ./harness/scenario -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
+
+# Benchmarks of faultline itself: loss observation latency per verb, window
+# measurement error against an independent tap. BENCHTIME=100x for more.
+BENCHTIME ?= 50x
+bench:
+	$(GO) test ./bench/ -run '^$$' -bench . -benchtime $(BENCHTIME)
+
+# The conformance suite in parallel processes through the pinned ginkgo CLI.
+ginkgo-p:
+	$(GO) tool ginkgo -p --procs 2 .

@@ -40,3 +40,5 @@ require (
 	google.golang.org/protobuf v1.36.7 // indirect
 	gopkg.in/tomb.v1 v1.0.0-20141024135613-dd632973f1e7 // indirect
 )
+
+tool github.com/onsi/ginkgo/v2/ginkgo
