@@ -30,6 +30,7 @@ type fake struct {
 	hs     *httptest.Server
 	url    string
 	pingMS int64
+	sessID string // the session id it issues (default sess-1)
 	ctx    context.Context
 	stop   context.CancelFunc
 	wg     sync.WaitGroup
@@ -62,8 +63,12 @@ func (c *fconn) write(f wire.Frame) {
 	_ = c.ws.Write(ctx, websocket.MessageText, wire.Encode(f))
 }
 
-func newFake(t *testing.T, pingMS int64) *fake {
-	f := &fake{t: t, pingMS: pingMS}
+func newFake(t *testing.T, pingMS int64) *fake { return newFakeID(t, pingMS, "sess-1") }
+
+// newFakeID is a fake that issues session id (set before it serves, so no
+// connection races with it).
+func newFakeID(t *testing.T, pingMS int64, id string) *fake {
+	f := &fake{t: t, pingMS: pingMS, sessID: id}
 	f.ctx, f.stop = context.WithCancel(context.Background())
 	f.answer = func(i int, h wire.Frame) reply {
 		if h.Session != "" {
@@ -136,9 +141,9 @@ func (f *fake) handle(w http.ResponseWriter, r *http.Request) {
 
 	switch rp.kind {
 	case "welcome":
-		c.write(wire.Frame{T: wire.TWelcome, Session: "sess-1", Token: "tok-1", PingMS: f.pingMS, RetentionMS: h.RetentionMS})
+		c.write(wire.Frame{T: wire.TWelcome, Session: f.sessID, Token: "tok-1", PingMS: f.pingMS, RetentionMS: h.RetentionMS})
 	case "resumed":
-		c.write(wire.Frame{T: wire.TResumed, Session: "sess-1", Received: rp.received, PingMS: f.pingMS})
+		c.write(wire.Frame{T: wire.TResumed, Session: f.sessID, Received: rp.received, PingMS: f.pingMS})
 		for _, m := range rp.replay {
 			c.write(m)
 		}

@@ -25,6 +25,9 @@ type loopState struct {
 	deadline time.Time   // when it fires
 	pending  *attempt    // offered to the strategy, not started yet
 	inflight *attempt    // started: its dial is running
+
+	walk      *walk // the cascade or failover under way (state CONNECTING), nil otherwise
+	connected bool  // ready was closed (the first CONNECTED_ACTIVE)
 }
 
 func (s *Session) init() {
@@ -39,7 +42,7 @@ func (s *Session) init() {
 // of whatever is still in flight and waits for its goroutines.
 func (s *Session) run(connectCtx context.Context) {
 	s.setState(Connecting, "")
-	s.launch(newAttempt(s.mb), connectCtx)
+	s.startWalk(s.cascadeOrder(), connectCtx)
 	for !s.state.Closed() {
 		var expired <-chan time.Time
 		if s.overall != nil {
@@ -53,7 +56,7 @@ func (s *Session) run(connectCtx context.Context) {
 			}
 		case <-expired:
 			s.overall = nil
-			s.closeWith(ClosedFailed, ReasonReconnectTimeout, ErrTimeout, false)
+			s.giveUp(ReasonReconnectTimeout, ErrTimeout)
 		}
 	}
 	s.mb.close()
@@ -197,14 +200,21 @@ func (s *Session) closeWith(to State, reason string, cause error, graceful bool)
 		}
 		s.cur = nil
 	}
-	s.err = &CloseError{State: to, Reason: reason, Server: s.server, Session: s.id, Err: cause}
+	ce := &CloseError{State: to, Reason: reason, Server: s.server, Session: s.id, Err: cause}
+	if s.walk != nil {
+		ce.Tried = append([]string(nil), s.walk.tried...)
+	}
+	s.err = ce
 	s.setState(to, reason)
+	s.walk = nil
 }
 
+// setState records a transition; reason is for CLOSED_* and for the
+// CONNECTING of a failover ("" otherwise).
 func (s *Session) setState(to State, reason string) {
-	sc := StateChange{From: s.state, To: to, Server: s.server, Session: s.id}
-	if to.Closed() {
-		sc.Reason = reason
+	sc := StateChange{From: s.state, To: to, Server: s.server, Session: s.id, Reason: reason}
+	if to.Closed() && s.walk != nil {
+		sc.Tried = append([]string(nil), s.walk.tried...)
 	}
 	s.state = to
 	s.stateV.Store(to)

@@ -3,13 +3,14 @@ package client
 import (
 	"errors"
 	"fmt"
+	"math/rand"
 	"time"
 )
 
 // Options configures a session. The zero value is usable (with Servers set)
 // but has reconnection off; DefaultOptions turns it on.
 type Options struct {
-	Servers          []string      // ws URLs, in order; only Servers[0] is used until failover exists
+	Servers          []string      // ws URLs, in order: Servers[0] first; the others for cascading and failover
 	Principal        string        // default "faultline"
 	Credentials      string        // default "faultline"
 	Reconnect        bool          // reconnect after an unexpected loss
@@ -19,6 +20,12 @@ type Options struct {
 	RecoveryBuffer   int           // sends kept until acked (default 1024)
 	Liveness         time.Duration // idle bound; 0: 2 × the server's ping_ms (none if it announced none)
 	ConnectTimeout   time.Duration // bound on one attempt: dial + upgrade + hello/answer (default 2s)
+
+	// Moving across Servers (see the package doc): three independent switches.
+	Failover      bool       // autofailover: after losing an established session, a new one on the next server
+	LoadBalancing bool       // failover candidates are shuffled (uniformly) before the next server is chosen
+	Cascading     bool       // the first connection walks Servers in order until one answers
+	Rand          *rand.Rand // shuffle source, for runs reproducible from a seed; each session forks its own
 
 	// Callbacks run in order on one goroutine, never concurrently. They may
 	// call the Session's methods, but must not wait on Done.
@@ -95,6 +102,19 @@ func WithConnectTimeout(d time.Duration) Option {
 	return func(o *Options) { o.ConnectTimeout = d }
 }
 
+// WithFailover turns autofailover on or off.
+func WithFailover(on bool) Option { return func(o *Options) { o.Failover = on } }
+
+// WithLoadBalancing turns the failover shuffle on or off.
+func WithLoadBalancing(on bool) Option { return func(o *Options) { o.LoadBalancing = on } }
+
+// WithCascading turns server cascading on or off.
+func WithCascading(on bool) Option { return func(o *Options) { o.Cascading = on } }
+
+// WithRand sets the shuffle source (forked per session: it is not used
+// concurrently).
+func WithRand(r *rand.Rand) Option { return func(o *Options) { o.Rand = r } }
+
 // WithOnState sets the state callback.
 func WithOnState(f func(StateChange)) Option { return func(o *Options) { o.OnState = f } }
 
@@ -145,6 +165,11 @@ func (o Options) resolve() (Options, error) {
 	// from the same Options.
 	if c, ok := o.Strategy.(interface{ clone() Strategy }); ok {
 		o.Strategy = c.clone()
+	}
+	// Nor a shuffle source (rand.Rand is not goroutine-safe): fork one the
+	// session owns, drawn here, on the caller's goroutine.
+	if o.Rand != nil {
+		o.Rand = rand.New(rand.NewSource(o.Rand.Int63()))
 	}
 	return o, nil
 }

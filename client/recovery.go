@@ -49,7 +49,7 @@ func (s *Session) onLost(cause error) {
 	s.cur = nil
 	s.report(cause)
 	if !s.opts.Reconnect {
-		s.closeWith(ClosedFailed, ReasonConnectionLost, cause, false)
+		s.giveUp(ReasonConnectionLost, cause)
 		return
 	}
 	s.setState(RecoveringReconnect, "")
@@ -71,7 +71,7 @@ func (s *Session) onStart(a *attempt) {
 	}
 	s.pending = nil
 	if !time.Now().Before(s.deadline) { // the timer is due but not yet seen
-		s.closeWith(ClosedFailed, ReasonReconnectTimeout, ErrTimeout, false)
+		s.giveUp(ReasonReconnectTimeout, ErrTimeout)
 		return
 	}
 	s.launch(a, context.Background())
@@ -79,7 +79,7 @@ func (s *Session) onStart(a *attempt) {
 
 func (s *Session) onAbort(a *attempt) {
 	if s.state == RecoveringReconnect && a == s.pending {
-		s.closeWith(ClosedFailed, ReasonReconnectAborted, ErrAborted, false)
+		s.giveUp(ReasonReconnectAborted, ErrAborted)
 	}
 }
 
@@ -106,30 +106,9 @@ func (s *Session) onDialed(e evDialed) {
 	s.inflight = nil
 	e.a.cancel()
 	if s.state == Connecting {
-		s.onFirstAnswer(e.ans)
+		s.onWalkAnswer(e.ans)
 	} else {
 		s.onResumeAnswer(e.ans)
-	}
-}
-
-func (s *Session) onFirstAnswer(ans answer) {
-	f := ans.f
-	switch {
-	case ans.rejected:
-		s.closeWith(ClosedFailed, ReasonHandshake, ans.err, false)
-	case ans.err != nil:
-		s.closeWith(ClosedFailed, ReasonConnectionError, ans.err, false)
-	case f.T == wire.TWelcome:
-		s.id, s.token, s.pingMS = f.Session, f.Token, f.PingMS
-		s.idV.Store(s.id)
-		s.cur = s.adopt(ans.ws, s.server)
-		s.setState(ConnectedActive, "")
-		close(s.ready)
-	case f.T == wire.TRefused:
-		s.closeWith(ClosedFailed, refusal(f.Reason), &refusedError{s.server, f.Reason}, false)
-	default:
-		ans.discard()
-		s.closeWith(ClosedFailed, ReasonHandshake, protocolf("%s answer to a new hello from %s", f.T, s.server), false)
 	}
 }
 
@@ -141,13 +120,17 @@ func (s *Session) onResumeAnswer(ans answer) {
 	case ans.err != nil: // transport: try again, as the strategy says
 		s.report(ans.err)
 		s.offer()
+	case f.T == wire.TRefused && (f.Reason == wire.ReasonUnknownSession || f.Reason == wire.ReasonLostMessages):
+		// The session is gone (or cannot be resumed without a hole):
+		// fail over when on, else close.
+		s.giveUp(f.Reason, &refusedError{s.server, f.Reason})
 	case f.T == wire.TRefused:
 		s.closeWith(ClosedFailed, refusal(f.Reason), &refusedError{s.server, f.Reason}, false)
 	case f.T == wire.TWelcome:
 		// The server made a new session: ours is gone. Close the new
 		// one so the server does not retain it.
 		s.adopt(ans.ws, s.server).finish()
-		s.closeWith(ClosedFailed, ReasonUnknownSession, protocolf("welcome %s instead of resumed %s", f.Session, s.id), false)
+		s.giveUp(ReasonUnknownSession, protocolf("welcome %s instead of resumed %s", f.Session, s.id))
 	case f.Session != s.id:
 		s.adopt(ans.ws, s.server).finish()
 		s.closeWith(ClosedFailed, ReasonHandshake, protocolf("resumed %s, asked for %s", f.Session, s.id), false)

@@ -122,6 +122,7 @@ func TestReplayDuplicatesDropped(t *testing.T) {
 		f.last().write(wire.Frame{T: wire.TMsg, Topic: "a", Seq: seq})
 	}
 	eventually(t, time.Second, "3 messages", func() bool { return len(r.messages()) == 3 })
+	eventually(t, time.Second, "the subscription", func() bool { _, subs, _ := f.snapshot(); return len(subs) == 1 })
 	var replay []wire.Frame
 	for seq := int64(2); seq <= 5; seq++ {
 		replay = append(replay, wire.Frame{T: wire.TMsg, Topic: "a", Seq: seq})

@@ -33,9 +33,10 @@ type Session struct {
 	loopState // owned by the loop goroutine
 }
 
-// Connect opens a session on opts.Servers[0] and blocks until it is
-// CONNECTED_ACTIVE, or until the first connection fails (CLOSED_FAILED, with
-// a *CloseError). ctx bounds this first connection only, not the session.
+// Connect opens a session on opts.Servers[0] (cascading down the list when
+// opts.Cascading is on) and blocks until it is CONNECTED_ACTIVE, or until the
+// first connection fails (CLOSED_FAILED, with a *CloseError naming every
+// server tried). ctx bounds this first connection only, not the session.
 func Connect(ctx context.Context, opts Options) (*Session, error) {
 	o, err := opts.resolve()
 	if err != nil {

@@ -3,6 +3,7 @@ package client
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // State is a session state (seeds 001/003). The strings are those of the
@@ -40,11 +41,18 @@ const (
 )
 
 // StateChange is one transition. The first one has From "" and To CONNECTING.
+//
+// A failover is CONNECTED_ACTIVE (or RECOVERING_RECONNECT) → CONNECTING: that
+// change names the server and session that were given up, and its Reason says
+// why (connection_lost, reconnect_timeout, reconnect_aborted, unknown_session,
+// lost_messages). The CONNECTED_ACTIVE that ends it names the new server and
+// the new session.
 type StateChange struct {
 	From, To State
-	Server   string // URL of the server concerned
-	Session  string // session id ("" until the server issued one)
-	Reason   string // set for CLOSED_* only
+	Server   string   // URL of the server concerned
+	Session  string   // session id ("" until the server issued one)
+	Reason   string   // into CLOSED_*: why it closed; into CONNECTING on failover: why the old session was given up
+	Tried    []string // into CLOSED_* during a cascade or failover: every server URL tried in it, in order
 }
 
 // Errors.
@@ -57,7 +65,21 @@ var (
 	ErrTimeout      = errors.New("client: reconnection timed out")
 	ErrCloseTimeout = errors.New("client: close did not finish in time")
 	ErrProtocol     = errors.New("client: protocol error")
+	ErrDiscarded    = errors.New("client: unacknowledged sends discarded by failover")
 )
+
+// AttemptError is one failed connection attempt of a cascade or failover,
+// reported through OnError before the next server is tried.
+type AttemptError struct {
+	Server string // URL
+	Err    error
+}
+
+func (e *AttemptError) Error() string {
+	return fmt.Sprintf("client: attempt on %s failed: %v", e.Server, e.Err)
+}
+
+func (e *AttemptError) Unwrap() error { return e.Err }
 
 // CloseError says why a session closed: what Connect returns when the first
 // connection fails, and what Session.Err returns once closed.
@@ -66,11 +88,15 @@ type CloseError struct {
 	Reason  string
 	Server  string
 	Session string
-	Err     error // the cause, when there is one
+	Tried   []string // closed during a cascade or failover: every server URL tried, in order
+	Err     error    // the cause, when there is one
 }
 
 func (e *CloseError) Error() string {
 	s := fmt.Sprintf("client: session %s (%s) at %s", e.State, e.Reason, e.Server)
+	if len(e.Tried) > 0 {
+		s += fmt.Sprintf(" after trying %d server(s): %s", len(e.Tried), strings.Join(e.Tried, ", "))
+	}
 	if e.Err != nil {
 		s += ": " + e.Err.Error()
 	}

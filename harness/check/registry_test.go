@@ -15,6 +15,9 @@ func TestRegistered(t *testing.T) {
 		"backoff_schedule", "deliberate_close", "exactly_once_in_order", "loss_detected",
 		"no_reconnect", "no_silent_loss", "reconnect_timeout", "reconnect_window",
 		"retention_expiry", "sent_exactly_once", "session_preserved", "strategy_reset",
+		// issue 3: failover, load balancing, cascading
+		"cascade_order", "cascade_scope", "close_names_tried", "failover_sequence", "hot_spot",
+		"no_repeat", "reconnect_before_failover", "shuffle_uniform",
 	}
 	names := Names()
 	for _, n := range want {
@@ -57,7 +60,9 @@ func TestRegistered(t *testing.T) {
 	}
 }
 
-func required(n string) bool { return n == "exactly_once_in_order" || n == "deliberate_close" }
+func required(n string) bool {
+	return n == "exactly_once_in_order" || n == "deliberate_close" || n == "shuffle_uniform"
+}
 
 func TestExcerpt(t *testing.T) {
 	h := recoveryH()

@@ -60,6 +60,8 @@ type view struct {
 	accepts  []history.Event            // server accepts on the client's servers
 	faults   []faultSpan
 	cServers map[string]bool
+
+	walkCache []srvWalk // walks(), computed once
 }
 
 func connKey(server, conn string) string { return server + "|" + conn }
@@ -362,9 +364,11 @@ func (a attempt) conn() string { return a.Accept.Conn }
 // attempts are the server accepts on the client's servers with T in [from, to].
 func (v *view) attempts(from, to time.Duration) []attempt {
 	var out []attempt
-	for _, e := range v.accepts {
-		if e.T < from || e.T > to {
-			continue
+	// accepts are in time order: start at the first one not before from.
+	first := sort.Search(len(v.accepts), func(i int) bool { return v.accepts[i].T >= from })
+	for _, e := range v.accepts[first:] {
+		if e.T > to {
+			break
 		}
 		a := attempt{Accept: e}
 		k := connKey(e.Server, e.Conn)

@@ -126,6 +126,9 @@ type Event struct {
 	Status    int    `json:"status,omitempty"`
 	Text      string `json:"text,omitempty"`
 	Cancelled bool   `json:"cancelled,omitempty"`
+	// Tried is on a state event into CLOSED_* that ended a cascade or a
+	// failover: every server URL tried in it, in order (C2).
+	Tried []string `json:"tried,omitempty"`
 }
 
 // Sink receives events as they happen. It must not block for long: the harness

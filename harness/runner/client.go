@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -34,6 +35,15 @@ func (c *clientRunner) sink(e driver.Event) {
 		if ev.Server == "" {
 			ev.Server = e.Server // not one of ours: keep what it said, checkers will not match it
 		}
+	}
+	if len(e.Tried) > 0 { // the servers a cascade or failover tried, as names
+		names := make([]string, len(e.Tried))
+		for i, u := range e.Tried {
+			if names[i] = c.run.byURL[u]; names[i] == "" {
+				names[i] = u
+			}
+		}
+		ev.Attrs = map[string]string{"tried": strings.Join(names, ",")}
 	}
 	switch e.Type {
 	case driver.EvError:

@@ -19,7 +19,8 @@ const Version = "0.1.0"
 
 // Hello is what the Go engine declares.
 func Hello() driver.Hello {
-	return driver.Hello{SDK: "faultline-go", Version: Version, Features: []string{driver.FeatReconnect}}
+	return driver.Hello{SDK: "faultline-go", Version: Version, Features: []string{
+		driver.FeatReconnect, driver.FeatFailover, driver.FeatLoadBalancing, driver.FeatCascading}}
 }
 
 // Factory returns a driver.Factory for the Go engine. seed makes jitter and
@@ -148,9 +149,13 @@ func (d *Driver) options(servers []string, co driver.ConnectOptions) client.Opti
 	if co.ConnectTimeoutMS > 0 {
 		o.ConnectTimeout = driver.Dur(float64(co.ConnectTimeoutMS))
 	}
+	o.Failover = co.Failover.Auto
+	o.LoadBalancing = co.Failover.LoadBalancing
+	o.Cascading = co.Failover.Cascading
+	o.Rand = d.rnd // the session forks its own: shuffles reproducible from the run's seed
 	o.OnState = func(c client.StateChange) {
 		d.sink(driver.Event{Type: driver.EvState, From: string(c.From), To: string(c.To),
-			Server: c.Server, Session: c.Session, Reason: c.Reason})
+			Server: c.Server, Session: c.Session, Reason: c.Reason, Tried: c.Tried})
 	}
 	o.OnMessage = func(topic string, seq int64, _ []byte) {
 		d.sink(driver.Event{Type: driver.EvMessage, Topic: topic, Seq: seq})

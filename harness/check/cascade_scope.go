@@ -1,0 +1,182 @@
+package check
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/faultline/faultline/harness/driver"
+)
+
+func init() { Register("cascade_scope", func() Checker { return &CascadeScope{} }) }
+
+// CascadeScope judges C3: cascading applies before a connection exists,
+// autofailover after, and each works with the other off. It needs both a
+// first connection whose first server failed and a loss of an established
+// session, and judges each by the scenario's switches:
+//
+//   - first server failed, cascading on: the client went on to another
+//     server (a server accept elsewhere, or a verified session elsewhere);
+//     cascading off: it closed, and no other server saw an attempt;
+//   - session lost, autofailover on: a new session on another server
+//     (verified by its session.create); off: no other server saw an attempt
+//     and the client never reported a session elsewhere.
+type CascadeScope struct{}
+
+// Check implements Checker.
+func (c *CascadeScope) Check(in Input) Result {
+	v, r, ok := prepare(in, c)
+	if !ok {
+		return r
+	}
+	fo := v.sc.Client.Failover
+	list := v.sc.Client.Servers
+	if len(list) < 2 {
+		return Fail(0, nil, "cascade_scope needs at least two servers in client.servers")
+	}
+	first := list[0]
+	var j judge
+	var shown []string
+	pre, post := 0, 0
+	last := time.Duration(0)
+	for _, w := range v.walksOf(walkCascade) {
+		if w.End == nil {
+			j.fail(v.end, "%s %s", w, w.Ending(v))
+			continue
+		}
+		f, failed := v.lossFaultDuring(first, w.From, w.End.T)
+		if !failed {
+			continue // the first server was fine: nothing to show
+		}
+		pre++
+		last = max(last, w.End.T)
+		var elsewhere []string
+		if w.Attributed {
+			for _, a := range w.Attempts {
+				if a.Accept.Server != first {
+					elsewhere = append(elsewhere, fmt.Sprintf("%s (server accept %s at %s)", a.Accept.Server, a.conn(), dur(a.Accept.T)))
+				}
+			}
+		}
+		landedElsewhere := ""
+		if w.Landed() && w.End.Server != first {
+			if l := v.landing(w); l.Problem != "" {
+				j.fail(w.End.T, "%s", l.Problem)
+			} else {
+				landedElsewhere = l.Server
+			}
+		}
+		switch {
+		case fo.Cascading && len(elsewhere) == 0 && landedElsewhere == "":
+			j.fail(w.End.T, "cascading on, but after %s failed (%s) %s %s without any other server seeing an attempt", first, f, w, w.Ending(v))
+		case fo.Cascading:
+			to := elsewhere
+			if landedElsewhere != "" {
+				to = append(to, "a session on "+landedElsewhere)
+			}
+			shown = append(shown, fmt.Sprintf("cascaded past %s (%s) to %s", first, f.Verb, strings.Join(to, ", ")))
+		case !w.Attributed:
+			j.fail(w.End.T, "%s: attempts cannot be attributed (%s): judge cascading off with one client connecting at a time", w, w.Clash)
+		case len(elsewhere) > 0 || landedElsewhere != "":
+			j.fail(w.End.T, "cascading off, but after %s failed (%s) %s tried %s%s", first, f, w, strings.Join(elsewhere, ", "), map[bool]string{true: ", connected to " + landedElsewhere}[landedElsewhere != ""])
+		case w.End.To != driver.ClosedFailed && !w.Landed():
+			j.fail(w.End.T, "cascading off: after %s failed (%s) %s %s, expected CLOSED_FAILED", first, f, w, w.Ending(v))
+		default:
+			shown = append(shown, fmt.Sprintf("no cascade: %s %s after %s failed (%s), no other server saw an attempt", w, w.Ending(v), first, f.Verb))
+		}
+	}
+	walks := v.walksOf(walkFailover)
+	done := map[string]bool{}
+	for _, h := range v.lossHits() {
+		k := fmt.Sprintf("%d|%d", h.Client, h.Active.T)
+		if done[k] || h.Leave == nil || h.Leave.To == driver.ClosedByClient || h.Leave.To == driver.ClosedByServer {
+			continue
+		}
+		done[k] = true
+		lost := h.Server(v)
+		var fw *srvWalk
+		for i := range walks {
+			if walks[i].Client == h.Client && walks[i].Start.T >= h.Active.T {
+				fw = &walks[i]
+				break
+			}
+		}
+		if fo.Auto {
+			if fw != nil && h.Leave.To == driver.RecoveringReconnect {
+				if next, ok := v.firstStateAfter(h.Client, h.Leave.T+1, driver.ConnectedActive, driver.Connecting); ok && next.To == driver.ConnectedActive && next.T < fw.Start.T {
+					continue // recovered on the same server first: not a failover
+				}
+			}
+			post++
+			switch {
+			case fw == nil:
+				j.fail(h.Leave.T, "autofailover on, but after losing %s (%s) client %d went %s%s at %s and never failed over", lost, h.Fault, h.Client, h.Leave.To, reasonText(*h.Leave), dur(h.Leave.T))
+			case fw.Landed():
+				if l := v.landing(*fw); l.Problem != "" {
+					j.fail(fw.End.T, "%s", l.Problem)
+				} else if l.Server == lost {
+					j.fail(fw.End.T, "%s came back to %s, not another server", fw, lost)
+				} else {
+					shown = append(shown, fmt.Sprintf("failed over from %s to %s", lost, l.Server))
+					last = max(last, fw.End.T)
+				}
+			default:
+				if healthy := v.unfailed(list, fw.From, fw.Until(v)); len(healthy) > 0 {
+					j.fail(fw.Until(v), "%s %s although %s had no fault", fw, fw.Ending(v), strings.Join(healthy, ", "))
+				} else {
+					shown = append(shown, fmt.Sprintf("%s ran out of servers (every one failing)", fw))
+				}
+			}
+			continue
+		}
+		post++
+		from := h.Fault.On.T
+		to := v.end
+		if cl, ok := v.firstStateAfter(h.Client, h.Active.T+1, driver.ClosedByClient, driver.ClosedByServer, driver.ClosedFailed); ok {
+			to = cl.T
+		}
+		last = max(last, to)
+		if fw != nil {
+			j.fail(fw.Start.T, "autofailover off, but client %d failed over after losing %s: CONNECTING at %s", h.Client, lost, dur(fw.Start.T))
+		}
+		if other, ok := v.firstStateAfter(h.Client, h.Active.T+1, driver.ConnectedActive); ok && other.Server != lost && other.T <= to {
+			j.fail(other.T, "autofailover off, but client %d reported CONNECTED_ACTIVE on %s at %s after losing %s", h.Client, other.Server, dur(other.T), lost)
+		}
+		if busy := v.othersBusy(h.Client, from, to); busy != "" {
+			j.fail(from, "client %d's attempts after losing %s cannot be attributed (%s): judge autofailover off with one client", h.Client, lost, busy)
+			continue
+		}
+		var elsewhere []string
+		for _, a := range v.attempts(from, to+stampSlack) {
+			if a.Accept.Server != lost {
+				elsewhere = append(elsewhere, fmt.Sprintf("%s (server accept %s at %s)", a.Accept.Server, a.conn(), dur(a.Accept.T)))
+			}
+		}
+		j.count(fmt.Sprintf("client %d: attempts elsewhere after losing %s", h.Client, lost), len(elsewhere), "server accept on client.servers other than the lost one, from link fault.on to the client's close")
+		if len(elsewhere) > 0 {
+			j.fail(from, "autofailover off, but after losing %s (%s) other servers saw attempts: %s", lost, h.Fault, strings.Join(elsewhere, ", "))
+		} else {
+			shown = append(shown, fmt.Sprintf("no failover: client %d lost %s and %s, no other server saw an attempt", h.Client, lost, endingOf(v, h)))
+		}
+	}
+	j.count("first connections with a failed first server", pre, "link loss fault on "+first+" during the client's first connection")
+	j.count("established sessions lost", post, "link loss fault while the client was CONNECTED_ACTIVE on its server")
+	if pre == 0 || post == 0 {
+		return Fail(v.end, j.ms, "nothing to judge: C3 needs a first connection whose first server failed (%d seen) and a lost established session (%d seen)%s", pre, post, failText(j))
+	}
+	return j.result(last, "cascading %s, autofailover %s: %s", onOff(fo.Cascading), onOff(fo.Auto), strings.Join(shown, "; "))
+}
+
+func onOff(b bool) string {
+	if b {
+		return "on"
+	}
+	return "off"
+}
+
+func endingOf(v *view, h lossHit) string {
+	if cl, ok := v.firstStateAfter(h.Client, h.Active.T+1, driver.ClosedByClient, driver.ClosedByServer, driver.ClosedFailed); ok {
+		return fmt.Sprintf("went %s%s at %s", cl.To, reasonText(cl), dur(cl.T))
+	}
+	return "did not close"
+}

@@ -1,0 +1,200 @@
+package check
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/faultline/faultline/harness/driver"
+)
+
+func init() { Register("failover_sequence", func() Checker { return &FailoverSequence{} }) }
+
+// Failover orders (FailoverSequence.Order).
+const (
+	OrderList = "list"
+	OrderAny  = "any"
+)
+
+// FailoverSequence judges F1, F2 and F4: a loss of an established session,
+// with autofailover on, is followed by a new session on the next server of
+// the list; an attempt that fails moves on to the next; without load
+// balancing the order is the list's. Every landing is checked against the
+// servers: the session the client names must have been created (not
+// resumed) by the server it names, and differ from the session lost.
+type FailoverSequence struct {
+	// Order is "list" (each next server is the next in the list after the
+	// lost one, wrapping round, the lost one last) or "any" (load
+	// balancing: order judged by shuffle_uniform and no_repeat). Default:
+	// "any" when the client has load_balancing on, else "list".
+	Order string `yaml:"order"`
+	// MinFailovers is how many failovers must be seen (default 1).
+	MinFailovers int `yaml:"min_failovers"`
+}
+
+// Validate checks the parameters.
+func (c *FailoverSequence) Validate() error {
+	if c.Order != "" && c.Order != OrderList && c.Order != OrderAny {
+		return fmt.Errorf("order must be %q or %q (got %q)", OrderList, OrderAny, c.Order)
+	}
+	if c.MinFailovers < 0 {
+		return fmt.Errorf("min_failovers must not be negative (got %d)", c.MinFailovers)
+	}
+	return nil
+}
+
+// Check implements Checker.
+func (c *FailoverSequence) Check(in Input) Result {
+	v, r, ok := prepare(in, c)
+	if !ok {
+		return r
+	}
+	fo := v.sc.Client.Failover
+	if !fo.Auto {
+		return Fail(0, nil, "the scenario has failover.auto off: failover_sequence judges autofailover")
+	}
+	order := c.Order
+	if order == "" {
+		order = OrderList
+		if fo.LoadBalancing {
+			order = OrderAny
+		}
+	}
+	if order == OrderList && fo.LoadBalancing {
+		return Fail(0, nil, "bad parameters: order: list, but the client has load_balancing on (its order is a shuffle: use order: any)")
+	}
+	minN := c.MinFailovers
+	if minN == 0 {
+		minN = 1
+	}
+	var j judge
+	// Every loss of an established session must lead to a failover (or,
+	// with reconnection on, to a recovery first).
+	done := map[string]bool{}
+	for _, h := range v.lossHits() {
+		k := fmt.Sprintf("%d|%d", h.Client, h.Active.T)
+		if done[k] {
+			continue
+		}
+		done[k] = true
+		switch {
+		case h.Leave == nil:
+			j.fail(h.Fault.On.T, "client %d never left CONNECTED_ACTIVE on %s after %s (still there at the end, %s)", h.Client, h.Server(v), h.Fault, dur(v.end))
+		case h.Leave.To == driver.Connecting:
+		case h.Leave.To == driver.RecoveringReconnect && v.sc.Client.Reconnect.Enabled:
+			// recovery first: reconnect_before_failover judges what follows
+		case h.Leave.To == driver.RecoveringReconnect:
+			j.fail(h.Leave.T, "client %d entered RECOVERING_RECONNECT at %s after %s with reconnection off: a failover opens a new session (CONNECTING)", h.Client, dur(h.Leave.T), h.Fault)
+		case h.Leave.To == driver.ClosedByClient:
+		default:
+			j.fail(h.Leave.T, "client %d went %s%s at %s after %s instead of failing over to another server", h.Client, h.Leave.To, reasonText(*h.Leave), dur(h.Leave.T), h.Fault)
+		}
+	}
+	walks := v.walksOf(walkFailover)
+	landedOn := map[string]int{}
+	judged, exhausted, unattributed, listed := 0, 0, 0, 0
+	last := time.Duration(0)
+	for _, w := range walks {
+		judged++
+		last = max(last, w.Until(v))
+		switch {
+		case w.End == nil:
+			j.fail(v.end, "%s %s", w, w.Ending(v))
+			continue
+		case w.End.To == driver.ClosedByClient:
+			j.note("%s ended by the client's own close at %s", w, dur(w.End.T))
+			continue
+		case !w.Landed():
+			if healthy := v.unfailed(v.sc.Client.Servers, w.From, w.End.T); len(healthy) > 0 {
+				j.fail(w.End.T, "%s gave up: %s, although %s had no fault during the failover", w, w.Ending(v), strings.Join(healthy, ", "))
+			} else {
+				exhausted++
+			}
+			continue
+		}
+		l := v.landing(w)
+		if l.Problem != "" {
+			j.fail(w.End.T, "%s", l.Problem)
+			continue
+		}
+		landedOn[l.Server]++
+		if l.Session == w.LostSession {
+			j.fail(w.End.T, "%s came back with the lost session %q: a failover opens a new session", w, l.Session)
+		}
+		others := slices.DeleteFunc(slices.Clone(v.sc.Client.Servers), func(s string) bool { return s == w.Lost })
+		if l.Server == w.Lost {
+			if healthy := v.unfailed(others, w.From, w.End.T); len(healthy) > 0 {
+				j.fail(w.End.T, "%s landed back on the lost server %s although %s had no fault: the next server in the list comes first", w, w.Lost, strings.Join(healthy, ", "))
+			}
+		}
+		expected := v.failoverList(w.Lost)
+		want := ""
+		if order == OrderList {
+			var excused []string
+			want, excused = v.firstHealthy(expected, w.From, w.End.T)
+			if want != "" && l.Server != want {
+				why := ""
+				if len(excused) > 0 {
+					why = ", past " + strings.Join(excused, ", ")
+				}
+				j.fail(w.End.T, "%s landed on %s; list order %s makes %s the next server%s", w, l.Server, strings.Join(expected, " → "), want, why)
+			}
+		}
+		if w.Attributed {
+			if order == OrderList {
+				fails, _ := v.orderCheck(w, expected)
+				for _, f := range fails {
+					j.fail(w.End.T, "%s", f)
+				}
+			}
+			if n := len(w.Attempts); n > 0 && w.Attempts[n-1].Accept.Server != l.Server {
+				a := w.Attempts[n-1]
+				j.fail(w.End.T, "%s landed on %s, but the last attempt the servers saw was on %s (server accept %s at %s)", w, l.Server, a.Accept.Server, a.conn(), dur(a.Accept.T))
+			}
+		} else {
+			unattributed++
+		}
+		if listed < maxSlotMeasurements {
+			listed++
+			exp := ""
+			if want != "" {
+				exp = "lands on " + want
+			}
+			tried := strings.Join(w.servers(), ",")
+			if !w.Attributed {
+				tried = "not attributable: " + w.Clash
+			}
+			j.measureMs(fmt.Sprintf("client %d failover %d: %s → %s", w.Client, w.N, w.Lost, l.Server), w.End.T-w.Start.T,
+				fmt.Sprintf("client CONNECTED_ACTIVE (matched to server %s session.create %s) − client CONNECTING; attempts seen by the servers: [%s]", l.Create.Server, l.Create.Conn, tried), exp)
+		}
+	}
+	j.count("failovers", judged, "client changes into CONNECTING from a session; landings matched to server session.create by session id")
+	names := make([]string, 0, len(landedOn))
+	for s := range landedOn {
+		names = append(names, s)
+	}
+	sort.Strings(names)
+	for _, s := range names {
+		j.count("new sessions on "+s, landedOn[s], "server session.create matched to a client's CONNECTED_ACTIVE by session id")
+	}
+	if unattributed > 0 {
+		j.note("%d failover(s) overlapped other clients' attempts: judged by their landing only", unattributed)
+	}
+	if exhausted > 0 {
+		j.note("%d failover(s) ran out of servers while every server had a fault (judged by close_names_tried)", exhausted)
+	}
+	if judged < minN {
+		return Fail(v.end, j.ms, "nothing to judge: %d failover(s) seen (client CONNECTED_ACTIVE/RECOVERING_RECONNECT → CONNECTING), min_failovers %d%s", judged, minN, failText(j))
+	}
+	return j.result(last, "%d failover(s), each a new session on the %s server, verified by the servers", judged, map[string]string{OrderList: "next listed", OrderAny: "chosen"}[order])
+}
+
+// failText appends the findings gathered so far to a "nothing to judge".
+func failText(j judge) string {
+	if len(j.fails) == 0 {
+		return ""
+	}
+	return "; " + list(j.fails)
+}

@@ -1,0 +1,162 @@
+package check
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+)
+
+func init() { Register("shuffle_uniform", func() Checker { return &ShuffleUniform{} }) }
+
+// ShuffleUniform judges F3: with load balancing, the list is shuffled before
+// the next server is chosen, so over many failovers every candidate is
+// chosen equally often. A sample is one failover's landing, verified by the
+// servers (the session id the client names, created by the server it
+// names); its candidates are the list without the lost server and without
+// any server that had a fault during the failover. Pearson's chi-square test
+// against equal counts, at the scenario's significance alpha: a fair shuffle
+// fails with probability alpha.
+type ShuffleUniform struct {
+	// Alpha is the significance: FAILED when the p-value is below it
+	// (required, in (0, 0.5]; e.g. 1e-4).
+	Alpha float64 `yaml:"alpha"`
+	// MinSamples is how many landings the test needs (default: 5 per
+	// candidate, the chi-square approximation's rule of thumb).
+	MinSamples int `yaml:"min_samples"`
+}
+
+// Validate checks the parameters.
+func (c *ShuffleUniform) Validate() error {
+	if !(c.Alpha > 0 && c.Alpha <= 0.5) {
+		return fmt.Errorf("alpha is required, in (0, 0.5] (got %g)", c.Alpha)
+	}
+	if c.MinSamples < 0 {
+		return fmt.Errorf("min_samples must not be negative (got %d)", c.MinSamples)
+	}
+	return nil
+}
+
+// Check implements Checker.
+func (c *ShuffleUniform) Check(in Input) Result {
+	v, r, ok := prepare(in, c)
+	if !ok {
+		return r
+	}
+	if !v.sc.Client.Failover.Auto || !v.sc.Client.Failover.LoadBalancing {
+		return Fail(0, nil, "the scenario needs failover.auto and failover.load_balancing on: shuffle_uniform judges the failover shuffle")
+	}
+	var j judge
+	groups := v.landingGroups(&j)
+	need := func(g *landingGroup) int { return max(c.MinSamples, 5*len(g.Candidates)) }
+	var tested []*landingGroup
+	for _, g := range groups {
+		if g.N >= need(g) && len(g.Candidates) >= 2 {
+			tested = append(tested, g)
+		}
+	}
+	if len(tested) == 0 {
+		most := ""
+		if len(groups) > 0 {
+			g := groups[0]
+			most = fmt.Sprintf("; most: %d failover(s) from %s over [%s], need %d", g.N, g.Lost, strings.Join(g.Candidates, ","), need(g))
+		}
+		return Fail(v.end, j.ms, "too few samples: no group of failovers with a common candidate set has enough verified landings%s%s", most, failText(j))
+	}
+	alpha := c.Alpha / float64(len(tested)) // Bonferroni: the run's false-FAIL probability stays ≤ alpha
+	if len(tested) > 1 {
+		j.note("%d groups tested, each at alpha/%d = %.3g", len(tested), len(tested), alpha)
+	}
+	var summary []string
+	last := time.Duration(0)
+	for _, g := range tested {
+		stat, df, p := ChiSquare(g.Counts)
+		last = max(last, g.Last)
+		prefix := ""
+		if len(tested) > 1 {
+			prefix = fmt.Sprintf("from %s: ", g.Lost)
+		}
+		ev := "server session.create matched to the client's CONNECTED_ACTIVE by session id, one per failover"
+		j.count(prefix+"samples", g.N, ev)
+		exp := float64(g.N) / float64(len(g.Candidates))
+		for i, s := range g.Candidates {
+			j.measure(prefix+"landed on "+s, float64(g.Counts[i]), "count", ev, fmt.Sprintf("%.1f (N/%d)", exp, len(g.Candidates)))
+		}
+		j.measure(prefix+"chi-square", stat, "", "Pearson's statistic of the counts against N/k each", fmt.Sprintf("df %d", df))
+		j.measure(prefix+"p-value", p, "", fmt.Sprintf("chi-square survival function, df %d (regularized upper incomplete gamma)", df), fmt.Sprintf("≥ alpha %.3g", alpha))
+		j.measure(prefix+"alpha", alpha, "", "the scenario's significance: the probability that a fair shuffle FAILS", "")
+		counts := make([]string, len(g.Candidates))
+		for i, s := range g.Candidates {
+			counts[i] = fmt.Sprintf("%s %d", s, g.Counts[i])
+		}
+		line := fmt.Sprintf("%d failovers from %s: %s; χ² %.2f (df %d), p %.3g", g.N, g.Lost, strings.Join(counts, ", "), stat, df, p)
+		summary = append(summary, line)
+		if p < alpha || math.IsNaN(p) {
+			j.fail(g.Last, "not a uniform choice: %s < alpha %.3g (a fair shuffle gets this far from N/%d = %.1f each with probability %.3g)", line, alpha, len(g.Candidates), exp, p)
+		}
+	}
+	return j.result(last, "uniform at alpha %.3g: %s", c.Alpha, strings.Join(summary, "; "))
+}
+
+// landingGroup is the verified failover landings that had the same lost
+// server and the same candidates.
+type landingGroup struct {
+	Lost       string
+	Candidates []string // list order
+	Counts     []int    // per candidate
+	N          int
+	Last       time.Duration
+}
+
+// landingGroups gathers every failover's verified landing, grouped by lost
+// server and candidate set, largest group first. Claims the servers do not
+// confirm are failures in j; landings outside the candidates are noted.
+func (v *view) landingGroups(j *judge) []*landingGroup {
+	byKey := map[string]*landingGroup{}
+	var out []*landingGroup
+	bad, outside := 0, 0
+	for _, w := range v.walksOf(walkFailover) {
+		if !w.Landed() {
+			continue
+		}
+		l := v.landing(w)
+		if l.Problem != "" {
+			if bad < maxListed {
+				j.fail(w.End.T, "%s", l.Problem)
+			}
+			bad++
+			continue
+		}
+		var cands []string
+		for _, s := range v.sc.Client.Servers {
+			if _, failing := v.lossFaultDuring(s, w.From, w.End.T); s != w.Lost && !failing {
+				cands = append(cands, s)
+			}
+		}
+		i := slices.Index(cands, l.Server)
+		if i < 0 {
+			outside++
+			continue
+		}
+		key := w.Lost + "|" + strings.Join(cands, ",")
+		g := byKey[key]
+		if g == nil {
+			g = &landingGroup{Lost: w.Lost, Candidates: cands, Counts: make([]int, len(cands))}
+			byKey[key] = g
+			out = append(out, g)
+		}
+		g.Counts[i]++
+		g.N++
+		g.Last = max(g.Last, w.End.T)
+	}
+	if bad > maxListed {
+		j.fail(0, "… %d landing claims in all not confirmed by the servers", bad)
+	}
+	if outside > 0 {
+		j.note("%d landing(s) on the lost server or on a server with a fault were not samples", outside)
+	}
+	sort.SliceStable(out, func(a, b int) bool { return out[a].N > out[b].N })
+	return out
+}

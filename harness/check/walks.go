@@ -1,0 +1,364 @@
+package check
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/faultline/faultline/harness/driver"
+	"github.com/faultline/faultline/harness/history"
+)
+
+// Walks: a client's passes over the server list in search of a new session
+// (issue 3): the cascade of its first connection, and each failover. The
+// attempts of a walk are the server accepts in its window; they are
+// attributed to the client only when no other client was looking for a
+// server at the same time (with many clients, only the walk's outcome can be
+// attributed, through its session id).
+
+// walkSlack is how much earlier than the client's CONNECTING a failover's
+// first attempt may be recorded: the engine dials as it reports, and the
+// report travels through the driver before it is stamped.
+const walkSlack = 50 * time.Millisecond
+
+// Walk kinds.
+const (
+	walkCascade  = "cascade"
+	walkFailover = "failover"
+)
+
+// srvWalk is one walk of one client.
+type srvWalk struct {
+	Client int
+	Kind   string
+	N      int           // 0-based among the client's walks of this kind
+	Start  history.Event // cascade: the harness's connect op (or the first state); failover: the state into CONNECTING
+	From   time.Duration // the window's start
+	// Failover: the server and session given up, and the state left.
+	Lost, LostSession string
+	Left              string // CONNECTED_ACTIVE or RECOVERING_RECONNECT
+	End               *history.Event
+	Attempts          []attempt // accepts in the window: listed only when Attributed
+	Attributed        bool      // the window's accepts are this client's alone
+	Clash             string    // why they are not
+}
+
+func (w srvWalk) String() string {
+	if w.Kind == walkCascade {
+		return fmt.Sprintf("client %d cascade (connect at %s)", w.Client, dur(w.Start.T))
+	}
+	return fmt.Sprintf("client %d failover %d (from %s at %s)", w.Client, w.N, w.Lost, dur(w.Start.T))
+}
+
+// Until is when the walk ended (the end of the history if it did not).
+func (w srvWalk) Until(v *view) time.Duration {
+	if w.End != nil {
+		return w.End.T
+	}
+	return v.end
+}
+
+// Landed reports whether the walk ended CONNECTED_ACTIVE.
+func (w srvWalk) Landed() bool { return w.End != nil && w.End.To == driver.ConnectedActive }
+
+// Ending describes how the walk ended.
+func (w srvWalk) Ending(v *view) string {
+	switch {
+	case w.End == nil:
+		return fmt.Sprintf("was still CONNECTING at the end, %s", dur(v.end))
+	case w.Landed():
+		return fmt.Sprintf("went CONNECTED_ACTIVE on %s (session %q) at %s", w.End.Server, w.End.Session, dur(w.End.T))
+	default:
+		return fmt.Sprintf("went %s%s at %s", w.End.To, reasonText(*w.End), dur(w.End.T))
+	}
+}
+
+// servers are the servers of the walk's attempts, in order.
+func (w srvWalk) servers() []string {
+	out := make([]string, len(w.Attempts))
+	for i, a := range w.Attempts {
+		out[i] = a.Accept.Server
+	}
+	return out
+}
+
+// connectOps are the harness's connect ops per client.
+func (v *view) connectOps() map[int][]history.Event {
+	out := map[int][]history.Event{}
+	for _, e := range v.h {
+		if e.Source == history.SrcHarness && e.Kind == history.KindOp && e.Op == driver.OpConnect {
+			out[e.Client] = append(out[e.Client], e)
+		}
+	}
+	return out
+}
+
+// walks lists every client's walks, clients in order, each client's in time
+// order, with their attempts and whether those can be attributed.
+func (v *view) walks() []srvWalk {
+	if v.walkCache != nil {
+		return v.walkCache
+	}
+	ops := v.connectOps()
+	var out []srvWalk
+	for _, c := range v.clients {
+		st := v.states[c]
+		// The cascade: from the connect op to the first CONNECTED_ACTIVE or close.
+		var start history.Event
+		switch {
+		case len(ops[c]) > 0:
+			start = ops[c][0]
+		case len(st) > 0:
+			start = st[0]
+		default:
+			continue
+		}
+		w := srvWalk{Client: c, Kind: walkCascade, Start: start, From: start.T}
+		for i := range st {
+			if st[i].T >= start.T && (st[i].To == driver.ConnectedActive || driver.IsClosed(st[i].To)) {
+				e := st[i]
+				w.End = &e
+				break
+			}
+		}
+		out = append(out, w)
+		// Failovers: every change into CONNECTING from a session.
+		n := 0
+		for i, e := range st {
+			if e.To != driver.Connecting || (e.From != driver.ConnectedActive && e.From != driver.RecoveringReconnect) {
+				continue
+			}
+			fw := srvWalk{Client: c, Kind: walkFailover, N: n, Start: e, Left: e.From, Lost: e.Server, LostSession: e.Session}
+			n++
+			if i > 0 {
+				if fw.Lost == "" {
+					fw.Lost = st[i-1].Server
+				}
+				if fw.LostSession == "" {
+					fw.LostSession = st[i-1].Session
+				}
+			}
+			fw.From = e.T - walkSlack
+			if i > 0 && st[i-1].T > fw.From {
+				fw.From = st[i-1].T
+			}
+			for j := i + 1; j < len(st); j++ {
+				if st[j].To == driver.ConnectedActive || driver.IsClosed(st[j].To) {
+					end := st[j]
+					fw.End = &end
+					break
+				}
+			}
+			out = append(out, fw)
+		}
+	}
+	busy := v.busyIntervals(out)
+	for i := range out {
+		w := &out[i]
+		w.Attributed, w.Clash = true, ""
+		for _, b := range busy {
+			if b.client != w.Client && b.from <= w.Until(v) && b.to >= w.From {
+				w.Attributed = false
+				w.Clash = fmt.Sprintf("client %d was %s from %s to %s", b.client, b.what, dur(b.from), dur(b.to))
+				break
+			}
+		}
+		if !w.Attributed {
+			continue // the accepts are not this client's alone: none are listed
+		}
+		for _, a := range v.attempts(w.From, w.Until(v)) {
+			// Before a failover from RECOVERING_RECONNECT, accepts on the lost
+			// server are the recovery's own attempts.
+			if w.Kind == walkFailover && w.Left == driver.RecoveringReconnect && a.Accept.T < w.Start.T && a.Accept.Server == w.Lost {
+				continue
+			}
+			w.Attempts = append(w.Attempts, a)
+		}
+	}
+	v.walkCache = out
+	return out
+}
+
+// interval is a stretch of time in which a client may make attempts.
+type interval struct {
+	client   int
+	from, to time.Duration
+	what     string
+}
+
+// busyIntervals are the walks' windows and every RECOVERING_RECONNECT stay.
+func (v *view) busyIntervals(ws []srvWalk) []interval {
+	var out []interval
+	for _, w := range ws {
+		out = append(out, interval{w.Client, w.From, w.Until(v), "in a " + w.Kind})
+	}
+	for _, c := range v.clients {
+		for _, o := range v.outages(c) {
+			out = append(out, interval{c, o.Start.T, o.Until(v), "RECOVERING_RECONNECT"})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].from < out[j].from })
+	return out
+}
+
+// walksOf are the walks of one kind.
+func (v *view) walksOf(kind string) []srvWalk {
+	var out []srvWalk
+	for _, w := range v.walks() {
+		if w.Kind == kind {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// lossFaultDuring is a loss fault (cut, reset, blackhole, down) in force on
+// link at some time in [from, to], if any.
+func (v *view) lossFaultDuring(link string, from, to time.Duration) (faultSpan, bool) {
+	for _, f := range v.faults {
+		if f.Link == link && isLossVerb(f.Verb) && f.On.T <= to && (f.Off == nil || f.Off.T >= from) {
+			return f, true
+		}
+	}
+	return faultSpan{}, false
+}
+
+// downAt reports whether link was down (refusing: no server sees the
+// attempt) at t.
+func (v *view) downAt(link string, t time.Duration) bool { return v.faultInForce(link, VerbDown, t) }
+
+// cascadeList is the order the first connection must follow: the client's
+// servers with cascading on, else the first only.
+func (v *view) cascadeList() []string {
+	if v.sc.Client.Failover.Cascading {
+		return slices.Clone(v.sc.Client.Servers)
+	}
+	return slices.Clone(v.sc.Client.Servers[:min(1, len(v.sc.Client.Servers))])
+}
+
+// failoverList is the list order of a failover from lost: the servers after
+// it (wrapping round), then lost itself.
+func (v *view) failoverList(lost string) []string {
+	list := v.sc.Client.Servers
+	i := slices.Index(list, lost)
+	if i < 0 {
+		return slices.Clone(list)
+	}
+	return append(append(slices.Clone(list[i+1:]), list[:i]...), lost)
+}
+
+// landing is the server-side evidence of where a walk landed: the session
+// the client claims, created by the server it names.
+type landing struct {
+	Server, Session string
+	Create          *history.Event // the server's session.create of that id
+	Resume          *history.Event // a session.resume of that id instead (state carried over)
+	Problem         string         // why the claim does not hold ("" when it does)
+}
+
+// landing checks a walk's CONNECTED_ACTIVE against the servers: the session
+// id it names must have been created (not resumed) by the server it names.
+func (v *view) landing(w srvWalk) landing {
+	e := w.End
+	l := landing{Server: e.Server, Session: e.Session}
+	if e.Session == "" {
+		l.Problem = fmt.Sprintf("client %d reported CONNECTED_ACTIVE on %s at %s without a session id", w.Client, e.Server, dur(e.T))
+		return l
+	}
+	for _, s := range v.bySess[e.Session] {
+		s := s
+		switch {
+		case s.Kind == history.KindSessionCreate && l.Create == nil:
+			l.Create = &s
+		case s.Kind == history.KindSessionResume && s.T >= w.From && s.T <= e.T+stampSlack && l.Resume == nil:
+			l.Resume = &s
+		}
+	}
+	switch {
+	case l.Resume != nil:
+		l.Problem = fmt.Sprintf("client %d's new session %q on %s was a resume (server %s session.resume at %s), not a new session: state was carried over",
+			w.Client, e.Session, e.Server, l.Resume.Server, dur(l.Resume.T))
+	case l.Create == nil:
+		l.Problem = fmt.Sprintf("client claims a session the servers never created: client %d reported CONNECTED_ACTIVE on %s (session %q) at %s, but no server recorded session.create of %q",
+			w.Client, e.Server, e.Session, dur(e.T), e.Session)
+	case l.Create.Server != e.Server:
+		l.Problem = fmt.Sprintf("client %d reported CONNECTED_ACTIVE on %s (session %q) at %s, but that session was created by %s",
+			w.Client, e.Server, e.Session, dur(e.T), l.Create.Server)
+	case l.Create.T > e.T+stampSlack:
+		l.Problem = fmt.Sprintf("client %d reported CONNECTED_ACTIVE on %s (session %q) at %s, before the server created it at %s",
+			w.Client, e.Server, e.Session, dur(e.T), dur(l.Create.T))
+	case l.Create.T < w.From-stampSlack:
+		l.Problem = fmt.Sprintf("client %d's session %q on %s was created at %s, before the walk began at %s: not a new session",
+			w.Client, e.Session, e.Server, dur(l.Create.T), dur(w.From))
+	}
+	return l
+}
+
+// orderCheck compares a walk's attributed attempts with an expected list
+// order: each attempt must be on the next server of the list, skipping only
+// servers whose link was down (refused: the servers cannot see those, so the
+// skip rests on the link's record, and the attempt on the client's word).
+// It returns the findings and how many servers were skipped as down.
+func (v *view) orderCheck(w srvWalk, expected []string) (fails []string, skippedDown []string) {
+	p := 0
+	seen := map[string]bool{}
+	for k, a := range w.Attempts {
+		srv, t := a.Accept.Server, a.Accept.T
+		if seen[srv] {
+			fails = append(fails, fmt.Sprintf("%s attempt %d on %s at %s (server accept %s) repeats a server already tried in this walk",
+				w, k, srv, dur(t), a.conn()))
+			continue
+		}
+		seen[srv] = true
+		q := slices.Index(expected[p:], srv)
+		if q < 0 {
+			want := "nothing more (the list was exhausted)"
+			if p < len(expected) {
+				want = expected[p]
+			}
+			fails = append(fails, fmt.Sprintf("%s attempt %d went to %s at %s (server accept %s); list order expected %s (order %s)",
+				w, k, srv, dur(t), a.conn(), want, strings.Join(expected, " → ")))
+			continue
+		}
+		for _, skipped := range expected[p : p+q] {
+			if v.downAt(skipped, t) || v.downAt(skipped, w.From) {
+				skippedDown = append(skippedDown, skipped)
+				seen[skipped] = true
+				continue
+			}
+			fails = append(fails, fmt.Sprintf("%s attempt %d went to %s at %s (server accept %s), skipping %s, which the servers never saw tried and whose link was not down; list order %s",
+				w, k, srv, dur(t), a.conn(), skipped, strings.Join(expected, " → ")))
+		}
+		p += q + 1
+	}
+	return fails, skippedDown
+}
+
+// firstHealthy is the first server of order with no loss fault in force at
+// any time in [from, to] (a server that failed during the walk may be
+// passed), and the servers before it with the fault that excused each.
+func (v *view) firstHealthy(order []string, from, to time.Duration) (string, []string) {
+	var excused []string
+	for _, s := range order {
+		f, ok := v.lossFaultDuring(s, from, to)
+		if !ok {
+			return s, excused
+		}
+		excused = append(excused, fmt.Sprintf("%s (%s)", s, f.Verb))
+	}
+	return "", excused
+}
+
+// unfailed lists the servers of order that had no loss fault in force at any
+// time in [from, to].
+func (v *view) unfailed(order []string, from, to time.Duration) []string {
+	var out []string
+	for _, s := range order {
+		if _, ok := v.lossFaultDuring(s, from, to); !ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}
