@@ -18,7 +18,7 @@ import (
 // scenario runs once (BeforeAll); each spec judges one expect entry.
 func TestConformance(t *testing.T) {
 	RegisterFailHandler(Fail)
-	RunSpecs(t, "faultline conformance (Go engine, embedded Toxiproxy)")
+	RunSpecs(t, "faultline conformance (Go engine, "+suiteMode()+" topology)") // mode_test.go
 }
 
 var scenarios, loadErr = runner.Load("scenarios")
@@ -34,9 +34,10 @@ var _ = func() bool {
 		Describe(sc.Name, Label(sc.Labels...), Ordered, func() {
 			var res *runner.Result
 			BeforeAll(func(ctx SpecContext) {
+				skipUnsupported(sc) // mode_test.go
 				rctx, cancel := context.WithTimeout(ctx, sc.End()+30*time.Second)
 				defer cancel()
-				res = runner.Run(rctx, sc, runner.Config{Driver: godriver.Factory(1)})
+				res = runner.Run(rctx, sc, runner.Config{Driver: godriver.Factory(1), Topology: suiteTopology})
 				AddReportEntry("wall", res.Wall.String())
 			}, NodeTimeout(sc.End()+time.Minute))
 			It("runs as scheduled", func() {

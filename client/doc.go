@@ -65,4 +65,26 @@
 // reconnection off, a loss fails over at once (CONNECTED_ACTIVE →
 // CONNECTING, reason connection_lost). A deliberate close by the client or
 // the server is not a loss: neither reconnection nor failover follows.
+//
+// # Streaming requests and migration (seed 002)
+//
+// Request streams rows 1..n and a final done (OnRow, OnDone), each row
+// exactly once and in order, across reconnections and migrations: a resuming
+// hello lists the requests still awaited with the last row received, so the
+// server goes on after it. Cancel sends an attention; the request ends with
+// one final done (cancelled: the acknowledgment) and nothing of it follows.
+//
+// With Options.Migration on (the default of DefaultOptions; declared in the
+// hello), a server's migration request is followed (migrate.go): new
+// commands are held from REQUESTED on (attentions still go to the source
+// until it starts), the engine answers READY, and once the source says
+// MIGRATING it writes mig_leaving (its last frame there, after what is
+// queued) and dials the target with the session's id and token, bounded by
+// MigrationTimeout, keeping the source connection open. Resumed there, it
+// resends what the target lacks and flushes what it held; the source's close
+// of the old connection is expected. The session stays CONNECTED_ACTIVE
+// throughout: a migration is neither a loss nor a failover, and a loss of
+// the source while MIGRATING triggers nothing. If the target cannot be
+// reached in time the engine reports mig_failed and goes on on the source,
+// or, if the source was lost too, recovers as after any loss.
 package client

@@ -28,6 +28,10 @@ type loopState struct {
 
 	walk      *walk // the cascade or failover under way (state CONNECTING), nil otherwise
 	connected bool  // ready was closed (the first CONNECTED_ACTIVE)
+
+	rq      requests      // streaming requests (request.go)
+	mg      *migrationRun // the migration under way, nil otherwise (migrate.go)
+	retired []*conn       // source connections of completed migrations, until their server closes them
 }
 
 func (s *Session) init() {
@@ -96,6 +100,8 @@ func (s *Session) handle(ev event) {
 		if e.c == s.cur {
 			s.onLost(e.err)
 		}
+	default:
+		s.handleMore(ev) // migrate.go: requests and migration
 	}
 }
 
@@ -108,6 +114,8 @@ func (s *Session) discard(ev event) {
 		e.reply <- ErrClosed
 	case evDialed:
 		e.ans.discard()
+	default:
+		s.discardMore(ev)
 	}
 }
 
@@ -118,7 +126,7 @@ func (s *Session) doSend(e evSend) error {
 	n := s.nextN
 	s.nextN++
 	s.buf.add(n, e.payload)
-	if s.cur != nil { // else queued: resent on resume
+	if s.cur != nil && !s.holding() { // else queued: resent on resume (held during a migration)
 		s.cur.send(wire.Frame{T: wire.TSend, N: n, Data: e.payload})
 	}
 	return nil
@@ -129,7 +137,7 @@ func (s *Session) doSubscribe(topic string) error {
 		return nil
 	}
 	s.subs[topic] = true
-	if s.cur != nil {
+	if s.cur != nil && !s.holding() {
 		s.cur.send(wire.Frame{T: wire.TSub, Topic: topic})
 	} else {
 		s.unsent = append(s.unsent, topic)
@@ -151,7 +159,9 @@ func (s *Session) onFrame(f wire.Frame) {
 	case wire.TRefused:
 		s.closeWith(ClosedFailed, refusal(f.Reason), &refusedError{s.server, f.Reason}, false)
 	default:
-		s.report(protocolf("unexpected %s frame from %s", f.T, s.server))
+		if !s.onFrameMore(f) { // migrate.go: rows, done, migrate
+			s.report(protocolf("unexpected %s frame from %s", f.T, s.server))
+		}
 	}
 }
 
@@ -192,6 +202,7 @@ func (s *Session) ackMessages() {
 // so the server drops the session instead of retaining it.
 func (s *Session) closeWith(to State, reason string, cause error, graceful bool) {
 	s.stopRecovery()
+	s.dropMigration()
 	if s.cur != nil {
 		if graceful {
 			s.cur.finish()

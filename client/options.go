@@ -32,6 +32,13 @@ type Options struct {
 	OnState   func(StateChange)
 	OnMessage func(topic string, seq int64, data []byte)
 	OnError   func(error) // diagnostics: failed attempts, losses, protocol oddities
+
+	// Streaming requests and migration (seed 002; request.go, migrate.go).
+	Migration        bool          // follow servers' migration requests (declared in the hello); off: servers refuse to migrate the connection
+	MigrationTimeout time.Duration // bound on reaching a migration's target (default ConnectTimeout)
+	OnRow            func(req, n int64)
+	OnDone           func(req int64, cancelled bool)
+	OnMigration      func(MigrationEvent)
 }
 
 // Defaults.
@@ -53,6 +60,7 @@ func DefaultOptions() Options {
 		Strategy:         DefaultStrategy(),
 		RecoveryBuffer:   DefaultRecoveryBuffer,
 		ConnectTimeout:   DefaultConnectTimeout,
+		Migration:        true,
 	}
 }
 
@@ -132,7 +140,7 @@ func (o Options) resolve() (Options, error) {
 		return o, ErrNoServers
 	}
 	o.Servers = append([]string(nil), o.Servers...)
-	if o.ReconnectTimeout < 0 || o.Retention < 0 || o.Liveness < 0 || o.ConnectTimeout < 0 || o.RecoveryBuffer < 0 {
+	if o.ReconnectTimeout < 0 || o.Retention < 0 || o.Liveness < 0 || o.ConnectTimeout < 0 || o.RecoveryBuffer < 0 || o.MigrationTimeout < 0 {
 		return o, errors.New("client: negative option")
 	}
 	if o.Principal == "" {

@@ -33,9 +33,10 @@ func (s *Session) launch(a *attempt, parent context.Context) {
 
 func (s *Session) hello() wire.Frame {
 	h := wire.Frame{T: wire.THello, Principal: s.opts.Principal, Credentials: s.opts.Credentials,
-		RetentionMS: s.opts.Retention.Milliseconds(), NoReconnect: !s.opts.Reconnect}
+		RetentionMS: s.opts.Retention.Milliseconds(), NoReconnect: !s.opts.Reconnect, Migration: s.opts.Migration}
 	if s.id != "" {
 		h.Session, h.Token = s.id, s.token
+		h.Pending = s.pendingRows() // request.go
 		if len(s.last) > 0 {
 			h.Last = maps.Clone(s.last)
 		}
@@ -45,7 +46,12 @@ func (s *Session) hello() wire.Frame {
 
 // onLost handles the loss of the live connection.
 func (s *Session) onLost(cause error) {
-	s.cur.abort()
+	if s.migLost(cause) { // migrate.go: the source of a migration under way
+		return
+	}
+	if s.cur != nil { // nil: already lost, while a migration failed
+		s.cur.abort()
+	}
 	s.cur = nil
 	s.report(cause)
 	if !s.opts.Reconnect {
@@ -165,6 +171,7 @@ func (s *Session) resume(ans answer) {
 		s.cur.send(wire.Frame{T: wire.TSub, Topic: t})
 	}
 	s.unsent = nil
+	s.afterResume(ans.f) // request.go
 	if r, ok := s.strategy.(Resetter); ok {
 		r.Reset()
 	}

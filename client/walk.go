@@ -175,6 +175,8 @@ func (s *Session) failover(reason string, cause error) {
 	s.idV.Store("")
 	s.last, s.acked, s.subs = map[string]int64{}, map[string]int64{}, map[string]bool{}
 	s.unsent, s.buf, s.nextN = nil, sendBuffer{}, 1
+	s.dropMigration()              // migrate.go
+	s.discardRequests(lost, cause) // request.go
 	s.startWalk(s.failoverOrder(lost), context.Background())
 }
 

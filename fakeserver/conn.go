@@ -37,7 +37,8 @@ type outItem struct {
 	replay    bool
 	startPing bool // the welcome/resumed frame: pings start after it
 	terminal  bool
-	why       string // terminal: WebSocket close reason
+	why       string         // terminal: WebSocket close reason
+	rec       *history.Event // recorded (with session and conn) when written: rows, done (requests.go)
 }
 
 func (s *SessionServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -148,6 +149,9 @@ func (c *wsConn) writeLoop() {
 			}
 			if it.deliver && !c.s.recordDeliver(c, it) {
 				continue // the session left this connection: recovery covers it
+			}
+			if it.rec != nil && !c.s.recordWritten(c, it) {
+				continue // likewise: a resume sends it again
 			}
 			if !c.write(it.f) {
 				return

@@ -12,6 +12,9 @@ import (
 
 // hello judges the first frame: a new session, a resume, or a refusal.
 func (s *SessionServer) hello(c *wsConn, f wire.Frame) bool {
+	if f.Mig != "" && f.Session != "" {
+		return s.helloMigrated(c, f) // migrate.go: the target of a migration
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed || c.ended {
@@ -68,6 +71,7 @@ func (s *SessionServer) createLocked(c *wsConn, f wire.Frame) bool {
 		topics:      map[string]bool{},
 		evicted:     map[string]int64{},
 	}
+	sess.mx.canMigrate = f.Migration
 	s.sessions[sess.id] = sess
 	s.record(history.Event{Kind: history.KindHandshake, Conn: c.id, Session: sess.id, OK: true, Attrs: helloAttrs(f)})
 	s.record(history.Event{Kind: history.KindSessionCreate, Session: sess.id, Conn: c.id,
@@ -93,6 +97,12 @@ func (s *SessionServer) resumeLocked(c *wsConn, f wire.Frame) bool {
 		old.reason = "superseded"
 		old.cancel()
 	}
+	if !s.reclaimOnResumeLocked(sess) { // migrate.go: the target has it now
+		s.refuseLocked(c, wire.ReasonUnknownSession, f)
+		s.record(history.Event{Kind: history.KindSessionUnknown, Session: f.Session, Conn: c.id})
+		return false
+	}
+	sess.mx.canMigrate = f.Migration
 	if !sess.covers(f.Last) {
 		s.refuseLocked(c, wire.ReasonLostMessages, f)
 		s.record(history.Event{Kind: history.KindSessionLost, Session: sess.id, Conn: c.id})
@@ -106,10 +116,11 @@ func (s *SessionServer) resumeLocked(c *wsConn, f wire.Frame) bool {
 		Attrs: map[string]string{"received": strconv.FormatInt(sess.received, 10), "replay": strconv.Itoa(len(replay))}})
 	s.attachLocked(sess, c)
 	c.queueLocked(outItem{startPing: true, f: wire.Frame{T: wire.TResumed, Session: sess.id, Received: sess.received,
-		PingMS: s.opts.Ping.Milliseconds()}})
+		PingMS: s.opts.Ping.Milliseconds(), Reqs: sess.mx.known(f.Pending)}})
 	for _, m := range replay {
 		c.queueLocked(outItem{f: m.frame(), deliver: true, replay: true})
 	}
+	s.resumeRequestsLocked(sess, f.Pending) // requests.go
 	return true
 }
 
@@ -121,6 +132,9 @@ func (s *SessionServer) handle(c *wsConn, f wire.Frame) bool {
 		return false
 	}
 	sess := c.sess
+	if handled, keep := s.handleExtraLocked(c, sess, f); handled { // migrate.go
+		return keep
+	}
 	switch f.T {
 	case wire.TSend:
 		e := history.Event{Kind: history.KindReceive, Session: sess.id, Conn: c.id, Seq: f.N}

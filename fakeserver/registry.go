@@ -37,6 +37,14 @@ type Config struct {
 	Ping      time.Duration
 	Retention time.Duration
 	Buffer    int
+	// Listen is the host:port to listen on (default "127.0.0.1:0"). A fixed
+	// port lets a killed server come back where its link points; a serve
+	// process in a container listens on ":port".
+	Listen string
+	// Store is the migration context store the run's session servers share
+	// (fakeserver.MemoryStore in-process); nil: none until the runner sets
+	// one through Migrator.SetPeers.
+	Store ContextStore
 }
 
 type startFunc = func(name string, rec history.Recorder, cfg Config) (Server, error)

@@ -36,6 +36,12 @@ type SessionOptions struct {
 	Buffer       int           // per-session recovery buffer, in messages
 	Principal    string        // accepted principal
 	Credentials  string        // accepted credentials
+	Listen       string        // host:port to listen on; default 127.0.0.1:0
+	// Migration (migrate.go): the context store shared with the other
+	// servers (nil: none until SetPeers), and the grace (default
+	// DefaultMigrationGrace).
+	Store          ContextStore
+	MigrationGrace time.Duration
 }
 
 func (o SessionOptions) withDefaults() SessionOptions {
@@ -77,6 +83,7 @@ type SessionServer struct {
 	closed   bool
 	seq      map[string]int64 // last seq per topic
 	sessions map[string]*session
+	mx       serverExtra // migration and row pacing (migrate.go, requests.go)
 }
 
 var (
@@ -87,19 +94,24 @@ var (
 
 func init() {
 	Register("session", func(name string, rec history.Recorder, cfg Config) (Server, error) {
-		return StartSession(name, rec, SessionOptions{Ping: cfg.Ping, MaxRetention: cfg.Retention, Buffer: cfg.Buffer})
+		return StartSession(name, rec, SessionOptions{Ping: cfg.Ping, MaxRetention: cfg.Retention, Buffer: cfg.Buffer, Listen: cfg.Listen,
+			Store: cfg.Store})
 	})
 }
 
 type rawConnKey struct{}
 
-// StartSession starts a session server named name on 127.0.0.1:0, recording
-// into rec (nil records nothing).
+// StartSession starts a session server named name on opts.Listen (default
+// 127.0.0.1:0), recording into rec (nil records nothing).
 func StartSession(name string, rec history.Recorder, opts SessionOptions) (*SessionServer, error) {
 	if rec == nil {
 		rec = history.Nop{}
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	addr := opts.Listen
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err
 	}
@@ -111,6 +123,7 @@ func StartSession(name string, rec history.Recorder, opts SessionOptions) (*Sess
 		seq:       map[string]int64{},
 		sessions:  map[string]*session{},
 	}
+	s.mx.store = opts.Store
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.ln = &recListener{Listener: l, name: name, record: s.record}
 	s.hs = &http.Server{
@@ -149,6 +162,7 @@ func (s *SessionServer) Close() error {
 		s.closed = true
 		for _, sess := range s.sessions {
 			sess.stopTimer()
+			sess.mx.stopTimers()
 		}
 		s.mu.Unlock()
 		s.cancel()

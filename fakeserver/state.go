@@ -24,6 +24,8 @@ type session struct {
 	conn  *wsConn     // attached connection; nil while retained
 	gen   int         // bumped on every attach, so a stale retention timer knows it is stale
 	timer *time.Timer // retention timer while retained
+
+	mx sessionExtra // streaming requests and migration (requests.go, migrate.go)
 }
 
 type bufMsg struct {
@@ -85,6 +87,7 @@ func (s *SessionServer) attachLocked(sess *session, c *wsConn) {
 
 func (s *SessionServer) forgetLocked(sess *session) {
 	sess.stopTimer()
+	s.dropExtrasLocked(sess)
 	sess.conn = nil
 	delete(s.sessions, sess.id)
 }
@@ -93,6 +96,9 @@ func (s *SessionServer) forgetLocked(sess *session) {
 // starts, or the session ends at once when nothing is to be retained.
 func (s *SessionServer) detachLocked(sess *session, reason string) {
 	s.record(history.Event{Kind: history.KindSessionDisconn, Session: sess.id, Conn: sess.conn.id, Reason: reason})
+	if s.detachMigratingLocked(sess) { // migrate.go: moving to its target, kept here meanwhile
+		return
+	}
 	sess.conn = nil
 	switch {
 	case sess.noReconnect:

@@ -14,6 +14,14 @@ type Options struct {
 	// API URL's host when the listen host is unspecified (0.0.0.0, ::).
 	// Embedded links ignore it.
 	Advertise string
+	// Ports, when set, are the ports Remote links listen on, taken in order
+	// (instead of port 0): a Toxiproxy in a container can only be reached on
+	// ports published when the container was made.
+	Ports []int
+	// MapAddr, when set, turns a Remote link's listen address on the
+	// Toxiproxy's side ("0.0.0.0:8666") into the address clients dial (the
+	// host's mapping of that container port). It wins over Advertise.
+	MapAddr func(listen string) (string, error)
 }
 
 // Option changes Options.
@@ -35,3 +43,14 @@ func WithListen(host string) Option { return func(o *Options) { o.Listen = host 
 
 // WithAdvertise sets the host clients dial for remote links.
 func WithAdvertise(host string) Option { return func(o *Options) { o.Advertise = host } }
+
+// WithPorts sets the ports remote links listen on, in order.
+func WithPorts(ports ...int) Option {
+	return func(o *Options) { o.Ports = append([]int(nil), ports...) }
+}
+
+// WithMapAddr sets how a remote link's listen address becomes the address
+// clients dial.
+func WithMapAddr(f func(listen string) (string, error)) Option {
+	return func(o *Options) { o.MapAddr = f }
+}

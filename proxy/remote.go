@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -29,6 +30,7 @@ type Remote struct {
 	mu     sync.Mutex
 	links  []*Link
 	closed bool
+	nport  int // next of opts.Ports to take
 }
 
 var _ Toxiproxy = (*Remote)(nil)
@@ -60,7 +62,15 @@ func (r *Remote) Link(ctx context.Context, name, upstream string) (*Link, error)
 	if r.closed {
 		return nil, ErrClosed
 	}
-	p, err := r.c.CreateProxy(name, net.JoinHostPort(r.opts.Listen, "0"), upstream)
+	port := "0"
+	if len(r.opts.Ports) > 0 {
+		if r.nport >= len(r.opts.Ports) {
+			return nil, fmt.Errorf("proxy: link %s: all %d ports given to this Toxiproxy are taken", name, len(r.opts.Ports))
+		}
+		port = strconv.Itoa(r.opts.Ports[r.nport])
+		r.nport++
+	}
+	p, err := r.c.CreateProxy(name, net.JoinHostPort(r.opts.Listen, port), upstream)
 	if err != nil {
 		return nil, fmt.Errorf("proxy: link %s: %w", name, err)
 	}
@@ -76,6 +86,9 @@ func (r *Remote) Link(ctx context.Context, name, upstream string) (*Link, error)
 
 // advertised turns the remote listen address into the one clients dial.
 func (r *Remote) advertised(listen string) (string, error) {
+	if r.opts.MapAddr != nil {
+		return r.opts.MapAddr(listen)
+	}
 	host, port, err := net.SplitHostPort(listen)
 	if err != nil {
 		return "", fmt.Errorf("listen address %q: %w", listen, err)

@@ -1,7 +1,3 @@
-// Package reports turns run results into the files people and CI read. The
-// report.json shape is fixed (DESIGN.md): sdk (the driver's hello) and
-// results, each {scenario, requirement, verdict, measurements, detail}; more
-// fields are added, none removed.
 package reports
 
 import (
@@ -20,6 +16,7 @@ import (
 // Report is report.json.
 type Report struct {
 	SDK       driver.Hello `json:"sdk"`
+	Driver    string       `json:"driver,omitempty"` // the --sdk it ran with ("go" or a command line)
 	Started   time.Time    `json:"started"`
 	WallMS    float64      `json:"wall_ms"`
 	Seed      int64        `json:"seed"`

@@ -24,6 +24,49 @@
 // last client send n it got), then replays every buffered msg after last, in
 // order; the client resends its own sends after received. If either side
 // cannot cover the gap the session is closed with reason lost_messages.
+//
+// Streaming requests and attention (seed 002):
+//
+//	req{req,rows}                     ──►    (req: the client's id for it, unique in the session, > 0)
+//	                                  ◄──    row{req,n}  n = 1..rows, paced by the server
+//	                                  ◄──    done{req}   the final done: nothing of req follows it
+//	attn{req}                         ──►    (attention: cancel req)
+//	                                  ◄──    done{req,cancelled:true}   the attention's acknowledgment
+//	                                         (nothing, when req had already ended: its done was sent)
+//
+// A hello that resumes a session (reconnect or migration) carries pending:
+// every request the client still awaits, id → the last row n it received.
+// The server answers resumed with reqs: the pending ids it knows; for each it
+// sends the rows after n, then done (or done{cancelled} if it was cancelled).
+// The client sends req again for pending ids the server does not know (they
+// never reached a server), and attn again for those it had cancelled.
+//
+// Migration (Open Server's states NONE, REQUESTED, READY, MIGRATING,
+// CANCELLED, FAILED). A client that can migrate says so in its hello
+// (migration:true); the server refuses to migrate any other connection
+// ("connection cannot migrate") and sends it nothing.
+//
+//	                                  ◄──    migrate{mig,target,state:REQUESTED}   (target: the URL to move to;
+//	                                         sent again with the same mig and a new target before MIGRATING:
+//	                                         a re-target; the client answers mig_ready again)
+//	mig_ready{mig}                    ──►    the client holds new commands from here
+//	                                  ◄──    migrate{mig,state:CANCELLED}   (only before MIGRATING) the client
+//	                                         sends what it held to this server and goes on here
+//	                                  ◄──    migrate{mig,target,state:MIGRATING}   the server stopped serving
+//	                                         the session (results are postponed) and shared its context
+//	mig_leaving{mig}                  ──►    the client's last command frame on this connection; it now
+//	                                         dials the target, keeping this connection open
+//	  … hello{session,token,mig,pending,migration:true} to the target ──►  ◄── resumed{session,received,reqs}
+//	                                  ◄──    (on the target's resume) the source closes the WebSocket with
+//	                                         reason "migrated": not a loss, not a close of the session
+//	mig_failed{mig,reason}            ──►    the target could not be reached in time: the source takes
+//	                                         the session back and goes on serving it (rows resume)
+//
+// Commands the source reads after MIGRATING and before mig_leaving (sent
+// just before the client saw MIGRATING) are not lost: the source forwards
+// them into the shared context and the target runs them on resume. A client
+// that receives migrate while it cannot migrate answers mig_failed with
+// reason "connection cannot migrate".
 package wire
 
 import (
@@ -46,6 +89,33 @@ const (
 	TPong    = "pong"
 	TClose   = "close"
 	TClosed  = "closed"
+
+	// Streaming requests and migration (seed 002).
+	TReq        = "req"
+	TRow        = "row"
+	TDone       = "done"
+	TAttn       = "attn"
+	TMigrate    = "migrate"
+	TMigReady   = "mig_ready"
+	TMigFailed  = "mig_failed"
+	TMigLeaving = "mig_leaving"
+)
+
+// Migration states (Open Server's SRV_MIG_* names). migrate frames carry
+// REQUESTED, MIGRATING or CANCELLED.
+const (
+	MigNone      = "NONE"
+	MigRequested = "REQUESTED"
+	MigReady     = "READY"
+	MigMigrating = "MIGRATING"
+	MigCancelled = "CANCELLED"
+	MigFailed    = "FAILED"
+)
+
+// Migration reasons.
+const (
+	ReasonCannotMigrate = "connection cannot migrate" // the client did not declare migration
+	ReasonMigrated      = "migrated"                  // the source's close after the target resumed the session
 )
 
 // Refusal and close reasons (in the spirit of Diffusion's close reasons).
@@ -75,6 +145,17 @@ type Frame struct {
 	Seq         int64            `json:"seq,omitempty"`
 	N           int64            `json:"n,omitempty"`
 	Data        json.RawMessage  `json:"data,omitempty"`
+
+	// Streaming requests and migration (additive).
+	Req       int64            `json:"req,omitempty"`       // req, row, done, attn: the request's id
+	Rows      int64            `json:"rows,omitempty"`      // req: how many rows
+	Cancelled bool             `json:"cancelled,omitempty"` // done: ended by an attention
+	Pending   map[string]int64 `json:"pending,omitempty"`   // hello (resume): awaited request id → last row received
+	Reqs      []int64          `json:"reqs,omitempty"`      // resumed: the pending requests this server will finish
+	Migration bool             `json:"migration,omitempty"` // hello: the client can migrate
+	Mig       string           `json:"mig,omitempty"`       // migrate, mig_*, hello (to the target): the migration's id
+	Target    string           `json:"target,omitempty"`    // migrate: the URL to move to
+	State     string           `json:"state,omitempty"`     // migrate: REQUESTED | MIGRATING | CANCELLED
 }
 
 // MaxFrame is the largest frame either side accepts.
@@ -84,7 +165,8 @@ const MaxFrame = 1 << 20
 var ErrFrame = errors.New("bad frame")
 
 var known = map[string]bool{THello: true, TWelcome: true, TResumed: true, TRefused: true, TSub: true,
-	TMsg: true, TSend: true, TAck: true, TPing: true, TPong: true, TClose: true, TClosed: true}
+	TMsg: true, TSend: true, TAck: true, TPing: true, TPong: true, TClose: true, TClosed: true,
+	TReq: true, TRow: true, TDone: true, TAttn: true, TMigrate: true, TMigReady: true, TMigFailed: true, TMigLeaving: true}
 
 // Decode parses one frame strictly: valid JSON object, known type, sane fields.
 func Decode(b []byte) (Frame, error) {
@@ -98,8 +180,11 @@ func Decode(b []byte) (Frame, error) {
 	if !known[f.T] {
 		return Frame{}, fmt.Errorf("%w: unknown type %q", ErrFrame, f.T)
 	}
-	if f.Seq < 0 || f.N < 0 || f.RetentionMS < 0 || f.PingMS < 0 || f.Received < 0 {
+	if f.Seq < 0 || f.N < 0 || f.RetentionMS < 0 || f.PingMS < 0 || f.Received < 0 || f.Req < 0 || f.Rows < 0 {
 		return Frame{}, fmt.Errorf("%w: negative number in %s frame", ErrFrame, f.T)
+	}
+	if err := checkRequests(f); err != nil {
+		return Frame{}, err
 	}
 	switch f.T {
 	case TSub, TMsg:

@@ -37,6 +37,15 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte(`{"t":"hello","principal":"p"}`))
 	f.Add([]byte(`{"t":"msg","topic":"x","seq":5,"data":{"a":1}}`))
 	f.Add([]byte(`{"t":"resumed","session":"s","received":4}`))
+	f.Add([]byte(`{"t":"req","req":3,"rows":500}`))
+	f.Add([]byte(`{"t":"row","req":3,"n":17}`))
+	f.Add([]byte(`{"t":"done","req":3,"cancelled":true}`))
+	f.Add([]byte(`{"t":"attn","req":3}`))
+	f.Add([]byte(`{"t":"migrate","mig":"s1-m1","target":"ws://127.0.0.1:9/","state":"REQUESTED"}`))
+	f.Add([]byte(`{"t":"migrate","mig":"s1-m1","state":"CANCELLED"}`))
+	f.Add([]byte(`{"t":"mig_failed","mig":"s1-m1","reason":"connection cannot migrate"}`))
+	f.Add([]byte(`{"t":"hello","session":"s","token":"k","mig":"s1-m1","migration":true,"pending":{"3":120}}`))
+	f.Add([]byte(`{"t":"resumed","session":"s","reqs":[3,4]}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		fr, err := Decode(b)
 		if err != nil {

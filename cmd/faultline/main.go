@@ -1,9 +1,12 @@
 // Command faultline runs conformance scenarios against a client engine and
 // writes reports; it also validates and lists scenario files.
 //
-//	faultline run [--sdk go] [--scenarios DIR] [--label EXPR] [--report DIR] [--seed N]
+//	faultline run [--sdk go|"<driver command>"] [--scenarios DIR] [--label EXPR] [--report DIR] [--seed N]
 //	faultline validate PATH...
 //	faultline list [--scenarios DIR] [--label EXPR]
+//	faultline driver [--seed N] [--n K]
+//	faultline report [--merge] REPORT.json... --out DIR
+//	faultline serve [--control ADDR] --server NAME,kind=session,listen=ADDR,...
 //
 // Exit codes: 0 nothing FAILED, 1 something FAILED, 2 bad input (nothing run).
 package main
@@ -31,6 +34,12 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		return cmdValidate(args[1:], stdout, stderr)
 	case "list":
 		return cmdList(args[1:], stdout, stderr)
+	case "driver":
+		return cmdDriver(args[1:], os.Stdin, stdout, stderr)
+	case "report":
+		return cmdReport(args[1:], stdout, stderr)
+	case "serve":
+		return cmdServe(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		usage(stdout)
 		return 0
@@ -42,8 +51,12 @@ func Main(args []string, stdout, stderr io.Writer) int {
 
 func usage(w io.Writer) {
 	fmt.Fprint(w, `usage:
-  faultline run [--sdk go] [--scenarios DIR] [--label EXPR] [--report DIR] [--seed N]
+  faultline run [--sdk go|"<driver command>"] [--scenarios DIR] [--label EXPR] [--report DIR] [--seed N] [--op-timeout D]
+      [--mode embedded|containers|external] [--topology FILE] [--toxiproxy URL]
   faultline validate PATH...
   faultline list [--scenarios DIR] [--label EXPR]
+  faultline driver [--seed N] [--n K]          the Go engine as a stdio driver
+  faultline report [--merge] REPORT.json... --out DIR
+  faultline serve [--control ADDR] --server NAME,kind=session,listen=ADDR,... [--config FILE]
 `)
 }

@@ -7,11 +7,13 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"time"
 
 	"github.com/faultline/faultline/harness/check"
 	"github.com/faultline/faultline/harness/driver"
 	"github.com/faultline/faultline/harness/driver/godriver"
+	"github.com/faultline/faultline/harness/driver/stdio"
 	"github.com/faultline/faultline/harness/runner"
 	"github.com/faultline/faultline/harness/scenario"
 	"github.com/faultline/faultline/reports"
@@ -23,8 +25,10 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	sdk := fs.String("sdk", "go", `the engine under test: "go" (in-process) or a driver command`)
 	dir := fs.String("scenarios", "scenarios", "folder of scenario files (searched recursively)")
 	label := fs.String("label", "", "label filter, e.g. 'reconnect && !slow' or 'a,b'")
-	out := fs.String("report", "faultline-report", "folder for report.json")
+	out := fs.String("report", "faultline-report", "folder for report.json, junit.xml, summary.md and index.html")
 	seed := fs.Int64("seed", 1, "seed for jitter and shuffles")
+	opTimeout := fs.Duration("op-timeout", 10*time.Second, "bound on a driver's hello and on each op's reply")
+	modes := addModeFlags(fs) // mode.go
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -38,8 +42,13 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	case "go":
 		factory = godriver.Factory(*seed)
 	default:
-		fmt.Fprintf(stderr, "faultline: --sdk %q: only the in-process Go engine (\"go\") is available in this version\n", *sdk)
-		return 2
+		// One driver process per client, started from argv: no shell.
+		argv, err := splitCommand(*sdk)
+		if err != nil {
+			fmt.Fprintf(stderr, "faultline: --sdk: %v\n", err)
+			return 2
+		}
+		factory = stdio.Factory(argv, stdio.Seed(*seed), stdio.HelloTimeout(*opTimeout))
 	}
 	scs, err := runner.Load(*dir)
 	if err != nil {
@@ -54,13 +63,23 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
+	topo, closeTopo, err := modes.open(ctx, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "faultline: %v\n", err)
+		return 2
+	}
+	defer closeTopo() // runs before stop (LIFO): a second Ctrl-C cannot cut the cleanup short
 	started := time.Now()
 	var runs []*runner.Result
 	var hello driver.Hello
 	for i, sc := range scs {
 		// each scenario is bounded by its own timeline plus generous teardown
-		sctx, cancel := context.WithTimeout(ctx, sc.End()+30*time.Second)
-		res := runner.Run(sctx, sc, runner.Config{Driver: factory})
+		bound := sc.End() + 30*time.Second
+		if *sdk != "go" { // a driver process per client: 300 of them take seconds to start
+			bound += time.Duration(sc.Clients) * 200 * time.Millisecond
+		}
+		sctx, cancel := context.WithTimeout(ctx, bound)
+		res := runner.Run(sctx, sc, runner.Config{Driver: factory, Topology: topo, OpTimeout: *opTimeout})
 		cancel()
 		if res.Hello.SDK != "" {
 			hello = res.Hello
@@ -78,12 +97,13 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	rep := reports.Build(hello, started, *seed, runs)
-	p, err := rep.WriteJSON(*out)
+	rep.Driver = *sdk
+	files, err := rep.WriteAll(*out)
 	if err != nil {
 		fmt.Fprintf(stderr, "faultline: %v\n", err)
 		return 2
 	}
-	fmt.Fprintf(stdout, "%s: %v  (%s)\n", p, map[string]int(rep.Totals), time.Since(started).Round(time.Millisecond))
+	fmt.Fprintf(stdout, "%s: %v  (%s)\n", strings.Join(files, " "), map[string]int(rep.Totals), time.Since(started).Round(time.Millisecond))
 	if rep.Failed() || ctx.Err() != nil {
 		return 1
 	}

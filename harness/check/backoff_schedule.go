@@ -81,6 +81,7 @@ func (c *BackoffSchedule) Check(in Input) Result {
 		for _, s := range v.judgeOutage(o, atts, st, tol) {
 			if listed < maxSlotMeasurements {
 				j.measureMs(fmt.Sprintf("outage %d attempt %d delay", o.N, s.K), s.Measured, s.Evidence(), s.ExpectedText())
+				j.ms[len(j.ms)-1].Bounds = s.Bounds() // reports draw it against the band
 				listed++
 			}
 			if s.Dev > maxDev {

@@ -147,7 +147,7 @@ func (c *CascadeScope) Check(in Input) Result {
 			continue
 		}
 		var elsewhere []string
-		for _, a := range v.attempts(from, to+stampSlack) {
+		for _, a := range v.attempts(from, to+v.slack) {
 			if a.Accept.Server != lost {
 				elsewhere = append(elsewhere, fmt.Sprintf("%s (server accept %s at %s)", a.Accept.Server, a.conn(), dur(a.Accept.T)))
 			}

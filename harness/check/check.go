@@ -45,6 +45,16 @@ type Measurement struct {
 	Unit     string  `json:"unit,omitempty"` // "ms", "count", ...
 	Evidence string  `json:"evidence"`       // e.g. "server accept − link heal"
 	Expected string  `json:"expected,omitempty"`
+	// Bounds is the expectation as numbers (in Unit) when it is a band, for
+	// reports that draw measured against expected (the back-off chart).
+	Bounds *Bounds `json:"bounds,omitempty"`
+}
+
+// Bounds is an expected value and the band a measurement must fall in.
+type Bounds struct {
+	Expected float64 `json:"expected"`
+	Lo       float64 `json:"lo"`
+	Hi       float64 `json:"hi"`
 }
 
 // Result is a checker's verdict.

@@ -84,7 +84,7 @@ func (c *CloseNamesTried) Check(in Input) Result {
 			j.note("%s named with the link down: refused before any server, client-reported", strings.Join(down, ", "))
 		}
 		// And stops: no attempt after the close.
-		after := v.acceptsAfter(e.T + stampSlack)
+		after := v.acceptsAfter(e.T + v.slack)
 		if other := v.busyAfter(w.Client, e.T); other != "" {
 			j.note("attempts after %s's close not judged: %s", w, other)
 		} else {

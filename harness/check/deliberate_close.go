@@ -87,7 +87,7 @@ func (c *DeliberateClose) Check(in Input) Result {
 		// A server's close may be recorded just after the client saw it.
 		from := t
 		if c.By == "server" {
-			from = t - stampSlack
+			from = t - v.slack
 		}
 		if i := v.stateAt(ce.client, from); i >= 0 && driver.IsClosed(v.states[ce.client][i].To) {
 			j.fail(t, "%s was already %s at %s, before the %s at %s: nothing to close", who, v.states[ce.client][i].To, dur(v.states[ce.client][i].T), ce.what, dur(t))

@@ -93,7 +93,7 @@ func (c *ExactlyOnceInOrder) Check(in Input) Result {
 				switch {
 				case !ok:
 					j.fail(m.T, "%s: client reports seq %d the server never delivered (message at %s)", who, m.Seq, dur(m.T))
-				case d.T > m.T+stampSlack:
+				case d.T > m.T+v.slack:
 					j.fail(m.T, "%s: client reports seq %d at %s before the server delivered it at %s", who, m.Seq, dur(m.T), dur(d.T))
 				}
 				if m.T > last {

@@ -98,7 +98,7 @@ func (c *LossDetected) Check(in Input) Result {
 		}
 		// Server evidence: the session's connection went on the server too.
 		sess := h.Active.Session
-		from := f.On.T - stampSlack
+		from := f.On.T - v.slack
 		for _, e := range v.sessEvents(sess, history.KindSessionResume, 0, f.On.T) {
 			if e.T > from {
 				from = e.T

@@ -58,7 +58,7 @@ func (c *NoSilentLoss) Check(in Input) Result {
 					j.fail(a.T, "%s went on CONNECTED_ACTIVE at %s after server %s refused session %q for lost messages (session.lost at %s): resumed silently", who, dur(a.T), l.Server, sess, dur(l.T))
 					continue
 				}
-				if !closedLM || lm.T < l.T-stampSlack {
+				if !closedLM || lm.T < l.T-v.slack {
 					j.fail(l.T, "server %s recorded session.lost for %q at %s but %s never closed CLOSED_FAILED (lost_messages) after it (%s)", l.Server, sess, dur(l.T), who, v.lastStateText(cl))
 					continue
 				}

@@ -84,7 +84,7 @@ func (c *ReconnectBeforeFailover) Check(in Input) Result {
 			case o.End == nil:
 				j.fail(v.end, "%s %s", o, o.Ending(v))
 			case o.Recovered():
-				res := v.sessEvents(sess, history.KindSessionResume, o.Start.T, o.End.T+stampSlack)
+				res := v.sessEvents(sess, history.KindSessionResume, o.Start.T, o.End.T+v.slack)
 				switch {
 				case o.End.Server != lost || o.End.Session != sess:
 					j.fail(o.End.T, "%s recovered as %s on %s, not session %q on %s", o, o.End.Session, o.End.Server, sess, lost)

@@ -60,7 +60,7 @@ func (c *ReconnectTimeout) Check(in Input) Result {
 		last = o.End.T
 		j.measureMs(fmt.Sprintf("outage %d: elapsed", o.N), elapsed, "client CLOSED_FAILED (reconnect_timeout) − client RECOVERING_RECONNECT (client-reported)",
 			fmt.Sprintf("%s ± %s", dur(rt), dur(tol)))
-		if f, ok := v.lossFaultBefore(o.Server(v), o.Start.T+stampSlack); ok {
+		if f, ok := v.lossFaultBefore(o.Server(v), o.Start.T+v.slack); ok {
 			j.measureMs(fmt.Sprintf("outage %d: close after fault", o.N), o.End.T-f.On.T, "client CLOSED_FAILED − link fault.on", "")
 		}
 		switch {

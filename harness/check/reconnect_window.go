@@ -76,7 +76,7 @@ func (c *ReconnectWindow) Check(in Input) Result {
 		for _, cl := range v.clients {
 			var o *outage
 			for _, oo := range v.outages(cl) {
-				if oo.Start.T <= heal-stampSlack && (oo.End == nil || oo.End.T > heal-stampSlack) {
+				if oo.Start.T <= heal-v.slack && (oo.End == nil || oo.End.T > heal-v.slack) {
 					oo := oo
 					o = &oo
 				}
@@ -99,7 +99,7 @@ func (c *ReconnectWindow) Check(in Input) Result {
 				how = fmt.Sprintf("next scheduled attempt %s + tolerance %s; %s", dur(next), dur(c.tolerance()), derived)
 			}
 			j.measureMs(name+": bound", bound, boundEv, how)
-			res, resOK := v.firstSessEvent(sess, heal-stampSlack, history.KindSessionResume)
+			res, resOK := v.firstSessEvent(sess, heal-v.slack, history.KindSessionResume)
 			if resOK && o.End != nil && driver.IsClosed(o.End.To) && res.T > o.End.T {
 				resOK = false
 			}

@@ -101,7 +101,7 @@ func (c *RetentionExpiry) Check(in Input) Result {
 			j.fail(unk.T, "no client reported session %q", sess)
 			continue
 		}
-		closed, ok := v.firstStateAfter(cl, unk.T-stampSlack, driver.ClosedByClient, driver.ClosedByServer, driver.ClosedFailed)
+		closed, ok := v.firstStateAfter(cl, unk.T-v.slack, driver.ClosedByClient, driver.ClosedByServer, driver.ClosedFailed)
 		switch {
 		case !ok:
 			j.fail(unk.T, "client %d got session.unknown for %q at %s but never closed (%s)", cl, sess, dur(unk.T), v.lastStateText(cl))

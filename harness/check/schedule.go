@@ -88,6 +88,11 @@ func (s slot) ExpectedText() string {
 	return fmt.Sprintf("Delay(%d) %s within [%s, %s]", s.K, dur(s.Expected), dur(s.Lo), dur(s.Hi))
 }
 
+// Bounds is the slot's expectation as numbers (ms), for reports.
+func (s slot) Bounds() *Bounds {
+	return &Bounds{Expected: Ms(s.Expected), Lo: Ms(s.Lo), Hi: Ms(s.Hi)}
+}
+
 // Detail explains a slot that missed its band.
 func (s slot) Detail(t tolerances) string {
 	return fmt.Sprintf("%s attempt %d (server accept %s on %s at %s) came %s after %s at %s; expected Delay(%d) %s within [%s, %s] (%s)",

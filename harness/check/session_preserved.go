@@ -43,8 +43,12 @@ func (c *SessionPreserved) Check(in Input) Result {
 			}
 			// A new session in between: the recovered id was created, or (one
 			// client) any session was created on the client's servers.
+			// from+lag: a server whose events stream in (containers,
+			// external) is stamped a little after the client's claim of the
+			// same instant, so a session's own create may follow its
+			// CONNECTED_ACTIVE in the history.
 			for _, e := range v.h {
-				if e.Kind != history.KindSessionCreate || e.T <= from || e.T > o.End.T {
+				if e.Kind != history.KindSessionCreate || e.T <= from+v.lag || e.T > o.End.T {
 					continue
 				}
 				if e.Session == after || e.Session == before || (v.nClients == 1 && v.cServers[e.Server]) {
@@ -52,7 +56,7 @@ func (c *SessionPreserved) Check(in Input) Result {
 					break
 				}
 			}
-			res := v.sessEvents(before, history.KindSessionResume, from, o.End.T+stampSlack)
+			res := v.sessEvents(before, history.KindSessionResume, from, o.End.T+v.slack)
 			if len(res) == 0 {
 				j.fail(o.End.T, "client claims recovery the server never saw: client %d reported CONNECTED_ACTIVE (session %q) at %s but no server recorded session.resume of %q since the loss at %s", o.Client, after, dur(o.End.T), before, dur(o.Start.T))
 				continue

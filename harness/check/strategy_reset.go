@@ -57,6 +57,7 @@ func (c *StrategyReset) Check(in Input) Result {
 					if s.K == 0 {
 						j.measureMs(fmt.Sprintf("outage %d: first delay", o.N), s.Measured, s.Evidence(),
 							fmt.Sprintf("%s; un-reset continuation Delay(%d) %s", s.ExpectedText(), earlier, dur(st.Delay(earlier))))
+						j.ms[len(j.ms)-1].Bounds = s.Bounds() // reports draw it against the band
 					}
 					if !s.OK {
 						j.fail(s.Attempt.Accept.T, "strategy not reset: %s attempt %d came %s after %s at %s, expected Delay(%d) %s within [%s, %s] (%s); an un-reset strategy would continue with Delay(%d) %s after the %d earlier attempt(s)",

@@ -18,6 +18,22 @@ import (
 // stamped a little before the link's own record.
 const stampSlack = 10 * time.Millisecond
 
+// lagOf is how late the history's server evidence may be stamped: the
+// largest delay of events streamed from servers in other processes
+// (containers, external mode), which the runner records as a harness lag
+// event; 0 when the servers ran in the harness's own process.
+func lagOf(h history.History) time.Duration {
+	var lag time.Duration
+	for _, e := range h {
+		if e.Source == history.SrcHarness && e.Kind == history.KindLag {
+			if d, err := time.ParseDuration(e.Attr("max")); err == nil && d > lag {
+				lag = d
+			}
+		}
+	}
+	return lag
+}
+
 // Fault verbs that take a connection away (the others only degrade it).
 const (
 	VerbCut       = "cut"
@@ -62,6 +78,11 @@ type view struct {
 	cServers map[string]bool
 
 	walkCache []srvWalk // walks(), computed once
+
+	// lag is the run's evidence lag (lagOf), and slack stampSlack widened
+	// by it: how far apart two observers' records of one instant may be in
+	// this history. With in-process servers lag is 0 and slack stampSlack.
+	lag, slack time.Duration
 }
 
 func connKey(server, conn string) string { return server + "|" + conn }
@@ -82,13 +103,14 @@ func prepare(in Input, cfg any) (*view, Result, bool) {
 
 func newView(h history.History, sc *scenario.Scenario) *view {
 	v := &view{
-		h: h, sc: sc,
+		h: h, sc: sc, lag: lagOf(h),
 		states:   map[int][]history.Event{},
 		bySess:   map[string][]history.Event{},
 		closes:   map[string]history.Event{},
 		served:   map[string]history.Event{},
 		cServers: map[string]bool{},
 	}
+	v.slack = stampSlack + v.lag
 	v.nClients = sc.Clients
 	if v.nClients <= 0 {
 		v.nClients = 1
@@ -385,11 +407,12 @@ func (v *view) attempts(from, to time.Duration) []attempt {
 	return out
 }
 
-// acceptsAfter are the server accepts on the client's servers with T > t.
+// acceptsAfter are the server accepts on the client's servers with T > t
+// (+ the run's evidence lag: a streamed accept is stamped late).
 func (v *view) acceptsAfter(t time.Duration) []history.Event {
 	var out []history.Event
 	for _, e := range v.accepts {
-		if e.T > t {
+		if e.T > t+v.lag {
 			out = append(out, e)
 		}
 	}
@@ -501,8 +524,9 @@ func (o outage) Recovered() bool {
 func (o outage) Closed() bool { return o.End != nil && driver.IsClosed(o.End.To) }
 
 // Attempts are the server accepts during the outage (including the one
-// that succeeded, whose accept precedes the client's CONNECTED_ACTIVE).
-func (o outage) Attempts(v *view) []attempt { return v.attempts(o.Start.T, o.Until(v)) }
+// that succeeded, whose accept precedes the client's CONNECTED_ACTIVE; + the
+// run's evidence lag, as a streamed accept may be stamped just after it).
+func (o outage) Attempts(v *view) []attempt { return v.attempts(o.Start.T, o.Until(v)+v.lag) }
 
 func (o outage) String() string {
 	return fmt.Sprintf("client %d outage %d (RECOVERING_RECONNECT at %s)", o.Client, o.N, dur(o.Start.T))
@@ -550,7 +574,7 @@ func (v *view) lossHits() []lossHit {
 			if !isLossVerb(f.Verb) {
 				continue
 			}
-			i := v.stateAt(c, f.On.T-stampSlack)
+			i := v.stateAt(c, f.On.T-v.slack)
 			if i < 0 || st[i].To != driver.ConnectedActive {
 				continue
 			}

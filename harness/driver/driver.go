@@ -99,6 +99,12 @@ type Op struct {
 	Chunks  int             `json:"chunks,omitempty"`  // send: multi-part
 	Rows    int             `json:"rows,omitempty"`    // request
 	Request int64           `json:"request,omitempty"` // cancel
+	// Routing (routing.go): the edge connection of edge and send ops, and for
+	// a multi-part send the part (1..chunks) and, from part 2 on, the id of
+	// the op that carried part 1 (the message's id).
+	Edge    string `json:"edge,omitempty"`
+	Part    int    `json:"part,omitempty"`
+	Message int64  `json:"message,omitempty"`
 }
 
 // Reply is the driver's answer to one op.
@@ -129,6 +135,12 @@ type Event struct {
 	// Tried is on a state event into CLOSED_* that ended a cascade or a
 	// failover: every server URL tried in it, in order (C2).
 	Tried []string `json:"tried,omitempty"`
+	// Routing events (routing.go): the edge, the part and parts of a route,
+	// the write buffer's bytes of an instance event.
+	Edge  string `json:"edge,omitempty"`
+	Part  int    `json:"part,omitempty"`
+	Parts int    `json:"parts,omitempty"`
+	Bytes int64  `json:"bytes,omitempty"`
 }
 
 // Sink receives events as they happen. It must not block for long: the harness

@@ -11,12 +11,14 @@ import (
 // client block with every duration as whole milliseconds (key suffix _ms), so
 // that a driver in any language reads it without a Go duration parser.
 type ConnectOptions struct {
-	Principal        string           `json:"principal,omitempty"`
-	Credentials      string           `json:"credentials,omitempty"`
-	Reconnect        ReconnectOptions `json:"reconnect"`
-	Failover         FailoverOptions  `json:"failover"`
-	LivenessMS       int64            `json:"liveness_ms,omitempty"`
-	ConnectTimeoutMS int64            `json:"connect_timeout_ms,omitempty"`
+	Principal        string            `json:"principal,omitempty"`
+	Credentials      string            `json:"credentials,omitempty"`
+	Reconnect        ReconnectOptions  `json:"reconnect"`
+	Failover         FailoverOptions   `json:"failover"`
+	LivenessMS       int64             `json:"liveness_ms,omitempty"`
+	ConnectTimeoutMS int64             `json:"connect_timeout_ms,omitempty"`
+	Router           *RouterOptions    `json:"router,omitempty"`    // routing.go
+	Migration        *MigrationOptions `json:"migration,omitempty"` // migration.go
 }
 
 // ReconnectOptions mirrors scenario.Reconnect.
@@ -72,6 +74,8 @@ func OptionsFor(c scenario.Client) ConnectOptions {
 		Failover:         FailoverOptions(c.Failover),
 		LivenessMS:       ms(c.Liveness),
 		ConnectTimeoutMS: ms(c.ConnectTimeout),
+		Router:           routerOptionsFor(c),
+		Migration:        migrationOptionsFor(c),
 	}
 }
 

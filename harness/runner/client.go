@@ -24,6 +24,8 @@ type clientRunner struct {
 	queue chan scenario.Step
 	ids   atomic.Int64
 	dead  atomic.Bool // the driver failed: no more ops
+
+	lastReq atomic.Int64 // migration.go: the id of the latest request op
 }
 
 // sink records a driver event, stamped on arrival.
@@ -55,14 +57,19 @@ func (c *clientRunner) sink(e driver.Event) {
 			ev.Attrs["cancelled"] = "true"
 		}
 	case driver.EvMigration:
-		ev.Attrs = map[string]string{"state": e.State, "target": e.Target}
+		ev.Attrs = map[string]string{"state": e.State, "target": c.run.nameOf(e.Target)}
 	case driver.EvResponse:
 		ev.Attrs = map[string]string{"id": strconv.FormatInt(e.ID, 10), "status": strconv.Itoa(e.Status)}
 	}
+	routingAttrs(&ev, e) // routing.go
 	c.run.log.Record(ev)
 }
 
 func (c *clientRunner) loop(ctx context.Context) {
+	if c.run.sc.Client.IsRouter() { // routing.go
+		c.routerLoop(ctx)
+		return
+	}
 	for st := range c.queue {
 		if ctx.Err() != nil || c.dead.Load() {
 			continue // drain: the run is over or the driver is gone
@@ -92,6 +99,8 @@ func (c *clientRunner) loop(ctx context.Context) {
 			c.do(ctx, driver.Op{Op: driver.OpSubscribe, Topic: cs.Topic})
 		case "close":
 			c.do(ctx, driver.Op{Op: driver.OpClose})
+		case "request", "cancel":
+			c.requestOp(ctx, cs) // migration.go
 		default:
 			c.run.problem("client %d: unknown op %q", c.idx, cs.Op)
 		}
@@ -103,7 +112,7 @@ func (c *clientRunner) do(ctx context.Context, op driver.Op) {
 	op.ID = c.ids.Add(1)
 	id := strconv.FormatInt(op.ID, 10)
 	c.run.log.Record(history.Event{Source: history.SrcHarness, Kind: history.KindOp, Client: c.idx, Op: op.Op,
-		Topic: op.Topic, Attrs: map[string]string{"id": id}})
+		Topic: op.Topic, Attrs: opAttrs(op, id)}) // migration.go
 	octx, cancel := context.WithTimeout(ctx, c.run.cfg.OpTimeout)
 	defer cancel()
 	rep, err := c.drv.Do(octx, op)

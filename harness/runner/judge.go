@@ -23,7 +23,7 @@ func judge(sc *scenario.Scenario, h history.History, hello driver.Hello, helloOK
 			cr.Result = check.Result{Verdict: check.Unimplemented,
 				Detail: fmt.Sprintf("%s %s does not declare the %q feature", hello.SDK, hello.Version, featureFor(ex.Requirement))}
 		case len(problems) > 0:
-			cr.Result = check.Result{Verdict: check.Failed, Detail: "the run did not go as scheduled: " + strings.Join(problems, "; ")}
+			cr.Result = check.Result{Verdict: check.Failed, Detail: "the run did not go as scheduled: " + listProblems(problems)}
 		default:
 			cr.Result = safeCheck(ex, check.Input{History: h, Scenario: sc, Requirement: ex.Requirement})
 		}
@@ -52,4 +52,16 @@ func safeCheck(ex scenario.Expect, in check.Input) (res check.Result) {
 		c = fresh
 	}
 	return c.Check(in)
+}
+
+// maxProblems caps the problems a detail repeats: 300 driver processes that
+// all crash would otherwise put 300 stderr tails into every result (the
+// scenario's problems in report.json keep them all).
+const maxProblems = 5
+
+func listProblems(ps []string) string {
+	if len(ps) <= maxProblems {
+		return strings.Join(ps, "; ")
+	}
+	return strings.Join(ps[:maxProblems], "; ") + fmt.Sprintf("; … and %d more problem(s)", len(ps)-maxProblems)
 }

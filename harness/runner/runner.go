@@ -18,6 +18,7 @@ import (
 	"github.com/faultline/faultline/harness/driver"
 	"github.com/faultline/faultline/harness/history"
 	"github.com/faultline/faultline/harness/scenario"
+	"github.com/faultline/faultline/harness/topology"
 	"github.com/faultline/faultline/proxy"
 )
 
@@ -25,6 +26,7 @@ import (
 type Config struct {
 	Driver    driver.Factory                                      // the engine under test (required)
 	Toxiproxy func(rec history.Recorder) (proxy.Toxiproxy, error) // default: embedded
+	Topology  topology.Topology                                   // where servers and Toxiproxy run; default: embedded (with Toxiproxy above)
 	OpTimeout time.Duration                                       // bound on one op's reply (default 10s)
 	Teardown  time.Duration                                       // bound on teardown (default 5s)
 }
@@ -96,7 +98,9 @@ func Run(ctx context.Context, sc *scenario.Scenario, cfg Config) *Result {
 	t := &run{sc: sc, cfg: cfg, log: log, res: res}
 	err := t.up(ctx)
 	if err == nil {
+		log.StartTimeline() // offsets count from here, not from before the topology came up
 		t.drive(ctx)
+		t.recordLag() // topology_steps.go
 	} else {
 		t.problem("topology: %v", err)
 	}
@@ -117,6 +121,7 @@ type run struct {
 
 	servers map[string]fakeserver.Server
 	tp      proxy.Toxiproxy
+	dep     *topology.Deployment // servers and tp come from it; Down stops them
 	links   map[string]*proxy.Link
 	urls    []string          // client.servers resolved to link URLs
 	byURL   map[string]string // link URL → server name
@@ -141,21 +146,22 @@ func (t *run) up(ctx context.Context) error {
 	t.servers = map[string]fakeserver.Server{}
 	t.links = map[string]*proxy.Link{}
 	t.byURL = map[string]string{}
-	for _, s := range t.sc.Servers {
-		srv, err := fakeserver.Start(s.Kind, s.Name, t.log, fakeserver.Config{Ping: s.Ping, Retention: s.Retention, Buffer: s.Buffer})
-		if err != nil {
-			return fmt.Errorf("server %s: %w", s.Name, err)
-		}
-		t.servers[s.Name] = srv
+	topo := t.cfg.Topology
+	if topo == nil {
+		topo = topology.Embedded{Toxiproxy: t.cfg.Toxiproxy}
 	}
-	tp, err := t.cfg.Toxiproxy(t.log)
+	dep, err := topo.Up(ctx, t.sc, t.log)
 	if err != nil {
-		return fmt.Errorf("toxiproxy: %w", err)
+		return err
 	}
-	t.tp = tp
+	t.dep, t.tp = dep, dep.Toxiproxy
+	for name, n := range dep.Servers {
+		t.servers[name] = n.Server
+	}
+	tp := t.tp
 	for _, s := range t.sc.Servers {
 		lctx, cancel := context.WithTimeout(ctx, t.cfg.OpTimeout)
-		l, err := tp.Link(lctx, s.Name, t.servers[s.Name].Addr())
+		l, err := tp.Link(lctx, s.Name, dep.Servers[s.Name].Upstream)
 		cancel()
 		if err != nil {
 			return fmt.Errorf("link %s: %w", s.Name, err)
@@ -166,6 +172,7 @@ func (t *run) up(ctx context.Context) error {
 	for _, name := range t.sc.Client.Servers {
 		t.urls = append(t.urls, "ws://"+t.links[name].Addr()+"/")
 	}
+	t.setPeers() // migration.go
 	for i := 0; i < t.sc.Clients; i++ {
 		c := &clientRunner{run: t, idx: i, queue: make(chan scenario.Step, len(t.sc.Steps)+1)}
 		dctx, cancel := context.WithTimeout(ctx, t.cfg.OpTimeout)
@@ -221,6 +228,10 @@ func (t *run) fire(ctx context.Context, st scenario.Step, end time.Time) {
 			if st.Client.Only == nil || contains(st.Client.Only, c.idx) {
 				c.queue <- st
 			}
+		}
+	case st.Discovery != nil: // routing.go: the router's discovery, through its driver
+		for _, c := range t.clients {
+			c.queue <- st
 		}
 	case st.Link != "":
 		t.fault(ctx, st, end)
@@ -291,6 +302,10 @@ func (t *run) serverAction(ctx context.Context, st scenario.Step, end time.Time)
 			return
 		}
 		c.CloseSessions()
+	case st.Kill || st.Restart:
+		t.processFault(ctx, st, srv) // topology_steps.go
+	case st.Migrate != nil:
+		t.migrateAction(st) // migration.go
 	}
 }
 
@@ -311,12 +326,9 @@ func (t *run) down() {
 	for _, l := range t.links {
 		_ = l.HealAll(ctx)
 	}
-	if t.tp != nil {
-		_ = t.tp.Close()
-	}
-	for name, s := range t.servers {
-		if err := s.Close(); err != nil {
-			t.problem("server %s close: %v", name, err)
+	if t.dep != nil {
+		if err := t.dep.Down(ctx); err != nil {
+			t.problem("teardown: %v", err)
 		}
 	}
 }
@@ -377,6 +389,14 @@ func describe(st scenario.Step) string {
 		return fmt.Sprintf("server %s publish %s x%d", st.Server, st.Publish.Topic, st.Publish.Count)
 	case st.Close:
 		return "server " + st.Server + " close"
+	case st.Kill:
+		return "server " + st.Server + " kill"
+	case st.Restart:
+		return "server " + st.Server + " restart"
+	case st.Discovery != nil:
+		return describeRouting(st)
+	case st.Migrate != nil:
+		return describeMigrate(st)
 	}
 	return "?"
 }

@@ -75,6 +75,8 @@ type Client struct {
 	Failover       Failover      `json:"failover"`
 	Liveness       time.Duration `json:"liveness,omitempty"`        // idle bound; default 2 x the server's ping
 	ConnectTimeout time.Duration `json:"connect_timeout,omitempty"` // per attempt; default 2s
+	Router         *Router       `json:"router,omitempty"`          // the client is a router (routing.go)
+	Migration      Migration     `json:"migration"`                 // migration support (migration.go)
 }
 
 // Reconnect configures reconnection. Enabled defaults to true.
@@ -138,7 +140,15 @@ type Step struct {
 	// server action
 	Server  string   `json:"server,omitempty"`
 	Publish *Publish `json:"publish,omitempty"`
-	Close   bool     `json:"close,omitempty"` // server closes every session deliberately
+	Close   bool     `json:"close,omitempty"`   // server closes every session deliberately
+	Kill    bool     `json:"kill,omitempty"`    // process fault: the server goes down, losing what it held
+	Restart bool     `json:"restart,omitempty"` // a killed server starts again, fresh, on the same address
+
+	// service discovery (routing.go)
+	Discovery *DiscoveryStep `json:"discovery,omitempty"`
+
+	// migration (migration.go): the server asks its sessions to move, or cancels
+	Migrate *Migrate `json:"migrate,omitempty"`
 
 	// link fault
 	Link      string        `json:"link,omitempty"`
@@ -163,6 +173,16 @@ type ClientStep struct {
 	Every   time.Duration `json:"every,omitempty"`   // send: spacing
 	Payload string        `json:"payload,omitempty"` // send
 	Only    []int         `json:"only,omitempty"`    // client indices; empty: all
+	// Routing (routing.go): edge opens Edge; send goes in on Edge, as
+	// messages of Chunks parts ChunkEvery apart, each of Size bytes of payload.
+	Edge       string        `json:"edge,omitempty"`
+	Chunks     int           `json:"chunks,omitempty"`
+	ChunkEvery time.Duration `json:"chunk_every,omitempty"`
+	Size       int           `json:"size,omitempty"`
+	// Streaming requests (migration.go): request asks for Rows rows (Every is
+	// the servers' row pacing); cancel sends an attention for the client's
+	// latest request.
+	Rows int `json:"rows,omitempty"`
 }
 
 // Publish is a server action: publish Count messages on Topic, one every Every.

@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -14,7 +15,7 @@ import (
 var stepKeys = map[string]string{
 	"at":     "",
 	"client": "client", "only": "client",
-	"server": "server", "publish": "server", "close": "server",
+	"server": "server", "publish": "server", "close": "server", "kill": "server", "restart": "server",
 	"link": "link", "fault": "link", "for": "link", "direction": "link",
 }
 
@@ -103,6 +104,8 @@ func (p *parser) step(sc *Scenario, n *yaml.Node) Step {
 		p.serverStep(sc, &st, byKey)
 	case "link":
 		p.linkStep(sc, &st, byKey, attrs, n)
+	case "discovery":
+		p.discoveryStep(sc, &st, byKey)
 	}
 	return st
 }
@@ -129,6 +132,7 @@ func (p *parser) clientStep(sc *Scenario, st *Step, byKey map[string]pair) {
 	cs := &ClientStep{}
 	st.Client = cs
 	p.clientOp(cs, byKey["client"].val)
+	p.routingClientStep(sc, st, byKey)
 	if kv, ok := byKey["only"]; ok {
 		p.only(sc, cs, kv)
 	}
@@ -143,8 +147,10 @@ func (p *parser) clientOp(cs *ClientStep, val *yaml.Node) {
 		switch n.Value {
 		case "connect", "close":
 			cs.Op = n.Value
-		case "subscribe", "send":
+		case "subscribe", "send", "edge", "request":
 			p.errorf(val, "client %s needs its argument: {%s: ...}", n.Value, n.Value)
+		case "cancel":
+			p.errorf(val, "client cancel is written {cancel: true}")
 		default:
 			p.errorf(val, "unknown client op %q (connect, close, subscribe, send)%s", n.Value, didYouMean(n.Value, clientOps))
 		}
@@ -172,9 +178,10 @@ func (p *parser) clientOp(cs *ClientStep, val *yaml.Node) {
 
 // sendArgs is the send op's mapping.
 type sendArgs struct {
-	Count   int           `yaml:"count"`
-	Every   time.Duration `yaml:"every"`
-	Payload string        `yaml:"payload"`
+	Count       int              `yaml:"count"`
+	Every       time.Duration    `yaml:"every"`
+	Payload     string           `yaml:"payload"`
+	sendRouting `yaml:",inline"` // routing.go
 }
 
 func (p *parser) clientArgs(cs *ClientStep, op pair) {
@@ -183,6 +190,10 @@ func (p *parser) clientArgs(cs *ClientStep, op pair) {
 		var b bool
 		p.boolTrue(op, &b, "client."+op.name)
 		cs.Op = op.name
+	case "edge":
+		p.edgeOp(cs, op)
+	case "request", "cancel":
+		p.requestOp(cs, op) // migration.go
 	case "subscribe":
 		done := p.mark()
 		p.value(op.val, reflect.ValueOf(&cs.Topic).Elem(), "client.subscribe", "json")
@@ -198,6 +209,7 @@ func (p *parser) clientArgs(cs *ClientStep, op pair) {
 			p.errorf(lookup(op.val, "count"), "send count must be at least 1, got %d", args.Count)
 		}
 		cs.Op, cs.Count, cs.Every, cs.Payload = op.name, args.Count, args.Every, args.Payload
+		cs.Edge, cs.Chunks, cs.ChunkEvery, cs.Size = args.Edge, args.Chunks, args.ChunkEvery, int(args.Size)
 	default:
 		p.errorf(op.key, "unknown client op %q (connect, close, subscribe, send)%s", op.name, didYouMean(op.name, clientOps))
 	}
@@ -227,22 +239,29 @@ func (p *parser) only(sc *Scenario, cs *ClientStep, kv pair) {
 	}
 }
 
+// serverActions are a server step's actions; a step has exactly one.
+var serverActions = []string{"publish", "close", "kill", "restart"}
+
 func (p *parser) serverStep(sc *Scenario, st *Step, byKey map[string]pair) {
 	kv := byKey["server"]
 	p.ref(sc, kv, &st.Server, "server")
-	pub, hasPub := byKey["publish"]
-	cl, hasClose := byKey["close"]
-	switch {
-	case hasPub && hasClose:
-		later := cl
-		if before(cl.key, pub.key) {
-			later = pub
+	var acts []pair
+	for _, a := range serverActions {
+		if v, ok := byKey[a]; ok {
+			acts = append(acts, v)
 		}
-		p.errorf(later.key, "server step has both publish and close: use one step each")
-	case !hasPub && !hasClose:
-		p.errorf(kv.key, "server step needs publish or close")
 	}
-	if hasPub {
+	sort.SliceStable(acts, func(i, j int) bool { return before(acts[i].key, acts[j].key) })
+	switch {
+	case len(acts) > 1:
+		p.errorf(acts[1].key, "server step has both %s and %s: use one step each", acts[0].name, acts[1].name)
+	case len(acts) == 0:
+		p.errorf(kv.key, "server step needs %s or %s", strings.Join(serverActions[:len(serverActions)-1], ", "), serverActions[len(serverActions)-1])
+	}
+	if m, ok := byKey["migrate"]; ok {
+		p.migrateStep(sc, st, m) // migration.go
+	}
+	if pub, ok := byKey["publish"]; ok {
 		st.Publish = &Publish{Count: 1}
 		done := p.mark()
 		p.mapping(pub.val, reflect.ValueOf(st.Publish).Elem(), "publish", "publish", "json")
@@ -255,8 +274,16 @@ func (p *parser) serverStep(sc *Scenario, st *Step, byKey map[string]pair) {
 			}
 		}
 	}
-	if hasClose {
+	if cl, ok := byKey["close"]; ok {
 		p.boolTrue(cl, &st.Close, "close")
+	}
+	// kill and restart are process faults: the server goes down with
+	// everything it held, and comes back fresh on the same address.
+	if k, ok := byKey["kill"]; ok {
+		p.boolTrue(k, &st.Kill, "kill")
+	}
+	if r, ok := byKey["restart"]; ok {
+		p.boolTrue(r, &st.Restart, "restart")
 	}
 }
 

@@ -63,6 +63,8 @@ func (p *parser) scenario(root *yaml.Node) (*Scenario, Pos) {
 	if kv, ok := top["duration"]; ok {
 		p.runDuration(sc, kv)
 	}
+	p.routing(sc, top)
+	p.migration(sc) // migration.go
 	return sc, namePos
 }
 

@@ -20,7 +20,10 @@ const Version = "0.1.0"
 // Hello is what the Go engine declares.
 func Hello() driver.Hello {
 	return driver.Hello{SDK: "faultline-go", Version: Version, Features: []string{
-		driver.FeatReconnect, driver.FeatFailover, driver.FeatLoadBalancing, driver.FeatCascading}}
+		driver.FeatReconnect, driver.FeatFailover, driver.FeatLoadBalancing, driver.FeatCascading,
+		driver.FeatRouting,   // routing: client/router, through router.go
+		driver.FeatMigration, // streaming requests and migration, through migration.go
+	}}
 }
 
 // Factory returns a driver.Factory for the Go engine. seed makes jitter and
@@ -44,6 +47,7 @@ type Driver struct {
 
 	mu   sync.Mutex
 	sess *client.Session
+	rt   *routing // router.go: set when connect started a router
 }
 
 // Hello implements driver.Driver.
@@ -68,6 +72,12 @@ func (d *Driver) session() (*client.Session, error) {
 }
 
 func (d *Driver) do(ctx context.Context, op driver.Op) error {
+	if routed, err := d.route(ctx, op); routed { // router.go
+		return err
+	}
+	if handled, err := d.requestOp(ctx, op); handled { // migration.go
+		return err
+	}
 	switch op.Op {
 	case driver.OpConnect:
 		var co driver.ConnectOptions
@@ -163,11 +173,15 @@ func (d *Driver) options(servers []string, co driver.ConnectOptions) client.Opti
 	o.OnError = func(err error) {
 		d.sink(driver.Event{Type: driver.EvError, Text: err.Error()})
 	}
+	d.migrationOptions(&o, co) // migration.go
 	return o
 }
 
 // Close implements driver.Driver: the session is closed if still open.
 func (d *Driver) Close(ctx context.Context) error {
+	if err := d.closeRouting(ctx); err != nil { // router.go
+		return err
+	}
 	d.mu.Lock()
 	s := d.sess
 	d.mu.Unlock()

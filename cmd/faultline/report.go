@@ -1,0 +1,65 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/faultline/faultline/reports"
+)
+
+// cmdReport renders reports from report.json files: with --merge, one SDK ×
+// requirement matrix over several; without, one report's four files again
+// (after a change to the renderers, or into another folder). Flags may come
+// before or after the files.
+func cmdReport(args []string, stdout, stderr io.Writer) int {
+	merge, out := false, ""
+	var files []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--merge" || a == "-merge":
+			merge = true
+		case a == "--out" || a == "-out":
+			if i+1 == len(args) {
+				fmt.Fprintln(stderr, "faultline report: --out needs a folder")
+				return 2
+			}
+			i++
+			out = args[i]
+		case strings.HasPrefix(a, "--out="):
+			out = strings.TrimPrefix(a, "--out=")
+		case strings.HasPrefix(a, "-") && a != "-":
+			fmt.Fprintf(stderr, "faultline report: unknown flag %s\n", a)
+			return 2
+		default:
+			files = append(files, a)
+		}
+	}
+	if out == "" || len(files) == 0 || (!merge && len(files) != 1) {
+		fmt.Fprintln(stderr, "usage: faultline report [--merge] REPORT.json... --out DIR  (several reports need --merge)")
+		return 2
+	}
+	var reps []*reports.Report
+	for _, f := range files {
+		r, err := reports.ReadJSON(f)
+		if err != nil {
+			fmt.Fprintf(stderr, "faultline report: %v\n", err)
+			return 2
+		}
+		reps = append(reps, r)
+	}
+	var paths []string
+	var err error
+	if merge {
+		paths, err = reports.Merge(reps, files).WriteAll(out)
+	} else {
+		paths, err = reps[0].WriteAll(out)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "faultline report: %v\n", err)
+		return 2
+	}
+	fmt.Fprintln(stdout, strings.Join(paths, " "))
+	return 0
+}

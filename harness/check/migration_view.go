@@ -1,0 +1,360 @@
+package check
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/faultline/faultline/harness/driver"
+	"github.com/faultline/faultline/harness/history"
+)
+
+// Migration states as the servers record them (Open Server's names).
+const (
+	migRequested = "REQUESTED"
+	migReady     = "READY"
+	migMigrating = "MIGRATING"
+	migCancelled = "CANCELLED"
+	migFailed    = "FAILED"
+	migResumed   = "RESUMED" // the client's report of a completed migration
+)
+
+// migRun is one migration as the servers recorded it: the source's state
+// events, and the target's resume.
+type migRun struct {
+	Mig     string
+	Session string
+	Source  string
+	Client  int // the session's owner (-1: no client named it)
+
+	Requested history.Event   // the first REQUESTED
+	Target    string          // the target named last (re-targets replace it)
+	Retargets int             // REQUESTED events after the first
+	Ready     *history.Event  // the first READY
+	Migrating *history.Event  // MIGRATING
+	End       *history.Event  // CANCELLED or FAILED on the source
+	Refusals  []history.Event // cancel_refused / retarget_refused
+	Seal      *history.Event
+	Forwards  []history.Event
+	Resume    *history.Event // the target's migration.resume
+	Handoff   *history.Event // the source's migration.handoff
+}
+
+// Completed reports whether the session resumed on a target.
+func (m *migRun) Completed() bool { return m.Resume != nil }
+
+// Over is when the migration ended (resume or CANCELLED/FAILED; the end of
+// the history if neither happened).
+func (m *migRun) Over(v *view) (time.Duration, bool) {
+	switch {
+	case m.Resume != nil:
+		return m.Resume.T, true
+	case m.End != nil:
+		return m.End.T, true
+	}
+	return v.end, false
+}
+
+// HoldFrom is when the client had certainly learned of the migration: the
+// source's READY (the client's answer), else REQUESTED.
+func (m *migRun) HoldFrom() time.Duration {
+	if m.Ready != nil {
+		return m.Ready.T
+	}
+	return m.Requested.T
+}
+
+func (m *migRun) String() string {
+	return fmt.Sprintf("migration %s of session %q (%s → %s, requested at %s)", m.Mig, m.Session, m.Source, m.Target, dur(m.Requested.T))
+}
+
+// Outcome describes how it ended.
+func (m *migRun) Outcome(v *view) string {
+	switch {
+	case m.Resume != nil:
+		return fmt.Sprintf("resumed on %s at %s", m.Resume.Server, dur(m.Resume.T))
+	case m.End != nil:
+		return fmt.Sprintf("%s%s on %s at %s", m.End.Attr("state"), reasonText(*m.End), m.End.Server, dur(m.End.T))
+	}
+	state := migRequested
+	switch {
+	case m.Migrating != nil:
+		state = migMigrating
+	case m.Ready != nil:
+		state = migReady
+	}
+	return fmt.Sprintf("still %s at the end (%s)", state, dur(v.end))
+}
+
+// migrations lists the history's migrations in request order, and the
+// requests refused because the connection cannot migrate.
+func (v *view) migrations() (runs []*migRun, refused []history.Event) {
+	byID := map[string]*migRun{}
+	for _, e := range v.h {
+		if e.Source != history.SrcServer {
+			continue
+		}
+		mig := e.Attr("mig")
+		switch e.Kind {
+		case history.KindMigration:
+			if mig == "" {
+				refused = append(refused, e)
+				continue
+			}
+			m := byID[mig]
+			if m == nil {
+				m = &migRun{Mig: mig, Session: e.Session, Source: e.Server, Client: v.owner(e.Session), Requested: e}
+				byID[mig] = m
+				runs = append(runs, m)
+			}
+			e := e
+			switch st := e.Attr("state"); {
+			case e.Reason == "cancel_refused" || e.Reason == "retarget_refused":
+				m.Refusals = append(m.Refusals, e)
+			case st == migRequested:
+				if e.Attr("retarget") == "true" {
+					m.Retargets++
+				}
+				m.Target = e.Attr("target")
+			case st == migReady && m.Ready == nil:
+				m.Ready = &e
+			case st == migMigrating && m.Migrating == nil:
+				m.Migrating = &e
+			case (st == migCancelled || st == migFailed) && m.End == nil:
+				m.End = &e
+			}
+		case history.KindMigrationSeal:
+			if m := byID[mig]; m != nil && m.Seal == nil {
+				e := e
+				m.Seal = &e
+			}
+		case history.KindMigrationForward:
+			if m := byID[mig]; m != nil {
+				m.Forwards = append(m.Forwards, e)
+			}
+		case history.KindMigrationResume:
+			if m := byID[mig]; m != nil && m.Resume == nil {
+				e := e
+				m.Resume = &e
+			}
+		case history.KindMigrationHandoff:
+			if m := byID[mig]; m != nil && m.Handoff == nil {
+				e := e
+				m.Handoff = &e
+			}
+		}
+	}
+	return runs, refused
+}
+
+// clientMigs are a client's own migration reports in order.
+func (v *view) clientMigs(c int) []history.Event {
+	var out []history.Event
+	for _, e := range v.h {
+		if e.Source == history.SrcClient && e.Client == c && e.Kind == history.KindMigration {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// ---- commands -------------------------------------------------------------
+
+// command is one op the harness sent and the driver accepted.
+type command struct {
+	Client int
+	Op     history.Event // the op event
+	Reply  history.Event // its OK reply
+	ID     int64         // the op's id
+	N      int64         // send: its number within the client's session (1, 2, …)
+	Req    int64         // request: its own id; cancel: the request it cancels
+	Rows   int64         // request
+}
+
+func (c command) String() string {
+	switch c.Op.Op {
+	case driver.OpSend:
+		return fmt.Sprintf("client %d send n=%d (op %d at %s)", c.Client, c.N, c.ID, dur(c.Op.T))
+	case driver.OpRequest:
+		return fmt.Sprintf("client %d request %d (%d rows, at %s)", c.Client, c.Req, c.Rows, dur(c.Op.T))
+	case driver.OpCancel:
+		return fmt.Sprintf("client %d cancel of request %d (op %d at %s)", c.Client, c.Req, c.ID, dur(c.Op.T))
+	}
+	return fmt.Sprintf("client %d %s (op %d at %s)", c.Client, c.Op.Op, c.ID, dur(c.Op.T))
+}
+
+func atoi64(s string) int64 {
+	n, _ := strconv.ParseInt(s, 10, 64)
+	return n
+}
+
+// commands lists a client's accepted send, request, cancel and subscribe
+// ops, in op order; sends are numbered in the order they were taken.
+func (v *view) commands(c int) []command {
+	ops := map[string]history.Event{}
+	var out []command
+	var sends int64
+	for _, e := range v.h {
+		if e.Client != c || e.Source != history.SrcHarness {
+			continue
+		}
+		switch e.Kind {
+		case history.KindOp:
+			ops[e.Attr("id")] = e
+		case history.KindReply:
+			op, ok := ops[e.Attr("id")]
+			if !ok || !e.OK {
+				continue
+			}
+			cmd := command{Client: c, Op: op, Reply: e, ID: atoi64(op.Attr("id"))}
+			switch op.Op {
+			case driver.OpSend:
+				sends++
+				cmd.N = sends
+			case driver.OpRequest:
+				cmd.Req, cmd.Rows = cmd.ID, atoi64(op.Attr("rows"))
+			case driver.OpCancel:
+				cmd.Req = atoi64(op.Attr("request"))
+			case driver.OpSubscribe:
+			default:
+				continue
+			}
+			out = append(out, cmd)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Op.T < out[j].Op.T })
+	return out
+}
+
+// ---- requests -------------------------------------------------------------
+
+// reqKey names a request of one session.
+type reqKey struct {
+	Session string
+	Req     int64
+}
+
+// reqTrace is one request as every side saw it.
+type reqTrace struct {
+	Client     int
+	Session    string
+	Req, Total int64 // id, rows asked
+	Op         *command
+	Requests   []history.Event // server request events (dup ones included)
+	ServerRows []history.Event // server row events, in order
+	ServerDone []history.Event // server done events
+	Attns      []history.Event // server attention events
+	Got        []history.Event // client row events, in order
+	Dones      []history.Event // client done events
+}
+
+// servers lists the servers that wrote rows of it, in order of first row.
+func (r *reqTrace) servers() []string {
+	var out []string
+	for _, e := range r.ServerRows {
+		if !slices.Contains(out, e.Server) {
+			out = append(out, e.Server)
+		}
+	}
+	return out
+}
+
+// cancelledDone is the server's first done with cancelled=true.
+func (r *reqTrace) cancelledDone() (history.Event, bool) {
+	for _, e := range r.ServerDone {
+		if e.Attr("cancelled") == "true" {
+			return e, true
+		}
+	}
+	return history.Event{}, false
+}
+
+// requests gathers the client's requests (by op) with every side's events.
+// A client's requests live in its sessions; ids are the ops' ids.
+func (v *view) requests(c int) []*reqTrace {
+	sessions := v.sessions(c)
+	inSess := map[string]bool{}
+	for _, s := range sessions {
+		inSess[s] = true
+	}
+	sessOf := ""
+	if len(sessions) > 0 {
+		sessOf = sessions[0]
+	}
+	byID := map[int64]*reqTrace{}
+	var out []*reqTrace
+	get := func(id int64) *reqTrace {
+		r := byID[id]
+		if r == nil {
+			r = &reqTrace{Client: c, Session: sessOf, Req: id}
+			byID[id] = r
+			out = append(out, r)
+		}
+		return r
+	}
+	for _, cmd := range v.commands(c) {
+		if cmd.Op.Op == driver.OpRequest {
+			cmd := cmd
+			r := get(cmd.Req)
+			r.Op, r.Total = &cmd, cmd.Rows
+		}
+	}
+	for _, e := range v.h {
+		id := atoi64(e.Attr("req"))
+		if e.Source == history.SrcClient {
+			id = atoi64(e.Attr("request"))
+			if e.Client != c || (e.Kind != history.KindRow && e.Kind != history.KindDone) {
+				continue
+			}
+		} else if e.Source != history.SrcServer || !inSess[e.Session] {
+			continue
+		}
+		if id == 0 {
+			continue
+		}
+		r := byID[id]
+		if r == nil {
+			if e.Source == history.SrcServer && e.Kind != history.KindRequest {
+				continue // evidence of a request no op of this client made
+			}
+			r = get(id)
+		}
+		if e.Source == history.SrcServer && r.Session == "" {
+			r.Session = e.Session
+		}
+		switch {
+		case e.Source == history.SrcClient && e.Kind == history.KindRow:
+			r.Got = append(r.Got, e)
+		case e.Source == history.SrcClient:
+			r.Dones = append(r.Dones, e)
+		case e.Kind == history.KindRequest:
+			r.Requests = append(r.Requests, e)
+			if r.Total == 0 {
+				r.Total = atoi64(e.Attr("rows"))
+			}
+		case e.Kind == history.KindRow:
+			r.ServerRows = append(r.ServerRows, e)
+		case e.Kind == history.KindDone:
+			r.ServerDone = append(r.ServerDone, e)
+		case e.Kind == history.KindAttention:
+			r.Attns = append(r.Attns, e)
+		}
+	}
+	return out
+}
+
+// ---- percentiles ------------------------------------------------------------
+
+// percentile is the nearest-rank p-th percentile (0 < p ≤ 100) of xs.
+func percentile(xs []time.Duration, p float64) time.Duration {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	k := int(math.Ceil(p/100*float64(len(s)))) - 1
+	return s[max(0, min(k, len(s)-1))]
+}

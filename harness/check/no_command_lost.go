@@ -1,0 +1,221 @@
+package check
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/faultline/faultline/harness/driver"
+	"github.com/faultline/faultline/harness/history"
+)
+
+func init() { Register("no_command_lost", func() Checker { return &NoCommandLost{} }) }
+
+// NoCommandLost judges M2: no command is lost across a migration. Every
+// send, request, cancel and subscribe the driver accepted reaches a server
+// of the client's session exactly once: a send as a receive of its number, a
+// request as a request of its id, a cancel as an attention (unless the
+// request had ended before), a subscribe as a subscribe. That includes the
+// seed's caveat: a command sent just before the source stopped serving, which
+// the source forwards into the shared context and the target runs
+// (forwarded=true); one the client drops is caught here.
+//
+// With held, commands issued while a migration was under way (from the
+// source's READY, when the client had answered, to the resume or its
+// cancellation or failure) must have been held: delivered after the
+// migration ended, on the server that then had the session (the target
+// after a resume, else the source), not to the source while it was handing
+// the session over. An attention issued before MIGRATING may still go to the
+// source, which serves until then.
+type NoCommandLost struct {
+	Held bool `yaml:"held"`
+	// MinHeld is how many commands must have been issued during migrations
+	// (with held; default 0).
+	MinHeld int `yaml:"min_held"`
+	// MinForwarded is how many commands must have been forwarded by a
+	// source (the caveat's path; default 0).
+	MinForwarded int `yaml:"min_forwarded"`
+}
+
+// Validate checks the parameters.
+func (c *NoCommandLost) Validate() error {
+	if c.MinHeld < 0 || c.MinForwarded < 0 {
+		return errors.New("min_held and min_forwarded must not be negative")
+	}
+	if c.MinHeld > 0 && !c.Held {
+		return errors.New("min_held needs held: true")
+	}
+	return nil
+}
+
+// Check implements Checker.
+func (c *NoCommandLost) Check(in Input) Result {
+	v, r, ok := prepare(in, c)
+	if !ok {
+		return r
+	}
+	runs, _ := v.migrations()
+	var j judge
+	total, lost, dups, held, forwarded := 0, 0, 0, 0, 0
+	var maxHold time.Duration
+	last := time.Duration(0)
+	for _, cl := range v.clients {
+		sessions := map[string]bool{}
+		for _, s := range v.sessions(cl) {
+			sessions[s] = true
+		}
+		reqs := map[int64]*reqTrace{}
+		for _, rq := range v.requests(cl) {
+			reqs[rq.Req] = rq
+		}
+		for _, cmd := range v.commands(cl) {
+			total++
+			evs, needed := v.commandEvidence(cmd, sessions, reqs)
+			if !needed {
+				continue
+			}
+			var first *history.Event
+			n := 0
+			for _, e := range evs {
+				if e.Attr("dup") == "true" {
+					continue
+				}
+				n++
+				if first == nil {
+					e := e
+					first = &e
+				}
+			}
+			switch {
+			case n == 0:
+				lost++
+				j.fail(cmd.Op.T, "lost: %s never reached a server%s", cmd, v.forwardNote(cmd, sessions))
+				continue
+			case n > 1 && cmd.Op.Op != driver.OpCancel: // an attention may be repeated: it is idempotent
+				dups++
+				j.fail(evs[1].T, "%s reached the servers %d times (%s on %s at %s, then on %s at %s)", cmd, n, first.Kind, first.Server, dur(first.T), evs[1].Server, dur(evs[1].T))
+			}
+			if first.Attr("forwarded") == "true" {
+				forwarded++
+			}
+			last = max(last, first.T)
+			if !c.Held {
+				continue
+			}
+			m := migrationAt(runs, v, cmd)
+			if m == nil || (cmd.Op.Op == driver.OpCancel && (m.Migrating == nil || cmd.Op.T < m.Migrating.T)) {
+				continue
+			}
+			held++
+			over, _ := m.Over(v)
+			where, what := m.Source, "its cancellation or failure"
+			if m.Completed() {
+				where, what = m.Resume.Server, "the resume on the target"
+			}
+			switch {
+			case first.Attr("forwarded") == "true":
+				j.fail(first.T, "not held: %s was issued during %s but sent to the source, which had to forward it", cmd, m)
+			case first.Server != where || first.T < over-stampSlack:
+				j.fail(first.T, "not held: %s was issued during %s but reached %s at %s, before %s at %s", cmd, m, first.Server, dur(first.T), what, dur(over))
+			default:
+				maxHold = max(maxHold, first.T-cmd.Op.T)
+			}
+		}
+	}
+	j.count("commands", total, "harness ops send/request/cancel/subscribe with an OK reply")
+	j.measure("lost", float64(lost), "count", "commands with no server receive/request/attention/subscribe in the client's session", "0")
+	j.count("delivered more than once", dups, "server evidence repeated without dup=true")
+	j.count("forwarded by a source", forwarded, "server evidence with forwarded=true (run from the shared context)")
+	if c.Held {
+		j.count("issued during a migration", held, "harness op between the source's migration READY and its end")
+		if held > 0 {
+			j.measureMs("longest hold", maxHold, "server evidence on the session's server after the migration − harness op", "")
+		}
+	}
+	if total == 0 {
+		return Fail(v.end, j.ms, "nothing to judge: no command (send, request, cancel, subscribe) was accepted by the driver")
+	}
+	if forwarded < c.MinForwarded && !j.failed() {
+		return Fail(v.end, j.ms, "nothing to judge: %d command(s) forwarded by a source, want at least %d (no command crossed the start of a migration)", forwarded, c.MinForwarded)
+	}
+	if c.Held && held < c.MinHeld && !j.failed() {
+		return Fail(v.end, j.ms, "nothing to judge: %d command(s) issued during a migration, want at least %d", held, c.MinHeld)
+	}
+	return j.result(last, "%d command(s), each reaching a server of its session exactly once%s", total, heldText(c.Held, held))
+}
+
+func heldText(on bool, n int) string {
+	if !on {
+		return ""
+	}
+	return fmt.Sprintf("; %d issued during a migration were held and delivered after it", n)
+}
+
+// commandEvidence lists the server events that show a command arrived (in
+// the client's sessions), and whether the command needed to arrive at all
+// (a cancel of a request that had already ended needs not).
+func (v *view) commandEvidence(cmd command, sessions map[string]bool, reqs map[int64]*reqTrace) ([]history.Event, bool) {
+	var out []history.Event
+	match := func(e history.Event) bool {
+		switch cmd.Op.Op {
+		case driver.OpSend:
+			return e.Kind == history.KindReceive && e.Seq == cmd.N
+		case driver.OpRequest:
+			return e.Kind == history.KindRequest && atoi64(e.Attr("req")) == cmd.Req
+		case driver.OpCancel:
+			return e.Kind == history.KindAttention && atoi64(e.Attr("req")) == cmd.Req
+		case driver.OpSubscribe:
+			return e.Kind == history.KindSubscribe && e.Topic == cmd.Op.Topic
+		}
+		return false
+	}
+	for _, e := range v.h {
+		if e.Source == history.SrcServer && sessions[e.Session] && match(e) {
+			out = append(out, e)
+		}
+	}
+	if cmd.Op.Op == driver.OpCancel {
+		if rq := reqs[cmd.Req]; rq != nil && len(rq.Dones) > 0 && rq.Dones[0].T <= cmd.Reply.T && len(out) == 0 {
+			return nil, false // the request had ended: the engine had nothing to cancel
+		}
+	}
+	return out, true
+}
+
+// forwardNote says what became of a lost command at a source, if anything.
+func (v *view) forwardNote(cmd command, sessions map[string]bool) string {
+	for _, e := range v.h {
+		if e.Kind != history.KindMigrationForward || !sessions[e.Session] {
+			continue
+		}
+		same := false
+		switch cmd.Op.Op {
+		case driver.OpSend:
+			same = e.Attr("what") == "send" && e.Seq == cmd.N
+		case driver.OpRequest, driver.OpCancel:
+			same = atoi64(e.Attr("req")) == cmd.Req && (e.Attr("what") == "req") == (cmd.Op.Op == driver.OpRequest)
+		}
+		if same {
+			if e.Attr("dropped") == "true" {
+				return fmt.Sprintf(" (the source %s forwarded it at %s, but the shared context was gone)", e.Server, dur(e.T))
+			}
+			return fmt.Sprintf(" (the source %s forwarded it at %s, but no server ran it)", e.Server, dur(e.T))
+		}
+	}
+	return ""
+}
+
+// migrationAt is the migration of the command's session under way when the
+// command was issued (from READY to its end), if any.
+func migrationAt(runs []*migRun, v *view, cmd command) *migRun {
+	for _, m := range runs {
+		if m.Client != cmd.Client || m.Ready == nil {
+			continue
+		}
+		over, _ := m.Over(v)
+		if cmd.Op.T > m.HoldFrom() && cmd.Op.T < over {
+			return m
+		}
+	}
+	return nil
+}

@@ -1,0 +1,25 @@
+// Package stdio runs a client engine's driver as a separate program that
+// speaks the driver protocol (DESIGN.md, fixed) as newline-delimited JSON
+// over its stdin and stdout, and serves a driver.Driver the same way.
+//
+// Factory is the harness's side: it starts the program from an argv (no
+// shell), in a process group of its own so that a kill takes its children
+// too, waits a bounded time for its hello, and then sends ops and routes what
+// the program writes: replies to the op waiting on their id, events to the
+// runner's sink (which stamps them as they arrive). Every wait is bounded. A
+// program that exits, stops answering, writes a malformed line, replies to an
+// id nobody asked about or sends no hello is marked failed: it is killed, and
+// every pending and later op returns an *Error wrapping driver.ErrDriver that
+// carries the evidence (the offending line, quoted and truncated; the exit
+// status; the tail of its stderr, kept in a ring buffer).
+//
+// Serve is the driver's side: it serves any driver.Driver (the Go engine for
+// `faultline driver`) over a reader and a writer: hello first, one goroutine
+// reading ops, every reply and event written as one line through one lock.
+//
+// Each driver program started by Factory also gets two advisory environment
+// variables, so that an SDK can make its randomness reproducible:
+// FAULTLINE_SEED (the run's seed) and FAULTLINE_DRIVER (1, 2, …: how many
+// drivers this factory has started, this one included). `faultline driver`
+// uses them to draw the same random streams as the in-process Go engine.
+package stdio

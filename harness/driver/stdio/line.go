@@ -1,0 +1,107 @@
+package stdio
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/faultline/faultline/harness/driver"
+)
+
+// kind says what a driver's stdout line is.
+type kind int
+
+const (
+	kindBlank kind = iota // only white space: tolerated and skipped
+	kindHello
+	kindReply
+	kindEvent
+)
+
+// line is one parsed driver → harness line.
+type line struct {
+	kind  kind
+	hello driver.Hello
+	reply driver.Reply
+	event driver.Event
+}
+
+// wire is every field a driver line may carry. One decode serves all three
+// shapes; pointers tell a field that is absent from a zero value. Unknown
+// fields are ignored (the protocol's rule).
+type wire struct {
+	driver.Event
+	Re       *int64   `json:"re"`
+	OK       *bool    `json:"ok"`
+	Error    string   `json:"error"`
+	SDK      *string  `json:"sdk"`
+	Version  string   `json:"version"`
+	Features []string `json:"features"`
+}
+
+// parseLine parses one line of a driver's stdout. wantHello is true until the
+// hello has been read: the first line must be the hello, and no later line
+// may be one. The error says what is wrong in words fit for evidence.
+func parseLine(b []byte, wantHello bool) (line, error) {
+	b = bytes.TrimSpace(b)
+	if len(b) == 0 {
+		return line{kind: kindBlank}, nil
+	}
+	if b[0] != '{' {
+		return line{}, errors.New("not a JSON object")
+	}
+	// Probe which keys are present: "type": null or "re": null must not pass
+	// for an absent key silently, and the shape decides the kind.
+	var keys map[string]json.RawMessage
+	if err := json.Unmarshal(b, &keys); err != nil {
+		return line{}, fmt.Errorf("invalid JSON: %v", err)
+	}
+	var w wire
+	if err := json.Unmarshal(b, &w); err != nil {
+		return line{}, fmt.Errorf("bad field: %v", err)
+	}
+	_, hasRe := keys["re"]
+	_, hasType := keys["type"]
+	switch {
+	case hasRe && hasType:
+		return line{}, errors.New(`both "re" and "type": neither a reply nor an event`)
+	case wantHello:
+		if hasRe || hasType || w.SDK == nil {
+			return line{}, errors.New(`the first line must be the hello ({"sdk": …, "version": …, "features": […]})`)
+		}
+		if *w.SDK == "" {
+			return line{}, errors.New(`hello with an empty "sdk"`)
+		}
+		return line{kind: kindHello, hello: driver.Hello{SDK: *w.SDK, Version: w.Version, Features: w.Features}}, nil
+	case hasRe:
+		if w.Re == nil {
+			return line{}, errors.New(`reply with a null "re"`)
+		}
+		if w.OK == nil {
+			return line{}, errors.New(`reply without "ok"`)
+		}
+		return line{kind: kindReply, reply: driver.Reply{Re: *w.Re, OK: *w.OK, Error: w.Error}}, nil
+	case hasType:
+		if w.Type == "" {
+			return line{}, errors.New(`event with an empty "type"`)
+		}
+		return line{kind: kindEvent, event: w.Event}, nil
+	case w.SDK != nil:
+		return line{}, errors.New("a second hello")
+	}
+	return line{}, errors.New(`neither a reply ("re") nor an event ("type")`)
+}
+
+// maxQuoted bounds how much of an offending line goes into evidence.
+const maxQuoted = 200
+
+// quote renders a line for evidence: Go-quoted (control characters and
+// invalid UTF-8 visible, one line) and truncated.
+func quote(b []byte) string {
+	if len(b) > maxQuoted {
+		return strconv.Quote(string(b[:maxQuoted])) + fmt.Sprintf("… (%d bytes)", len(b))
+	}
+	return strconv.Quote(string(b))
+}

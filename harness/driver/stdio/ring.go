@@ -1,0 +1,37 @@
+package stdio
+
+import "sync"
+
+// ring keeps the last size bytes written to it: the tail of a driver's
+// stderr, which is the evidence a crash usually leaves (a panic, a stack).
+// Older bytes are dropped so a chatty driver costs bounded memory.
+type ring struct {
+	mu    sync.Mutex
+	buf   []byte
+	size  int
+	total int64 // bytes ever written, to say how much was dropped
+}
+
+func newRing(size int) *ring { return &ring{size: size} }
+
+func (r *ring) Write(p []byte) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.total += int64(len(p))
+	if len(p) >= r.size {
+		r.buf = append(r.buf[:0], p[len(p)-r.size:]...)
+		return len(p), nil
+	}
+	if over := len(r.buf) + len(p) - r.size; over > 0 {
+		r.buf = append(r.buf[:0], r.buf[over:]...)
+	}
+	r.buf = append(r.buf, p...)
+	return len(p), nil
+}
+
+// tail returns the kept bytes and whether earlier ones were dropped.
+func (r *ring) tail() (string, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return string(r.buf), r.total > int64(len(r.buf))
+}

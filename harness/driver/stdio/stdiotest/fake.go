@@ -1,0 +1,137 @@
+// Package stdiotest is a fake driver program for tests of the stdio driver
+// and of the harness around it: well-behaved, or broken in one chosen way
+// (crashes, hangs, garbage, replies to unknown ids, hostile names). A test
+// binary serves it from its TestMain when its first argument is Arg, so the
+// harness starts it as an ordinary argv:
+//
+//	func TestMain(m *testing.M) {
+//		if len(os.Args) > 1 && os.Args[1] == stdiotest.Arg {
+//			os.Exit(stdiotest.Main(os.Args[2:], os.Stdin, os.Stdout, os.Stderr))
+//		}
+//		os.Exit(m.Run())
+//	}
+//
+// and a test's driver command is []string{os.Args[0], stdiotest.Arg, "-mode", "hang"}.
+package stdiotest
+
+import (
+	"bufio"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"time"
+
+	"github.com/faultline/faultline/harness/driver"
+)
+
+// Arg is the first argument that makes a test binary the fake driver.
+const Arg = "fake-driver"
+
+// Modes of misbehaviour.
+const (
+	Good       = "good"        // replies ok to every op (or the -refuse text)
+	Crash      = "crash"       // after -after ops replied, the next op makes it print a panic on stderr and exit 2
+	Die        = "die"         // exits 3 (with a note on stderr) -delay after its -after'th reply, no op pending
+	Hang       = "hang"        // reads ops and never replies
+	Deaf       = "deaf"        // says hello and never reads its stdin
+	Garbage    = "garbage"     // answers the op after -after ops with a line that is not JSON
+	UnknownID  = "unknown-id"  // answers the op after -after ops with a reply to another id
+	NoHello    = "no-hello"    // never says hello (sleeps)
+	BadHello   = "bad-hello"   // an event first instead of the hello
+	IgnoreExit = "ignore-exit" // good, but neither exit nor EOF on stdin ends it
+	Slow       = "slow"        // good, but each reply comes -delay late
+)
+
+// Main runs the fake driver; args are its flags. It returns the exit code.
+func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet(Arg, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	mode := fs.String("mode", Good, "misbehaviour")
+	sdk := fs.String("sdk", "fake-sdk", "the hello's sdk name")
+	features := fs.String("features", driver.FeatReconnect, "comma-separated features")
+	after := fs.Int("after", 0, "ops answered normally before the misbehaviour")
+	delay := fs.Duration("delay", 100*time.Millisecond, "die: how long after the last reply")
+	refuse := fs.String("refuse", "", "answer ops ok:false with this error text")
+	child := fs.Bool("child", false, "start a grandchild (sleep 300) first and print its pid on stderr")
+	garbage := fs.String("garbage", "this is not JSON <script>alert(1)</script>", "garbage: the line written")
+	if err := fs.Parse(args); err != nil {
+		return 64
+	}
+	fmt.Fprintf(stderr, "fake driver %s starting (pid %d)\n", *mode, os.Getpid())
+	if *child {
+		c := exec.Command("sleep", "300")
+		if err := c.Start(); err != nil {
+			fmt.Fprintf(stderr, "child: %v\n", err)
+			return 1
+		}
+		fmt.Fprintf(stderr, "child pid %d\n", c.Process.Pid)
+	}
+	out := json.NewEncoder(stdout)
+	switch *mode {
+	case NoHello:
+		time.Sleep(time.Hour)
+		return 0
+	case BadHello:
+		_ = out.Encode(driver.Event{Type: driver.EvState, To: driver.Connecting})
+		time.Sleep(time.Hour)
+		return 0
+	}
+	feats := []string{}
+	if *features != "" {
+		feats = strings.Split(*features, ",")
+	}
+	_ = out.Encode(driver.Hello{SDK: *sdk, Version: "0.0.1-test", Features: feats})
+	if *mode == Deaf {
+		time.Sleep(time.Hour)
+		return 0
+	}
+	sc := bufio.NewScanner(stdin)
+	answered := 0
+	for sc.Scan() {
+		var op driver.Op
+		if err := json.Unmarshal(sc.Bytes(), &op); err != nil {
+			fmt.Fprintf(stderr, "bad op line %q\n", sc.Text())
+			continue
+		}
+		if op.Op == driver.OpExit && *mode != IgnoreExit {
+			_ = out.Encode(driver.Reply{Re: op.ID, OK: true})
+			return 0
+		}
+		if answered >= *after {
+			switch *mode {
+			case Crash:
+				fmt.Fprintf(stderr, "panic: fake crash on op %d %s\n\ngoroutine 1 [running]:\nmain.main()\n", op.ID, op.Op)
+				return 2
+			case Hang:
+				continue
+			case Garbage:
+				fmt.Fprintln(stdout, *garbage)
+				continue
+			case UnknownID:
+				_ = out.Encode(driver.Reply{Re: op.ID + 1000, OK: true})
+				continue
+			}
+		}
+		if *mode == Slow {
+			time.Sleep(*delay)
+		}
+		if op.Op == driver.OpConnect && *refuse == "" {
+			_ = out.Encode(driver.Event{Type: driver.EvState, From: driver.Connecting, To: driver.ConnectedActive, Session: "fake"})
+		}
+		_ = out.Encode(driver.Reply{Re: op.ID, OK: *refuse == "", Error: *refuse})
+		answered++
+		if *mode == Die && answered == *after {
+			time.Sleep(*delay)
+			fmt.Fprintln(stderr, "fatal error: fake sudden death")
+			return 3
+		}
+	}
+	if *mode == IgnoreExit {
+		time.Sleep(time.Hour)
+	}
+	return 0
+}

@@ -1,0 +1,123 @@
+package containers
+
+import (
+	"context"
+	"net"
+	"testing"
+	"time"
+
+	tc "github.com/testcontainers/testcontainers-go"
+	tcnetwork "github.com/testcontainers/testcontainers-go/network"
+
+	"github.com/faultline/faultline/fakeserver"
+	"github.com/faultline/faultline/harness/history"
+	"github.com/faultline/faultline/harness/scenario"
+)
+
+func needDocker(t *testing.T) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := Available(ctx); err != nil {
+		t.Skip("containers mode not tested: " + err.Error())
+	}
+}
+
+func leftovers(t *testing.T, topo *Topology) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	cs, ns, err := topo.Leftovers(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cs) > 0 || len(ns) > 0 {
+		t.Errorf("left behind: containers %v, networks %v", cs, ns)
+	}
+}
+
+// An interrupt may come while containers are being created: Close must
+// still remove every one of them, and the network, even those whose
+// creation was cut short (found by label).
+func TestInterruptedUpLeavesNothing(t *testing.T) {
+	needDocker(t)
+	sc := &scenario.Scenario{Servers: []scenario.Server{{Name: "s1", Kind: "session"}, {Name: "s2", Kind: "session"}}}
+	for _, after := range []time.Duration{150 * time.Millisecond, 600 * time.Millisecond} {
+		topo := New(Options{})
+		ctx, cancel := context.WithTimeout(context.Background(), after)
+		dep, err := topo.Up(ctx, sc, history.Nop{})
+		cancel()
+		if err == nil { // the machine was quicker than the interrupt
+			_ = dep.Down(context.Background())
+		}
+		cctx, ccancel := context.WithTimeout(context.Background(), time.Minute)
+		if err := topo.Close(cctx); err != nil {
+			t.Errorf("close after an interrupt at %v: %v", after, err)
+		}
+		ccancel()
+		leftovers(t, topo)
+	}
+}
+
+// Docker may give a restarted container another address on its network; the
+// link in front of it must follow, or the restarted server is unreachable.
+// A squatter takes the killed server's address to make sure it moves.
+func TestRestartedServerIsReachedAtItsNewAddress(t *testing.T) {
+	needDocker(t)
+	topo := New(Options{})
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := topo.Close(ctx); err != nil {
+			t.Error(err)
+		}
+		leftovers(t, topo)
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	log := history.NewLog(history.NewClock())
+	sc := &scenario.Scenario{Servers: []scenario.Server{{Name: "s1", Kind: "session"}}}
+	dep, err := topo.Up(ctx, sc, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dep.Down(ctx)
+	node := dep.Servers["s1"]
+	l, err := dep.Toxiproxy.Link(ctx, "s1", node.Upstream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := node.Server.(fakeserver.Killer).Kill(ctx); err != nil {
+		t.Fatal(err)
+	}
+	squatter, err := tc.Run(ctx, topo.opts.ServeImage, tc.WithLabels(topo.labels()), tcnetwork.WithNetwork(nil, topo.nw))
+	if squatter != nil {
+		topo.track(squatter)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := node.Server.(fakeserver.Restarter).Restart(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if now := node.Server.Addr(); now == node.Upstream {
+		t.Logf("s1 came back at its old address %s: the squatter did not take it", now)
+	} else {
+		t.Logf("s1 moved from %s to %s", node.Upstream, now)
+	}
+	c, err := net.DialTimeout("tcp", l.Addr(), 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		for _, e := range log.Events() {
+			if e.Kind == history.KindAccept && e.Server == "s1" {
+				return // the restarted server saw the connection through its link
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("the restarted s1 saw no connection through its link:\n%s", log.Events())
+}

@@ -1,0 +1,247 @@
+package topology
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/faultline/faultline/fakeserver/control"
+	"github.com/faultline/faultline/harness/history"
+	"github.com/faultline/faultline/harness/scenario"
+	"github.com/faultline/faultline/proxy"
+)
+
+// ExternalFile describes a Toxiproxy and `faultline serve` processes that
+// someone else runs (docker-compose.yml at the repository root starts one):
+//
+//	toxiproxy: http://127.0.0.1:8474      # its API (--toxiproxy overrides)
+//	control: http://127.0.0.1:9000        # the serve control API of the servers below
+//	listen: 0.0.0.0                       # host links listen on, on the Toxiproxy's side
+//	ports: 8666-8673                      # ports links take, in order ("8666-8673" or a list)
+//	advertise: 127.0.0.1                  # host the client dials for those ports
+//	servers:                              # the scenario's names → the address the
+//	  s1: faultline-serve:7001            #   Toxiproxy dials ({upstream, control} to
+//	  s2: {upstream: faultline-serve:7002, control: http://127.0.0.1:9000}  # override control)
+//
+// JSON is YAML, so a JSON file works too. The ports must reach the
+// Toxiproxy at the same numbers on the advertised host (compose publishes
+// them one to one).
+type ExternalFile struct {
+	Toxiproxy string                    `yaml:"toxiproxy"`
+	Control   string                    `yaml:"control"`
+	Listen    string                    `yaml:"listen"`
+	Ports     Ports                     `yaml:"ports"`
+	Advertise string                    `yaml:"advertise"`
+	Servers   map[string]ExternalServer `yaml:"servers"`
+}
+
+// ExternalServer is one server of the file.
+type ExternalServer struct {
+	Upstream string `yaml:"upstream"`
+	Control  string `yaml:"control"`
+}
+
+// UnmarshalYAML takes "host:port" as {upstream: host:port}.
+func (s *ExternalServer) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode {
+		s.Upstream = n.Value
+		return nil
+	}
+	type plain ExternalServer
+	return n.Decode((*plain)(s))
+}
+
+// Ports is a list of ports, written as a list or as "first-last".
+type Ports []int
+
+// UnmarshalYAML reads [8666, 8667] or "8666-8673".
+func (p *Ports) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode {
+		a, b, isRange := strings.Cut(n.Value, "-")
+		lo, err := strconv.Atoi(strings.TrimSpace(a))
+		if err != nil {
+			return fmt.Errorf("line %d: ports: %q is not a port or a range like 8666-8673", n.Line, n.Value)
+		}
+		hi := lo
+		if isRange {
+			if hi, err = strconv.Atoi(strings.TrimSpace(b)); err != nil || hi < lo {
+				return fmt.Errorf("line %d: ports: bad range %q", n.Line, n.Value)
+			}
+		}
+		for x := lo; x <= hi; x++ {
+			*p = append(*p, x)
+		}
+		return nil
+	}
+	var xs []int
+	if err := n.Decode(&xs); err != nil {
+		return err
+	}
+	*p = xs
+	return nil
+}
+
+// LoadExternal reads and checks a topology file.
+func LoadExternal(path string) (*ExternalFile, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var f ExternalFile
+	dec := yaml.NewDecoder(strings.NewReader(string(b)))
+	dec.KnownFields(true)
+	if err := dec.Decode(&f); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if f.Listen == "" {
+		f.Listen = "0.0.0.0"
+	}
+	var errs []error
+	if len(f.Servers) == 0 {
+		errs = append(errs, errors.New("no servers"))
+	}
+	if len(f.Ports) == 0 {
+		errs = append(errs, errors.New("no ports: links need ports published by the Toxiproxy's host"))
+	}
+	for name, s := range f.Servers {
+		if s.Upstream == "" {
+			errs = append(errs, fmt.Errorf("server %s: no upstream", name))
+		}
+		if s.Control == "" && f.Control == "" {
+			errs = append(errs, fmt.Errorf("server %s: no control URL (and no top-level control)", name))
+		}
+	}
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("%s: %w", path, errors.Join(errs...))
+	}
+	return &f, nil
+}
+
+// External drives a Toxiproxy and serve processes someone else started.
+// Each run resets its servers to the scenario's configuration (fresh
+// sessions, sequence numbers from 1) through the control API. It cannot
+// kill or restart them: that needs a topology that owns the processes.
+type External struct {
+	File   *ExternalFile
+	delays control.Delays
+}
+
+var _ Topology = (*External)(nil)
+
+// NewExternal loads path; toxiproxy, when set, overrides the file's API URL.
+func NewExternal(path, toxiproxy string) (*External, error) {
+	f, err := LoadExternal(path)
+	if err != nil {
+		return nil, err
+	}
+	if toxiproxy != "" {
+		f.Toxiproxy = toxiproxy
+	}
+	if f.Toxiproxy == "" {
+		return nil, fmt.Errorf("%s: no toxiproxy URL (set toxiproxy: or pass --toxiproxy)", path)
+	}
+	return &External{File: f}, nil
+}
+
+// Name is "external".
+func (*External) Name() string { return "external" }
+
+// Delays is the distribution of the delay streamed events took so far.
+func (e *External) Delays() control.DelaySummary { return e.delays.Summary() }
+
+// Up resets each of the scenario's servers, follows their events and
+// connects to the Toxiproxy.
+func (e *External) Up(ctx context.Context, sc *scenario.Scenario, rec history.Recorder) (*Deployment, error) {
+	f := e.File
+	var faulted []string
+	for name := range ProcessFaulted(sc) {
+		faulted = append(faulted, name)
+	}
+	if len(faulted) > 0 {
+		sort.Strings(faulted)
+		return nil, fmt.Errorf("scenario kills or restarts %v: external mode drives processes someone else runs; use --mode containers or embedded", faulted)
+	}
+	var names []string
+	for _, s := range sc.Servers {
+		if _, ok := f.Servers[s.Name]; !ok {
+			return nil, fmt.Errorf("server %s is not in the topology file (it has %v)", s.Name, keys(f.Servers))
+		}
+		names = append(names, s.Name)
+	}
+	if len(sc.Servers) > len(f.Ports) {
+		return nil, fmt.Errorf("%d servers need %d link ports; the topology file gives %d", len(sc.Servers), len(sc.Servers), len(f.Ports))
+	}
+	if err := SweepProxies(f.Toxiproxy, names, f.Ports); err != nil {
+		return nil, err
+	}
+
+	runDelays := &control.Delays{}
+	clients := map[string]*control.Client{}
+	targets := map[string][]FeedTarget{}
+	nodes := map[string]Node{}
+	var feeds []*Feed
+	stop := func(context.Context) error {
+		for _, fd := range feeds {
+			fd.Stop()
+		}
+		for _, c := range clients {
+			c.Close()
+		}
+		return nil
+	}
+	for _, s := range sc.Servers {
+		es := f.Servers[s.Name]
+		url := es.Control
+		if url == "" {
+			url = f.Control
+		}
+		c := clients[url]
+		if c == nil {
+			c = control.NewClient(url)
+			clients[url] = c
+		}
+		if _, err := c.Health(ctx); err != nil {
+			_ = stop(ctx)
+			return nil, fmt.Errorf("server %s: %w", s.Name, err)
+		}
+		r, err := c.Reset(ctx, s.Name, Config(s))
+		if err != nil {
+			_ = stop(ctx)
+			return nil, fmt.Errorf("server %s: reset: %w", s.Name, err)
+		}
+		h := NewHosted(s.Name, es.Upstream, c, rec)
+		targets[url] = append(targets[url], FeedTarget{Server: h, From: r.Next})
+		nodes[s.Name] = Node{Server: h, Upstream: es.Upstream}
+	}
+	for url, ts := range targets {
+		fd := StartFeed(clients[url], ts, rec, &e.delays, runDelays)
+		feeds = append(feeds, fd)
+		if err := fd.Opened(ctx); err != nil {
+			_ = stop(ctx)
+			return nil, fmt.Errorf("event stream from %s: %w", url, err)
+		}
+	}
+	tp, err := proxy.NewRemote(f.Toxiproxy, rec, proxy.WithListen(f.Listen), proxy.WithPorts(f.Ports...), proxy.WithAdvertise(f.Advertise))
+	if err != nil {
+		_ = stop(ctx)
+		return nil, err
+	}
+	dep := NewDeployment(tp, nodes, stop)
+	dep.Delays = runDelays
+	return dep, nil
+}
+
+func keys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,48 @@
+// Package reports turns run results into the files people and CI read, all
+// written into one folder by (*Report).WriteAll:
+//
+//   - report.json: the fixed minimum (DESIGN.md): sdk (the driver's hello)
+//     and results, each {scenario, requirement, verdict, measurements,
+//     detail}; plus everything measured and each scenario's history. More
+//     fields are added, none removed.
+//   - junit.xml: a testsuite per scenario, a testcase per expect entry named
+//     "<requirement> <check>"; FAILED is a <failure>, UNIMPLEMENTED a
+//     <skipped>, NON-STRICT and INFORMATIONAL pass with their verdict in
+//     <system-out>.
+//   - summary.md: Markdown fit for $GITHUB_STEP_SUMMARY: totals, a
+//     requirement × verdict table, one row per scenario, the failures.
+//   - index.html: one self-contained page (inline CSS and SVG, no script, no
+//     network): the requirement × scenario matrix in verdict colours, then per
+//     scenario its results, a timeline and the charts below.
+//
+// Merge renders several reports (one per SDK) as one SDK × requirement
+// matrix: index.html, summary.md and merged.json.
+//
+// Everything an SDK supplied (its name, error texts, state names) is data:
+// html/template and encoding/xml escape it, and Markdown cells are escaped.
+//
+// # What index.html draws, and the conventions checkers follow for it
+//
+// The timeline of a scenario has a lane per client (its reported states as
+// coloured spans, ops as ticks; at most maxClientLanes clients), a lane per
+// server (each session's spans: live from session.create or .resume, retained
+// from .disconnect until .resume, .expire, .close or .lost; accepts as ticks;
+// a process kill as a dark span), a lane per link (its faults, fault.on to
+// fault.off, by verb) and a lane of the timeline's steps. Every result is
+// marked at its At, in its verdict's colour.
+//
+// Charts are drawn from measurements alone, so any checker can have them:
+//
+//   - Window: a measurement with unit "ms" whose name ends in "window" is
+//     drawn on the timeline as a band ending at its result's At.
+//   - Back-off: the measurements of a result that carry Bounds (expected,
+//     lo, hi) are drawn in order, each measured value against its expected
+//     value and band (backoff_schedule's per-attempt delays do).
+//   - Histogram: measurements are grouped by prefix (the name up to its last
+//     ": ", or none). A group with a measurement named "p-value" is drawn as
+//     a histogram of its measurements with unit "count" named "count <label>"
+//     or "landed on <label>", one bar each; the leading number of their
+//     Expected text, when there is one, is drawn as the expected count; the
+//     p-value, and the group's "alpha" and "chi-square" when present, are
+//     printed with it (shuffle_uniform's per-server landings do).
+package reports
