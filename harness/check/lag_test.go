@@ -57,3 +57,37 @@ func TestStreamedEvidenceIsReadWithinTheRunsLag(t *testing.T) {
 		t.Errorf("lagOf = %v, want the largest, 7ms", l)
 	}
 }
+
+// The lag admits a late accept on the lost server into an outage, never the
+// next phase's: the first attempt of a failover, on another server, stamped
+// just after the client's CONNECTING, is not a recovery attempt.
+func TestLagAdmitsOnlyTheLostServersLateAccepts(t *testing.T) {
+	sc := scen(func(sc *scenario.Scenario) {
+		sc.Servers = append(sc.Servers, scenario.Server{Name: "s2"})
+		sc.Client.Servers = []string{"s1", "s2"}
+	})
+	h := history.History{
+		ev(1, history.KindAccept, "server=s1", "conn=s1#1"),
+		state(5, cg, cA, "A"),
+		ev(400, history.KindFaultOn, "link=s1", "verb=cut", "id=1"),
+		state(402, cA, rR, "A"),
+		ev(500, history.KindAccept, "server=s1", "conn=s1#2"),
+		ev(501, history.KindConnClose, "server=s1", "conn=s1#2"),
+		state(1202, rR, cg, "A", "reason=reconnect_timeout"),
+		ev(1202.3, history.KindAccept, "server=s1", "conn=s1#3"), // the recovery's last, stamped late
+		ev(1202.5, history.KindAccept, "server=s2", "conn=s2#1"), // the failover's first
+		ev(1500, history.KindLag, "src=harness", "max=2ms"),
+	}
+	v := newView(h, sc)
+	os := v.outages(0)
+	if len(os) != 1 {
+		t.Fatalf("%d outages", len(os))
+	}
+	var got []string
+	for _, a := range os[0].Attempts(v) {
+		got = append(got, a.Accept.Conn)
+	}
+	if len(got) != 2 || got[0] != "s1#2" || got[1] != "s1#3" {
+		t.Errorf("outage attempts %v, want [s1#2 s1#3]", got)
+	}
+}

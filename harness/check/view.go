@@ -524,9 +524,22 @@ func (o outage) Recovered() bool {
 func (o outage) Closed() bool { return o.End != nil && driver.IsClosed(o.End.To) }
 
 // Attempts are the server accepts during the outage (including the one
-// that succeeded, whose accept precedes the client's CONNECTED_ACTIVE; + the
-// run's evidence lag, as a streamed accept may be stamped just after it).
-func (o outage) Attempts(v *view) []attempt { return v.attempts(o.Start.T, o.Until(v)+v.lag) }
+// that succeeded, whose accept precedes the client's CONNECTED_ACTIVE). With
+// streamed evidence (a run's lag), an accept on the lost server stamped
+// within the lag after the outage's end still belongs to it; one on another
+// server there is the next phase's (a failover's first attempt).
+func (o outage) Attempts(v *view) []attempt {
+	out := v.attempts(o.Start.T, o.Until(v))
+	if v.lag > 0 {
+		lost := o.Server(v)
+		for _, a := range v.attempts(o.Until(v)+1, o.Until(v)+v.lag) {
+			if a.Accept.Server == lost {
+				out = append(out, a)
+			}
+		}
+	}
+	return out
+}
 
 func (o outage) String() string {
 	return fmt.Sprintf("client %d outage %d (RECOVERING_RECONNECT at %s)", o.Client, o.N, dur(o.Start.T))

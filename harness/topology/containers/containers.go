@@ -21,6 +21,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/docker/docker/api/types/container"
@@ -159,7 +160,8 @@ func New(opts Options) *Topology {
 	if opts.Logf != nil {
 		tclog.SetDefault(logger(opts.Logf))
 	} else {
-		tclog.SetDefault(logger(func(string, ...any) {}))
+		opts.Logf = func(string, ...any) {}
+		tclog.SetDefault(logger(opts.Logf))
 	}
 	return &Topology{opts: opts, run: "fl-" + strconv.FormatInt(time.Now().UnixNano(), 36), live: map[string]tc.Container{}}
 }
@@ -177,8 +179,18 @@ func (t *Topology) RunLabel() string { return t.run }
 // Delays is the distribution of the delay streamed events took so far.
 func (t *Topology) Delays() control.DelaySummary { return t.delays.Summary() }
 
+// LabelPID and LabelHost name the process that made a container or network:
+// a later run removes what a run killed outright (SIGKILL, a test binary's
+// timeout) left behind, as Ryuk would have.
+const (
+	LabelPID  = "faultline.pid"
+	LabelHost = "faultline.host"
+)
+
 func (t *Topology) labels() map[string]string {
-	return map[string]string{LabelRun: t.run, "faultline": "containers"}
+	host, _ := os.Hostname()
+	return map[string]string{LabelRun: t.run, "faultline": "containers",
+		LabelPID: strconv.Itoa(os.Getpid()), LabelHost: host}
 }
 
 // Available says whether a Docker engine answers and has the images; the
@@ -231,14 +243,28 @@ func (t *Topology) base(ctx context.Context) error {
 	if ready {
 		return nil
 	}
+	// Docker calls that create things run to their end even when ctx is
+	// cancelled (an interrupt): a create cut short on our side may still
+	// complete in the engine after Close has looked, and leak. The interrupt
+	// is honoured between the calls instead.
+	sctx, cancel := createContext(ctx, t.opts.Timeout)
+	defer cancel()
 	if nw == nil { // else made by an earlier Up whose Toxiproxy failed
-		var err error
-		if nw, err = tcnetwork.New(ctx, tcnetwork.WithLabels(t.labels())); err != nil {
+		octx, ocancel := context.WithTimeout(sctx, 5*time.Second)
+		err := sweepOrphans(octx)
+		ocancel()
+		if err != nil {
+			t.opts.Logf("containers: removing what dead runs left: %v", err)
+		}
+		if nw, err = tcnetwork.New(sctx, tcnetwork.WithLabels(t.labels())); err != nil {
 			return fmt.Errorf("network: %w", err)
 		}
 		t.mu.Lock()
 		t.nw = nw
 		t.mu.Unlock()
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 	}
 
 	var exposed []string
@@ -248,8 +274,6 @@ func (t *Topology) base(ctx context.Context) error {
 		ports = append(ports, p)
 		exposed = append(exposed, strconv.Itoa(p)+"/tcp")
 	}
-	sctx, cancel := context.WithTimeout(ctx, t.opts.Timeout)
-	defer cancel()
 	tp, err := tctoxiproxy.Run(sctx, t.opts.ToxiproxyImage,
 		tc.WithExposedPorts(exposed...),
 		tc.WithCmd("-host=0.0.0.0", "-port=8474"),
@@ -262,6 +286,9 @@ func (t *Topology) base(ctx context.Context) error {
 	}
 	if err != nil {
 		return fmt.Errorf("toxiproxy container: %w", err)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
 	}
 	host, err := hostOf(sctx, tp)
 	if err != nil {
@@ -297,6 +324,12 @@ func (t *Topology) base(ctx context.Context) error {
 	t.tp, t.api, t.ports, t.portMap, t.direct = tp, api, ports, pm, direct
 	t.mu.Unlock()
 	return nil
+}
+
+// createContext bounds Docker calls that create things by d alone, not by
+// ctx's cancellation (see base).
+func createContext(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), d)
 }
 
 // probe asks url once, briefly.
@@ -558,6 +591,50 @@ func (t *Topology) sweep(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
+// sweepOrphans removes the containers and networks of faultline runs on this
+// host whose process is gone. A process that is alive (or whose pid was
+// reused) keeps its own.
+func sweepOrphans(ctx context.Context) error {
+	cli, err := tc.NewDockerClientWithOpts(ctx)
+	if err != nil {
+		return err
+	}
+	defer cli.Close()
+	host, _ := os.Hostname()
+	orphan := func(labels map[string]string) bool {
+		pid, err := strconv.Atoi(labels[LabelPID])
+		if err != nil || labels[LabelHost] != host || pid == os.Getpid() {
+			return false
+		}
+		return syscall.Kill(pid, 0) == syscall.ESRCH
+	}
+	f := filters.NewArgs(filters.Arg("label", LabelRun))
+	cs, err := cli.ContainerList(ctx, container.ListOptions{All: true, Filters: f})
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, c := range cs {
+		if orphan(c.Labels) {
+			if err := cli.ContainerRemove(ctx, c.ID, container.RemoveOptions{Force: true}); err != nil && !notFound(err) {
+				errs = append(errs, err)
+			}
+		}
+	}
+	ns, err := cli.NetworkList(ctx, dnetwork.ListOptions{Filters: f})
+	if err != nil {
+		return errors.Join(append(errs, err)...)
+	}
+	for _, n := range ns {
+		if orphan(n.Labels) {
+			if err := retryBusy(ctx, func() error { return cli.NetworkRemove(ctx, n.ID) }); err != nil && !notFound(err) {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // Leftovers lists what of this topology is still there: container and
 // network names. After Close it must be empty.
 func (t *Topology) Leftovers(ctx context.Context) (containers, networks []string, err error) {
@@ -668,7 +745,7 @@ func (t *Topology) startServer(ctx context.Context, s scenario.Server, seq int, 
 	// An alias per run: a container of an earlier run that is still being
 	// removed must not answer for this one.
 	alias := fmt.Sprintf("%s-%d", s.Name, seq)
-	sctx, cancel := context.WithTimeout(ctx, t.opts.Timeout)
+	sctx, cancel := createContext(ctx, t.opts.Timeout) // see base
 	defer cancel()
 	c, err := tc.Run(sctx, t.opts.ServeImage,
 		tc.WithCmd("serve", "--control", ":9000", "--server", spec(s)),
@@ -683,6 +760,9 @@ func (t *Topology) startServer(ctx context.Context, s scenario.Server, seq int, 
 	sv := &serveContainer{t: t, name: s.Name, cfg: topology.Config(s), rec: rec, c: c, delays: delays}
 	if err != nil {
 		return sv, fmt.Errorf("server %s: container: %w", s.Name, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return sv, err
 	}
 	if sv.upstream, err = upstreamOf(sctx, c); err != nil {
 		return sv, fmt.Errorf("server %s: %w", s.Name, err)

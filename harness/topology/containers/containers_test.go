@@ -3,6 +3,9 @@ package containers
 import (
 	"context"
 	"net"
+	"os"
+	"os/exec"
+	"strconv"
 	"testing"
 	"time"
 
@@ -42,7 +45,8 @@ func leftovers(t *testing.T, topo *Topology) {
 func TestInterruptedUpLeavesNothing(t *testing.T) {
 	needDocker(t)
 	sc := &scenario.Scenario{Servers: []scenario.Server{{Name: "s1", Kind: "session"}, {Name: "s2", Kind: "session"}}}
-	for _, after := range []time.Duration{150 * time.Millisecond, 600 * time.Millisecond} {
+	var topos []*Topology
+	for _, after := range []time.Duration{50 * time.Millisecond, 150 * time.Millisecond, 300 * time.Millisecond, 600 * time.Millisecond} {
 		topo := New(Options{})
 		ctx, cancel := context.WithTimeout(context.Background(), after)
 		dep, err := topo.Up(ctx, sc, history.Nop{})
@@ -55,6 +59,13 @@ func TestInterruptedUpLeavesNothing(t *testing.T) {
 			t.Errorf("close after an interrupt at %v: %v", after, err)
 		}
 		ccancel()
+		leftovers(t, topo)
+		topos = append(topos, topo)
+	}
+	// A create that was under way when the interrupt came must not finish
+	// after Close has looked.
+	time.Sleep(time.Second)
+	for _, topo := range topos {
 		leftovers(t, topo)
 	}
 }
@@ -120,4 +131,39 @@ func TestRestartedServerIsReachedAtItsNewAddress(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	t.Fatalf("the restarted s1 saw no connection through its link:\n%s", log.Events())
+}
+
+// What a run killed outright left behind (it could not clean up) is removed
+// by the next run: a network labelled with a pid that is gone.
+func TestOrphansOfDeadRunsAreRemoved(t *testing.T) {
+	needDocker(t)
+	dead := exec.Command("true")
+	if err := dead.Run(); err != nil {
+		t.Fatal(err)
+	}
+	host, _ := os.Hostname()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	orphan, err := tcnetwork.New(ctx, tcnetwork.WithLabels(map[string]string{LabelRun: "fl-orphan-test",
+		LabelPID: strconv.Itoa(dead.Process.Pid), LabelHost: host}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer orphan.Remove(context.Background()) // in case the sweep did not
+	topo := New(Options{})
+	dep, err := topo.Up(ctx, &scenario.Scenario{Servers: []scenario.Server{{Name: "s1", Kind: "session"}}}, history.Nop{})
+	if err == nil {
+		_ = dep.Down(ctx)
+	}
+	if err := topo.Close(ctx); err != nil {
+		t.Error(err)
+	}
+	leftovers(t, topo)
+	_, ns, err := LeftoversLabelled(ctx, LabelRun+"=fl-orphan-test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ns) > 0 {
+		t.Errorf("the orphan network %v was not removed", ns)
+	}
 }
