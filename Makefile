@@ -2,7 +2,7 @@
 GO ?= go
 REPORT ?= faultline-report
 
-.PHONY: conformance test vet fmt fuzz bench ginkgo-p images images-if-docker
+.PHONY: conformance test vet fmt fuzz bench ginkgo-p images images-if-docker soak
 
 # The main job: the conformance suite against the Go engine on the embedded
 # Toxiproxy, writing $(REPORT)/report.json. Exits 1 if anything FAILED.
@@ -37,18 +37,45 @@ images-if-docker:
 fmt:
 	gofmt -l -w .
 
-# Short fuzzing of the decoders (FUZZTIME=2m for longer).
+# Short fuzzing of the decoders, one target at a time (FUZZTIME=3m for longer).
 FUZZTIME ?= 20s
 fuzz:
 	$(GO) test ./wire -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME)
 	$(GO) test ./harness/scenario -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
 	$(GO) test ./harness/driver/stdio -run '^$$' -fuzz FuzzParseLine -fuzztime $(FUZZTIME)
+	$(GO) test ./wire/platform -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME)
 
-# Benchmarks of faultline itself: loss observation latency per verb, window
-# measurement error against an independent tap. BENCHTIME=100x for more.
+# Benchmarks of faultline itself, and one table of their numbers: loss
+# observation latency per verb, window measurement error against an
+# independent tap, proxied throughput against direct loopback, memory per
+# session at 1,000 sessions; with SUITE=1 (the default) also the suite's wall
+# time, serial against its scheduled waits and under ginkgo -p against
+# serial (about 5 minutes more). BENCHTIME=100x for more samples.
 BENCHTIME ?= 50x
+SUITE ?= 1
 bench:
-	$(GO) test ./bench/ -run '^$$' -bench . -benchtime $(BENCHTIME)
+	$(GO) run ./bench/cmd/benchreport -benchtime $(BENCHTIME) -suite=$(if $(filter 1,$(SUITE)),true,false)
+
+# Soak: the whole suite N times under -race from one race-built binary, then
+# every result (scenario × requirement verdict, and each scenario's harness
+# problems) that changed between runs: zero is the bar. One seed for all
+# runs, so what changes is timing. A run that exits other than 0 or 1 (a
+# data race exits 66) fails the soak too. SOAK_LABEL narrows the scenarios
+# (e.g. SOAK_LABEL='!scale'); each run's output is $(SOAK)/run-NN.log.
+N ?= 20
+SOAK ?= out/soak
+SOAK_LABEL ?=
+soak:
+	rm -rf $(SOAK) && mkdir -p $(SOAK)
+	$(GO) build -race -o $(SOAK)/faultline ./cmd/faultline
+	@bad=0; for i in $$(seq -w 1 $(N)); do \
+		start=$$(date +%s); \
+		$(SOAK)/faultline run --scenarios scenarios --label '$(SOAK_LABEL)' --report $(SOAK)/run-$$i >$(SOAK)/run-$$i.log 2>&1; rc=$$?; \
+		echo "soak: run $$i of $(N): exit $$rc in $$(( $$(date +%s) - start ))s: $$(tail -n 1 $(SOAK)/run-$$i.log | sed 's/^.*: map/map/')"; \
+		if [ $$rc -gt 1 ] || grep -q 'DATA RACE' $(SOAK)/run-$$i.log; then echo "soak: run $$i: exit $$rc or a data race, see $(SOAK)/run-$$i.log"; bad=1; fi; \
+	done; \
+	$(SOAK)/faultline report --changes $(SOAK)/run-*/report.json || bad=1; \
+	exit $$bad
 
 # The conformance suite in parallel processes through the pinned ginkgo CLI.
 ginkgo-p:

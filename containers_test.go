@@ -48,13 +48,14 @@ var _ = Describe("containers mode: process-kill-failover", Label("containers", "
 	}, NodeTimeout(3*time.Minute))
 
 	It("runs as scheduled", func() {
-		Expect(res.Problems).To(BeEmpty(), "harness problems:\n%v", res.History.String())
+		Expect(res.Problems).To(BeEmpty(), "harness problems (teardown's are not in the history):\n%v", res.History.String())
 	})
 	It("judges as embedded mode does: every check OK", func() {
 		Expect(res.Checks).To(HaveLen(len(sc.Expect)))
 		for _, c := range res.Checks {
-			Expect(c.Verdict).To(Equal(check.OK))
+			// The matcher first: it shows the detail and the timeline around it.
 			Expect(matchers.Verdict{Check: c, History: res.History}).To(matchers.Conform())
+			Expect(c.Verdict).To(Equal(check.OK), "%s %s: %s", c.Requirement, c.Check, c.Detail)
 		}
 	})
 	It("kills and restarts containers, with server evidence streamed across the restart", func() {

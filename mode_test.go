@@ -59,9 +59,10 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 	}
 }, NodeTimeout(time.Minute))
 
-// skipUnsupported skips a scenario the suite's mode cannot run, saying why.
+// skipUnsupported skips a scenario the suite's mode cannot run, saying why:
+// the CLI reports its requirements UNSUPPORTED for the same reason.
 func skipUnsupported(sc *scenario.Scenario) {
-	if _, ext := suiteTopology.(*topology.External); ext && len(topology.ProcessFaulted(sc)) > 0 {
-		Skip("external mode drives servers someone else runs: it cannot kill or restart them (" + sc.Name + ")")
+	if why := topology.Refuses(suiteTopology, sc); why != "" {
+		Skip("UNSUPPORTED in " + suiteMode() + " mode: " + why + " (" + sc.Name + ")")
 	}
 }

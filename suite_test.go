@@ -33,13 +33,22 @@ var _ = func() bool {
 		sc := sc
 		Describe(sc.Name, Label(sc.Labels...), Ordered, func() {
 			var res *runner.Result
+			var before leakBaseline // leaks_test.go
 			BeforeAll(func(ctx SpecContext) {
+				before = takeBaseline()
 				skipUnsupported(sc) // mode_test.go
 				rctx, cancel := context.WithTimeout(ctx, sc.End()+30*time.Second)
 				defer cancel()
 				res = runner.Run(rctx, sc, runner.Config{Driver: godriver.Factory(1), Topology: suiteTopology})
 				AddReportEntry("wall", res.Wall.String())
 			}, NodeTimeout(sc.End()+time.Minute))
+			// Embedded mode only: the other modes' topology lives across
+			// scenarios (its clients and streams are the suite's).
+			AfterAll(func() {
+				if suiteTopology == nil {
+					Expect(before.leaks()).To(BeEmpty(), "left behind by %s", sc.Name)
+				}
+			})
 			It("runs as scheduled", func() {
 				Expect(res.Problems).To(BeEmpty(), "harness problems:\n%v", res.History.String())
 			})

@@ -21,7 +21,7 @@ type wsConn struct {
 	ws     *websocket.Conn
 	ctx    context.Context // cancelled when the connection is to stop at once
 	cancel context.CancelFunc
-	out    chan outItem  // bounded: a consumer that falls this far behind is lost
+	out    *outQueue     // bounded: a consumer that falls this far behind is lost
 	done   chan struct{} // closed when the writer has returned
 
 	// Guarded by s.mu.
@@ -65,7 +65,7 @@ func (s *SessionServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	raw.claimed.Store(true)
 	ws.SetReadLimit(wire.MaxFrame)
-	c := &wsConn{s: s, id: raw.id, raw: raw, ws: ws, out: make(chan outItem, 2*s.opts.Buffer+64), done: make(chan struct{})}
+	c := &wsConn{s: s, id: raw.id, raw: raw, ws: ws, out: newOutQueue(2*s.opts.Buffer + 64), done: make(chan struct{})}
 	c.ctx, c.cancel = context.WithCancel(s.ctx)
 	c.serve()
 }
@@ -142,7 +142,11 @@ func (c *wsConn) writeLoop() {
 			if !c.write(wire.Frame{T: wire.TPing}) {
 				return
 			}
-		case it := <-c.out:
+		case <-c.out.ready:
+			it, ok := c.out.pop()
+			if !ok {
+				continue
+			}
 			if it.terminal {
 				c.closeGracefully(it.why)
 				return
@@ -188,9 +192,7 @@ func (c *wsConn) closeGracefully(why string) {
 
 // queueLocked hands a frame to the writer without blocking the caller.
 func (c *wsConn) queueLocked(it outItem) {
-	select {
-	case c.out <- it:
-	default:
+	if !c.out.push(it) {
 		if c.ended {
 			c.cancel()
 			return

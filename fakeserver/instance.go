@@ -46,6 +46,9 @@ const DefaultInstancePing = 100 * time.Millisecond
 // InstanceOptions configures an instance. Zero values mean the defaults.
 type InstanceOptions struct {
 	Ping time.Duration // ping period announced in welcome; a ping is sent at this period
+	// Listen is the host:port to listen on (default 127.0.0.1:0); a serve
+	// process in a container listens on ":port", where its link reaches it.
+	Listen string
 }
 
 // InstanceServer is a fake platform instance: it takes the parts of ingress
@@ -73,12 +76,12 @@ var _ Server = (*InstanceServer)(nil)
 
 func init() {
 	Register("instance", func(name string, rec history.Recorder, cfg Config) (Server, error) {
-		return StartInstance(name, rec, InstanceOptions{Ping: cfg.Ping})
+		return StartInstance(name, rec, InstanceOptions{Ping: cfg.Ping, Listen: cfg.Listen})
 	})
 }
 
-// StartInstance starts an instance named name on 127.0.0.1:0, recording into
-// rec (nil records nothing).
+// StartInstance starts an instance named name on opts.Listen (default
+// 127.0.0.1:0), recording into rec (nil records nothing).
 func StartInstance(name string, rec history.Recorder, opts InstanceOptions) (*InstanceServer, error) {
 	if rec == nil {
 		rec = history.Nop{}
@@ -86,7 +89,11 @@ func StartInstance(name string, rec history.Recorder, opts InstanceOptions) (*In
 	if opts.Ping <= 0 {
 		opts.Ping = DefaultInstancePing
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	addr := opts.Listen
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err
 	}

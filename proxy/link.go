@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/faultline/faultline/harness/history"
 )
@@ -73,6 +74,7 @@ func (l *Link) Apply(ctx context.Context, verb string, attrs any, dir Direction)
 	}
 	id := FaultID(l.ids.Add(1))
 	c := newChange(l, verb, id)
+	began := time.Now()
 	if err := v.apply(ctx, c, attrs, dir); err != nil {
 		// A half-applied fault must not linger; a cancelled ctx must not stop the undo.
 		if uerr := c.undo(context.WithoutCancel(ctx)); uerr != nil {
@@ -82,7 +84,11 @@ func (l *Link) Apply(ctx context.Context, verb string, attrs any, dir Direction)
 	}
 	l.faults[id] = &fault{verb: verb, c: c}
 
-	ev := map[string]string{"direction": string(dir), "id": idString(id)}
+	// apply_ms: a fault acts while it is being applied (a cut drops 1,000
+	// connections over tens of ms), so checkers look for its effects from
+	// T − apply_ms, not from T.
+	ev := map[string]string{"direction": string(dir), "id": idString(id),
+		"apply_ms": strconv.FormatFloat(float64(time.Since(began))/float64(time.Millisecond), 'f', 3, 64)}
 	renderAttrs(attrs, ev)
 	// Recorded under the lock so that a concurrent heal's fault.off follows it.
 	l.rec.Record(history.Event{Source: history.SrcLink, Kind: history.KindFaultOn, Link: l.name, Verb: verb, Attrs: ev})

@@ -5,10 +5,10 @@ import "context"
 // CutAttrs configures cut (it has no attributes).
 type CutAttrs struct{}
 
-// cut refuses and drops: reset_peer on both streams so that new connections
-// are accepted (the server still sees them) and reset once bytes flow, then a
-// drop of the live ones. Toxics first, so that a reconnect racing the drop
-// already meets them.
+// cut refuses and drops: the live connections are dropped, and reset_peer on
+// both streams makes new ones accepted (the server still sees them) and reset
+// once bytes flow. The toxics go in while the link is briefly without a
+// listener (change.whileDropped), so a reconnect after the drop meets them.
 type cut struct{}
 
 func init() { register("cut", cut{}) }
@@ -17,8 +17,7 @@ func (cut) newAttrs() any { return &CutAttrs{} }
 func (cut) undirected()   {}
 
 func (cut) apply(ctx context.Context, c *change, _ any, _ Direction) error {
-	if err := c.addToxics(ctx, "reset_peer", Both, map[string]any{"timeout": 0}); err != nil {
-		return err
-	}
-	return c.dropConns(ctx)
+	return c.whileDropped(ctx, func() error {
+		return c.addToxics(ctx, "reset_peer", Both, map[string]any{"timeout": 0})
+	})
 }

@@ -74,7 +74,7 @@ func (r *Report) JUnit() ([]byte, error) {
 			case check.Failed:
 				c.Failure = &junitMessage{Message: res.Detail, Type: check.Failed, Text: text}
 				s.Failures++
-			case check.Unimplemented:
+			case check.Unimplemented, check.Unsupported:
 				c.Skipped = &junitMessage{Message: res.Detail}
 				s.Skipped++
 			default:

@@ -21,11 +21,12 @@ func (r *Report) Summary() []byte {
 	fmt.Fprintf(&b, "%s across %d scenario(s), %d result(s); run %.1fs, seed %d.\n\n",
 		totalsText(r.Totals), len(r.Scenarios), len(r.Results), r.WallMS/1000, r.Seed)
 
+	cols := r.columns() // verdict.go
 	b.WriteString("| requirement | verdict |")
-	for _, v := range verdicts {
+	for _, v := range cols {
 		b.WriteString(" " + v + " |")
 	}
-	b.WriteString("\n|---|---|" + strings.Repeat("--:|", len(verdicts)) + "\n")
+	b.WriteString("\n|---|---|" + strings.Repeat("--:|", len(cols)) + "\n")
 	for _, id := range r.requirements() {
 		n := map[string]int{}
 		worst := ""
@@ -36,7 +37,7 @@ func (r *Report) Summary() []byte {
 			}
 		}
 		fmt.Fprintf(&b, "| %s %s | %s %s |", md(id), md(requirement.Title(id)), verdictMark(worst), md(worst))
-		for _, v := range verdicts {
+		for _, v := range cols {
 			if n[v] > 0 {
 				fmt.Fprintf(&b, " %d |", n[v])
 			} else {

@@ -8,22 +8,39 @@ import (
 )
 
 // verdicts in the order reports list them.
-var verdicts = []string{check.OK, check.NonStrict, check.Failed, check.Unimplemented, check.Informational}
+var verdicts = []string{check.OK, check.NonStrict, check.Failed, check.Unimplemented, check.Unsupported, check.Informational}
+
+// columns are the verdicts a report's tables count: UNSUPPORTED only when
+// the report has one, so that reports of modes that run everything keep
+// their shape.
+func (r *Report) columns() []string {
+	var out []string
+	for _, v := range verdicts {
+		if v != check.Unsupported || r.Totals[v] > 0 {
+			out = append(out, v)
+		}
+	}
+	return out
+}
 
 // severity orders verdicts for "the worst of": a FAILED anywhere is the
 // requirement's verdict; an UNIMPLEMENTED outranks an OK (the feature is
-// missing, whatever else passed).
+// missing, whatever else passed). An UNSUPPORTED ranks below every judged
+// verdict: a scenario the mode could not run takes nothing from the ones it
+// did, and shows only where nothing else judged the requirement.
 func severity(v string) int {
 	switch v {
 	case check.Failed:
-		return 5
+		return 6
 	case check.NonStrict:
-		return 4
+		return 5
 	case check.Unimplemented:
-		return 3
+		return 4
 	case check.Informational:
-		return 2
+		return 3
 	case check.OK:
+		return 2
+	case check.Unsupported:
 		return 1
 	}
 	return 0 // not judged
@@ -46,7 +63,7 @@ func verdictClass(v string) string {
 		return "v-nonstrict"
 	case check.Failed:
 		return "v-failed"
-	case check.Unimplemented:
+	case check.Unimplemented, check.Unsupported: // both: not judged here
 		return "v-unimpl"
 	case check.Informational:
 		return "v-info"
@@ -65,6 +82,8 @@ func verdictMark(v string) string {
 		return "❌"
 	case check.Unimplemented:
 		return "➖"
+	case check.Unsupported:
+		return "⏭️"
 	case check.Informational:
 		return "ℹ️"
 	}

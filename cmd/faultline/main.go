@@ -3,6 +3,7 @@
 //
 //	faultline run [--sdk go|"<driver command>"] [--scenarios DIR] [--label EXPR] [--report DIR] [--seed N]
 //	faultline validate PATH...
+//	faultline schema
 //	faultline list [--scenarios DIR] [--label EXPR]
 //	faultline driver [--seed N] [--n K]
 //	faultline report [--merge] REPORT.json... --out DIR
@@ -40,6 +41,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		return cmdReport(args[1:], stdout, stderr)
 	case "serve":
 		return cmdServe(args[1:], stdout, stderr)
+	case "schema":
+		return cmdSchema(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		usage(stdout)
 		return 0
@@ -54,6 +57,7 @@ func usage(w io.Writer) {
   faultline run [--sdk go|"<driver command>"] [--scenarios DIR] [--label EXPR] [--report DIR] [--seed N] [--op-timeout D]
       [--mode embedded|containers|external] [--topology FILE] [--toxiproxy URL]
   faultline validate PATH...
+  faultline schema                             the scenario format's JSON Schema (docs/authoring.md)
   faultline list [--scenarios DIR] [--label EXPR]
   faultline driver [--seed N] [--n K]          the Go engine as a stdio driver
   faultline report [--merge] REPORT.json... --out DIR

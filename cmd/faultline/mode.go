@@ -6,9 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/faultline/faultline/fakeserver/control"
+	"github.com/faultline/faultline/harness/scenario"
 	"github.com/faultline/faultline/harness/topology"
 	"github.com/faultline/faultline/harness/topology/containers"
 )
@@ -75,4 +77,20 @@ func (m *modeFlags) open(ctx context.Context, stderr io.Writer) (topology.Topolo
 		return t, func() { report(t) }, nil
 	}
 	return nil, nil, fmt.Errorf("--mode %q: want embedded, containers or external", *m.mode)
+}
+
+// refusedAll is why the mode can run none of scs ("" when it can run one):
+// a selection that is nothing but scenarios the mode refuses is bad input,
+// not a run whose every result is UNSUPPORTED. A mixed selection runs, the
+// refused ones reported UNSUPPORTED.
+func refusedAll(t topology.Topology, scs []*scenario.Scenario) string {
+	var whys []string
+	for _, sc := range scs {
+		why := topology.Refuses(t, sc)
+		if why == "" {
+			return ""
+		}
+		whys = append(whys, sc.Name+": "+why)
+	}
+	return strings.Join(whys, "; ")
 }

@@ -9,17 +9,20 @@ import (
 )
 
 // cmdReport renders reports from report.json files: with --merge, one SDK ×
-// requirement matrix over several; without, one report's four files again
-// (after a change to the renderers, or into another folder). Flags may come
-// before or after the files.
+// requirement matrix over several; with --changes, what changed between runs
+// of one suite (changes.go); without, one report's four files again (after a
+// change to the renderers, or into another folder). Flags may come before or
+// after the files.
 func cmdReport(args []string, stdout, stderr io.Writer) int {
-	merge, out := false, ""
+	merge, changes, out := false, false, ""
 	var files []string
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		switch {
 		case a == "--merge" || a == "-merge":
 			merge = true
+		case a == "--changes" || a == "-changes":
+			changes = true
 		case a == "--out" || a == "-out":
 			if i+1 == len(args) {
 				fmt.Fprintln(stderr, "faultline report: --out needs a folder")
@@ -36,8 +39,15 @@ func cmdReport(args []string, stdout, stderr io.Writer) int {
 			files = append(files, a)
 		}
 	}
+	if changes {
+		if merge || out != "" {
+			fmt.Fprintln(stderr, "faultline report: --changes takes report files only (no --merge, no --out)")
+			return 2
+		}
+		return reportChanges(files, stdout, stderr)
+	}
 	if out == "" || len(files) == 0 || (!merge && len(files) != 1) {
-		fmt.Fprintln(stderr, "usage: faultline report [--merge] REPORT.json... --out DIR  (several reports need --merge)")
+		fmt.Fprintln(stderr, "usage: faultline report [--merge] REPORT.json... --out DIR  (several reports need --merge)\n       faultline report --changes REPORT.json REPORT.json...  (what changed between runs)")
 		return 2
 	}
 	var reps []*reports.Report

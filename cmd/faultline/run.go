@@ -69,6 +69,11 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	defer closeTopo() // runs before stop (LIFO): a second Ctrl-C cannot cut the cleanup short
+
+	if why := refusedAll(topo, scs); why != "" { // mode.go
+		fmt.Fprintf(stderr, "faultline: nothing to run in %s mode: %s\n", *modes.mode, why)
+		return 2
+	}
 	started := time.Now()
 	var runs []*runner.Result
 	var hello driver.Hello
@@ -86,9 +91,12 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		}
 		runs = append(runs, res)
 		fmt.Fprintf(stdout, "[%d/%d] %-40s %s  %.1fs\n", i+1, len(scs), sc.Name, summary(res), res.Wall.Seconds())
-		for _, c := range res.Checks {
-			if c.Verdict == check.Failed {
+		for i, c := range res.Checks {
+			switch {
+			case c.Verdict == check.Failed:
 				fmt.Fprintf(stdout, "      FAILED %s %s: %s\n", c.Requirement, c.Check, c.Detail)
+			case c.Verdict == check.Unsupported && i == 0: // one reason for the scenario: it did not run
+				fmt.Fprintf(stdout, "      UNSUPPORTED (not run): %s\n", c.Detail)
 			}
 		}
 		if ctx.Err() != nil {
@@ -116,7 +124,7 @@ func summary(r *runner.Result) string {
 		n[c.Verdict]++
 	}
 	s := ""
-	for _, v := range []string{check.OK, check.NonStrict, check.Failed, check.Unimplemented, check.Informational} {
+	for _, v := range []string{check.OK, check.NonStrict, check.Failed, check.Unimplemented, check.Unsupported, check.Informational} {
 		if n[v] > 0 {
 			s += fmt.Sprintf("%s:%d ", v, n[v])
 		}

@@ -15,6 +15,15 @@
 //	POST /servers/{name}/publish ← Publish → {"seq": n}
 //	POST /servers/{name}/close   → {}: every session is closed deliberately
 //
+// Version 2 adds migration and routing (instances listen where told):
+//
+//	PUT  /servers/{name}/peers          ← Peers → {}: the run's context store and
+//	                                      the client-facing URL of every server by name
+//	POST /servers/{name}/migrate        ← Migrate → {"asked": n}
+//	POST /servers/{name}/migrate/cancel → {"cancelled": n}
+//	POST /servers/{name}/pace           ← Pace → {}: row pacing of streaming requests
+//	POST /stores/{id}/{op}              the context store a run's servers share (store.go)
+//
 // One clock: the serve process does not stamp events with the run's clock. Each
 // envelope carries the wall-clock instant the event was recorded (TS) only so
 // that the harness can measure the delay it adds; the harness stamps every
@@ -30,7 +39,7 @@ import (
 )
 
 // APIVersion is bumped on any incompatible change of the API.
-const APIVersion = 1
+const APIVersion = 2
 
 // Health is GET /health.
 type Health struct {
@@ -64,6 +73,36 @@ type ServerConfig struct {
 type Reset struct {
 	Next int64  `json:"next"`
 	Addr string `json:"addr"`
+}
+
+// Peers is PUT /servers/{name}/peers: what a session server needs to
+// migrate its sessions.
+type Peers struct {
+	// URLs are the servers' URLs as clients reach them (their links), by the
+	// scenario's names: the target a migrate frame names.
+	URLs map[string]string `json:"urls"`
+	// Store is the run's context store: ID names it on its host; URL is the
+	// host's API as this server's process reaches it, empty when this very
+	// process hosts it.
+	Store StoreRef `json:"store"`
+}
+
+// StoreRef names a run's context store.
+type StoreRef struct {
+	URL string `json:"url,omitempty"`
+	ID  string `json:"id"`
+}
+
+// Migrate is POST /servers/{name}/migrate: ask every live session to move
+// to server To (or re-target), starting Hold after the client is ready.
+type Migrate struct {
+	To   string   `json:"to"`
+	Hold Duration `json:"hold,omitempty"`
+}
+
+// Pace is POST /servers/{name}/pace.
+type Pace struct {
+	Every Duration `json:"every"`
 }
 
 // Publish is POST /servers/{name}/publish.

@@ -70,17 +70,26 @@ func (c *Client) call(ctx context.Context, method, path string, in, out any) err
 		return err
 	}
 	if resp.StatusCode/100 != 2 {
+		msg := resp.Status
 		var ae apiError
 		if json.Unmarshal(b, &ae) == nil && ae.Error != "" {
-			return fmt.Errorf("%s %s: %s", method, path, ae.Error)
+			msg = ae.Error
 		}
-		return fmt.Errorf("%s %s: %s", method, path, resp.Status)
+		return &StatusError{Status: resp.StatusCode, Msg: fmt.Sprintf("%s %s: %s", method, path, msg)}
 	}
 	if out != nil {
 		return json.Unmarshal(b, out)
 	}
 	return nil
 }
+
+// StatusError is an answer of the API other than 2xx.
+type StatusError struct {
+	Status int
+	Msg    string
+}
+
+func (e *StatusError) Error() string { return e.Msg }
 
 // Health asks once.
 func (c *Client) Health(ctx context.Context) (Health, error) {

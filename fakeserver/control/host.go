@@ -26,6 +26,8 @@ type Host struct {
 	boot string
 	log  *eventLog
 
+	stores stores // the runs' context stores this process hosts (store.go)
+
 	mu      sync.Mutex
 	closed  bool
 	order   []string
@@ -33,8 +35,17 @@ type Host struct {
 }
 
 type slot struct {
-	cfg ServerConfig // Listen is fixed after the first start: resets come back there
-	srv fakeserver.Server
+	cfg   ServerConfig // Listen is fixed after the first start: resets come back there
+	srv   fakeserver.Server
+	store *RemoteStore // the store in another process its peers name, if any
+}
+
+// dropStore releases the slot's remote store (a reset, new peers, Close).
+func (s *slot) dropStore() {
+	if s.store != nil {
+		s.store.Close()
+		s.store = nil
+	}
 }
 
 // NewHost starts every configured server. Names must be unique; Listen
@@ -109,7 +120,9 @@ func (h *Host) Close() error {
 		if s.srv != nil {
 			errs = append(errs, s.srv.Close())
 		}
+		s.dropStore()
 	}
+	h.stores.closeAll()
 	h.log.close()
 	return errors.Join(errs...)
 }
@@ -122,6 +135,11 @@ func (h *Host) Handler() http.Handler {
 	mux.HandleFunc("PUT /servers/{name}", h.reset)
 	mux.HandleFunc("POST /servers/{name}/publish", h.publish)
 	mux.HandleFunc("POST /servers/{name}/close", h.closeSessions)
+	mux.HandleFunc("PUT /servers/{name}/peers", h.peers)            // host_migration.go
+	mux.HandleFunc("POST /servers/{name}/migrate", h.migrate)       // host_migration.go
+	mux.HandleFunc("POST /servers/{name}/migrate/cancel", h.cancel) // host_migration.go
+	mux.HandleFunc("POST /servers/{name}/pace", h.pace)             // host_migration.go
+	mux.HandleFunc("POST /stores/{id}/{op}", h.storeCall)           // store.go
 	return mux
 }
 
@@ -174,6 +192,7 @@ func (h *Host) reset(w http.ResponseWriter, r *http.Request) {
 		_ = s.srv.Close()
 		s.srv = nil
 	}
+	s.dropStore() // the fresh server gets its peers from its next run
 	cfg.Name, cfg.Listen = s.cfg.Name, s.cfg.Listen
 	next := h.log.next()
 	old := s.cfg

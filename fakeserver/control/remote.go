@@ -26,8 +26,9 @@ type Server struct {
 	upstream string
 	rec      history.Recorder
 
-	mu sync.Mutex
-	c  *Client
+	mu    sync.Mutex
+	c     *Client
+	paced time.Duration // the row pacing last set (0: unknown), see PaceRows
 }
 
 var (
@@ -68,6 +69,7 @@ func (s *Server) Client() *Client {
 func (s *Server) SetClient(c *Client) {
 	s.mu.Lock()
 	s.c = c
+	s.paced = 0 // a fresh process paces at its default
 	s.mu.Unlock()
 }
 

@@ -22,6 +22,10 @@ const (
 	Failed        = "FAILED"
 	Unimplemented = "UNIMPLEMENTED"
 	Informational = "INFORMATIONAL"
+	// Unsupported (additive): the mode the run used cannot do a step of the
+	// scenario (a process fault where the servers are someone else's), so
+	// nothing was run or judged. It says nothing about the SDK; it fails nothing.
+	Unsupported = "UNSUPPORTED"
 )
 
 // Evidence says whose word a measurement rests on.

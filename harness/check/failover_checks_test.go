@@ -183,6 +183,25 @@ func TestCascadeOrder(t *testing.T) {
 			s.fail(51, "s1")
 			return s.closed(0, 53, cg, "s1", "s1").hist()
 		}(), verdict: Failed, detail: []string{"with s2, s3 never tried"}},
+		// Seen under load (cascade-all-fail): the cut link reset the client
+		// while still dialling s3, so s3's accept is stamped 58µs after the
+		// client's CLOSED_FAILED. One attempt, two unordered records.
+		{name: "last accept stamped just after the close", cfg: &CascadeOrder{}, sc: three, h: func() history.History {
+			s := newF()
+			s.fault(0, "s1", "reset").fault(0, "s2", "reset").fault(0, "s3", "cut")
+			s.op(0, 50)
+			s.fail(51, "s1").fail(53, "s2")
+			s.closed(0, 55, cg, "s3", "s1,s2,s3")
+			return s.fail(55.058, "s3").hist()
+		}(), verdict: OK},
+		{name: "an accept after the close by more than the slack is not the walk's", cfg: &CascadeOrder{}, sc: three, h: func() history.History {
+			s := newF()
+			s.fault(0, "s1", "reset").fault(0, "s2", "reset").fault(0, "s3", "cut")
+			s.op(0, 50)
+			s.fail(51, "s1").fail(53, "s2")
+			s.closed(0, 55, cg, "s3", "s1,s2,s3")
+			return s.fail(75, "s3").hist()
+		}(), verdict: Failed, detail: []string{"with s3 never tried"}},
 		{name: "cascading off", cfg: &CascadeOrder{}, sc: fscen(3), h: cascadeReset().hist(), verdict: Failed, detail: []string{"cascading off"}},
 		{name: "first server answered: nothing cascaded", cfg: &CascadeOrder{}, sc: three, h: func() history.History {
 			s := newF()

@@ -76,8 +76,8 @@ func (c *HandoffWindow) Check(in Input) Result {
 		}
 		w := res.T - m.Requested.T
 		windows = append(windows, w)
-		if c.Within > 0 && w > c.Within {
-			j.fail(res.T, "%s: handoff window %s exceeds %s", who, dur(w), dur(c.Within))
+		if stall := v.stalled(m.Requested.T, res.T); c.Within > 0 && w > c.Within+stall {
+			j.fail(res.T, "%s: handoff window %s exceeds %s%s", who, dur(w), dur(c.Within), stallNote(stall))
 		}
 		if res.T > last {
 			last = res.T
@@ -120,7 +120,7 @@ func (c *HandoffWindow) judgeClient(v *view, j *judge, m *migRun) {
 	}
 	var resumed *history.Event
 	for _, e := range v.clientMigs(m.Client) {
-		if e.T < m.Requested.T-stampSlack {
+		if e.T < m.Requested.T-v.slack { // Requested may be streamed: stamped up to lag late
 			continue
 		}
 		if e.Attr("state") == migResumed {

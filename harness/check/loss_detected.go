@@ -85,7 +85,11 @@ func (c *LossDetected) Check(in Input) Result {
 			continue
 		}
 		lat := h.Leave.T - f.On.T
+		stall := v.stalled(f.On.T, h.Leave.T)
+		how += stallNote(stall)
+		bound += stall
 		j.measureMs(name+": detection", lat, fmt.Sprintf("client state %s − link fault.on (client-reported)", h.Leave.To), fmt.Sprintf("≤ %s (%s)", dur(bound), how))
+		j.measureStall(name, stall)
 		if h.Leave.To != want {
 			j.fail(h.Leave.T, "client %d left CONNECTED_ACTIVE for %s%s at %s after %s, expected %s", h.Client, h.Leave.To, reasonText(*h.Leave), dur(h.Leave.T), f, want)
 			continue
@@ -98,7 +102,7 @@ func (c *LossDetected) Check(in Input) Result {
 		}
 		// Server evidence: the session's connection went on the server too.
 		sess := h.Active.Session
-		from := f.On.T - v.slack
+		from := f.began() - v.slack
 		for _, e := range v.sessEvents(sess, history.KindSessionResume, 0, f.On.T) {
 			if e.T > from {
 				from = e.T

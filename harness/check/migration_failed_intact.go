@@ -159,7 +159,7 @@ func (c *MigrationFailedIntact) clientWord(v *view, j *judge, m *migRun, state s
 	}
 	said := ""
 	for _, e := range v.clientMigs(m.Client) {
-		if e.T < m.Requested.T-stampSlack {
+		if e.T < m.Requested.T-v.slack { // Requested may be streamed: stamped up to lag late
 			continue
 		}
 		switch e.Attr("state") {

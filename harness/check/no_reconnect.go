@@ -60,7 +60,7 @@ func (c *NoReconnect) Check(in Input) Result {
 			j.fail(after[0].T, "opt-out client %d made %d attempt(s) after %s: server accept %s", h.Client, len(after), f, describeAccepts(after))
 		}
 		sess := h.Active.Session
-		cl, ok := v.firstSessEvent(sess, f.On.T-v.slack, history.KindSessionClose)
+		cl, ok := v.firstSessEvent(sess, f.began()-v.slack, history.KindSessionClose)
 		switch {
 		case !ok:
 			j.fail(v.end, "the server never closed session %q with reason no_reconnect after %s", sess, f)

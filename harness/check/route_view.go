@@ -144,6 +144,7 @@ type routeView struct {
 	end       time.Duration
 	high, low int
 	lag       time.Duration
+	stream    time.Duration // the run's evidence lag (lagOf): streamed receipts are stamped late
 	msgs      map[string]*rmsg
 	order     []*rmsg // by part 1's op
 	parts     map[string]*rpart
@@ -181,7 +182,7 @@ func prepareRoute(in Input, cfg any, lag time.Duration) (*routeView, Result, boo
 }
 
 func newRouteView(h history.History, sc *scenario.Scenario, lag time.Duration) *routeView {
-	v := &routeView{h: h, sc: sc, lag: lag, high: sc.Client.Router.High(), low: sc.Client.Router.Low(),
+	v := &routeView{h: h, sc: sc, lag: lag, stream: lagOf(h), high: sc.Client.Router.High(), low: sc.Client.Router.Low(),
 		msgs: map[string]*rmsg{}, parts: map[string]*rpart{}, spans: map[string][]*connSpan{}}
 	for _, s := range sc.Servers {
 		if s.Kind == "instance" {

@@ -86,7 +86,7 @@ func (c *RowsExactlyOnce) Check(in Input) Result {
 				switch {
 				case !ok:
 					j.fail(m.T, "%s: client reports row %d that no server wrote (at %s)", who, m.Seq, dur(m.T))
-				case at > m.T+stampSlack:
+				case at > m.T+v.slack: // + the run's lag: a streamed row is stamped late
 					j.fail(m.T, "%s: client reports row %d at %s before a server wrote it at %s", who, m.Seq, dur(m.T), dur(at))
 				}
 				last = max(last, m.T)
@@ -112,7 +112,7 @@ func (c *RowsExactlyOnce) Check(in Input) Result {
 				}
 			}
 			cancelled := done.Attr("cancelled") == "true"
-			if !serverDone(rq, cancelled, done.T) {
+			if !serverDone(rq, cancelled, done.T, v.slack) {
 				j.fail(done.T, "%s: client reports a done (cancelled=%v) at %s that no server wrote before", who, cancelled, dur(done.T))
 			}
 			if !cancelled && w.MaxSeen < rq.Total {
@@ -145,10 +145,11 @@ func rowsText(h hole) string {
 }
 
 // serverDone reports whether a server wrote a done of the request (with
-// the given cancelled flag) before at.
-func serverDone(rq *reqTrace, cancelled bool, at time.Duration) bool {
+// the given cancelled flag) before at, within slack (the view's: streamed
+// evidence is stamped late).
+func serverDone(rq *reqTrace, cancelled bool, at, slack time.Duration) bool {
 	for _, e := range rq.ServerDone {
-		if (e.Attr("cancelled") == "true") == cancelled && e.T <= at+stampSlack {
+		if (e.Attr("cancelled") == "true") == cancelled && e.T <= at+slack {
 			return true
 		}
 	}

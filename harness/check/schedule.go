@@ -71,6 +71,7 @@ type slot struct {
 	Measured   time.Duration
 	Expected   time.Duration // Delay(K)
 	Lo, Hi     time.Duration
+	Stall      time.Duration // machine stall inside [Origin, accept], added to both ends of the band
 	Dev        time.Duration
 	OK         bool
 }
@@ -85,7 +86,7 @@ func (s slot) Evidence() string {
 
 // ExpectedText is the slot's expectation for a measurement.
 func (s slot) ExpectedText() string {
-	return fmt.Sprintf("Delay(%d) %s within [%s, %s]", s.K, dur(s.Expected), dur(s.Lo), dur(s.Hi))
+	return fmt.Sprintf("Delay(%d) %s within [%s, %s]%s", s.K, dur(s.Expected), dur(s.Lo), dur(s.Hi), stallNote(s.Stall))
 }
 
 // Bounds is the slot's expectation as numbers (ms), for reports.
@@ -95,9 +96,9 @@ func (s slot) Bounds() *Bounds {
 
 // Detail explains a slot that missed its band.
 func (s slot) Detail(t tolerances) string {
-	return fmt.Sprintf("%s attempt %d (server accept %s on %s at %s) came %s after %s at %s; expected Delay(%d) %s within [%s, %s] (%s)",
+	return fmt.Sprintf("%s attempt %d (server accept %s on %s at %s) came %s after %s at %s; expected Delay(%d) %s within [%s, %s] (%s%s)",
 		s.Outage, s.K, s.Attempt.conn(), s.Attempt.Accept.Server, dur(s.Attempt.Accept.T), dur(s.Measured),
-		s.OriginWhat, dur(s.Origin), s.K, dur(s.Expected), dur(s.Lo), dur(s.Hi), t.describe(s.Expected))
+		s.OriginWhat, dur(s.Origin), s.K, dur(s.Expected), dur(s.Lo), dur(s.Hi), t.describe(s.Expected), stallNote(s.Stall))
 }
 
 // judgeOutage compares an outage's attempts with the strategy: attempt 0 is
@@ -114,6 +115,8 @@ func (v *view) judgeOutage(o outage, atts []attempt, st scenario.Strategy, t tol
 		}
 		s.Measured = a.Accept.T - s.Origin
 		s.Lo, s.Hi = t.band(s.Expected)
+		s.Stall = v.stalled(s.Origin, a.Accept.T)
+		s.Lo, s.Hi = s.Lo-s.Stall, s.Hi+s.Stall
 		s.Dev = t.deviation(s.Measured, s.Expected)
 		s.OK = s.Measured >= s.Lo && s.Measured <= s.Hi
 		out = append(out, s)

@@ -143,7 +143,7 @@ func (c *Unavailable500) judge200(j *judge, v *routeView, m *rmsg, resp history.
 			j.fail(p.recvs[1].T, "message %s part %d was received %d times: %s", m.id, p.part, len(p.recvs), describeRecvs(p.recvs))
 		case p.recvs[0].Server != resp.Server:
 			j.fail(p.recvs[0].T, "message %s answered 200 by %s, but part %d was received by %s (server)", m.id, resp.Server, p.part, p.recvs[0].Server)
-		case p.recvs[0].T > resp.T:
+		case p.recvs[0].T > resp.T+v.stream:
 			j.fail(resp.T, "message %s answered 200 at %s, before %s received part %d at %s", m.id, dur(resp.T), p.recvs[0].Server, p.part, dur(p.recvs[0].T))
 		}
 	}

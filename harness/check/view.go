@@ -83,7 +83,13 @@ type view struct {
 	// by it: how far apart two observers' records of one instant may be in
 	// this history. With in-process servers lag is 0 and slack stampSlack.
 	lag, slack time.Duration
+
+	// stalls are the spans the machine stood still (stall.go).
+	stalls []stallSpan
 }
+
+// stalled is the stall time overlapping [from, to].
+func (v *view) stalled(from, to time.Duration) time.Duration { return stalledIn(v.stalls, from, to) }
 
 func connKey(server, conn string) string { return server + "|" + conn }
 
@@ -111,6 +117,7 @@ func newView(h history.History, sc *scenario.Scenario) *view {
 		cServers: map[string]bool{},
 	}
 	v.slack = stampSlack + v.lag
+	v.stalls = stallsOf(h)
 	v.nClients = sc.Clients
 	if v.nClients <= 0 {
 		v.nClients = 1
@@ -220,6 +227,14 @@ type faultSpan struct {
 	Link, Verb string
 	On         history.Event
 	Off        *history.Event
+}
+
+// began is when the link began applying the fault: fault.on is recorded
+// once it is in force, and a fault acts while it is applied (a cut of 1,000
+// connections drops them over tens of ms before its fault.on).
+func (f faultSpan) began() time.Duration {
+	d, _ := attrMs(f.On, "apply_ms")
+	return f.On.T - d
 }
 
 func (f faultSpan) inForce(t time.Duration) bool {
@@ -587,7 +602,7 @@ func (v *view) lossHits() []lossHit {
 			if !isLossVerb(f.Verb) {
 				continue
 			}
-			i := v.stateAt(c, f.On.T-v.slack)
+			i := v.stateAt(c, f.began()-v.slack)
 			if i < 0 || st[i].To != driver.ConnectedActive {
 				continue
 			}

@@ -158,8 +158,9 @@ func (v *view) walks() []srvWalk {
 	for i := range out {
 		w := &out[i]
 		w.Attributed, w.Clash = true, ""
+		upTo := v.walkReach(w)
 		for _, b := range busy {
-			if b.client != w.Client && b.from <= w.Until(v) && b.to >= w.From {
+			if b.client != w.Client && b.from <= upTo && b.to >= w.From {
 				w.Attributed = false
 				w.Clash = fmt.Sprintf("client %d was %s from %s to %s", b.client, b.what, dur(b.from), dur(b.to))
 				break
@@ -168,9 +169,7 @@ func (v *view) walks() []srvWalk {
 		if !w.Attributed {
 			continue // the accepts are not this client's alone: none are listed
 		}
-		// +lag: streamed server evidence (containers, external) may be
-		// stamped just after the client's claim of the landing it backs.
-		for _, a := range v.attempts(w.From, w.Until(v)+v.lag) {
+		for _, a := range v.attempts(w.From, upTo) {
 			// Before a failover from RECOVERING_RECONNECT, accepts on the lost
 			// server are the recovery's own attempts.
 			if w.Kind == walkFailover && w.Left == driver.RecoveringReconnect && a.Accept.T < w.Start.T && a.Accept.Server == w.Lost {
@@ -181,6 +180,20 @@ func (v *view) walks() []srvWalk {
 	}
 	v.walkCache = out
 	return out
+}
+
+// walkReach is how late a server accept may be stamped and still belong to
+// walk w. +lag: streamed server evidence (containers, external) may be
+// stamped just after the client's claim of the landing it backs. A walk that
+// ends closed may see its last accept after the close by up to the full
+// slack: the proxy fails the client's side (reset, cut) while it is still
+// dialling the server, so the two records of one attempt are not causally
+// ordered. A landing is: its accept precedes the welcome the client awaits.
+func (v *view) walkReach(w *srvWalk) time.Duration {
+	if w.End != nil && driver.IsClosed(w.End.To) {
+		return w.Until(v) + v.slack
+	}
+	return w.Until(v) + v.lag
 }
 
 // interval is a stretch of time in which a client may make attempts.

@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"strconv"
+	"time"
 
 	"github.com/faultline/faultline/fakeserver"
 	"github.com/faultline/faultline/harness/driver"
@@ -11,9 +12,17 @@ import (
 
 // Migration (seed 002): the run's session servers share one context store,
 // and resolve each other's names to their links' URLs, the addresses
-// clients reach them at. Servers that cannot migrate (other kinds, or
-// servers in other processes) are left alone; a migrate step on one is a
-// problem of the run.
+// clients reach them at. In-process servers get an in-memory store here;
+// servers in other processes get theirs from their topology
+// (Deployment.Peers). Servers that cannot migrate (other kinds) are left
+// alone; a migrate step on one is a problem of the run.
+
+// migrator is what a migrate step needs of a server: an in-process session
+// server, or the handle of one in another process.
+type migrator interface {
+	Migrate(to string, hold time.Duration) (int, error)
+	CancelMigration() int
+}
 
 // setPeers gives every migration-capable server the run's store and the
 // link URLs by server name. It runs once the links are up.
@@ -21,6 +30,13 @@ func (t *run) setPeers() {
 	urls := map[string]string{}
 	for name, l := range t.links {
 		urls[name] = "ws://" + l.Addr() + "/"
+	}
+	if t.dep != nil && t.dep.Peers != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), t.cfg.OpTimeout)
+		defer cancel()
+		if err := t.dep.Peers(ctx, urls); err != nil {
+			t.problem("migration peers: %v", err)
+		}
 	}
 	resolve := func(name string) (string, bool) {
 		u, ok := urls[name]
@@ -36,7 +52,7 @@ func (t *run) setPeers() {
 
 // migrateAction asks a server's sessions to migrate, re-targets, or cancels.
 func (t *run) migrateAction(st scenario.Step) {
-	m, ok := t.servers[st.Server].(fakeserver.Migrator)
+	m, ok := t.servers[st.Server].(migrator)
 	if !ok {
 		t.problem("server %s cannot migrate sessions in this topology", st.Server)
 		return

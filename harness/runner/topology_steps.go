@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/faultline/faultline/fakeserver"
+	"github.com/faultline/faultline/harness/check"
 	"github.com/faultline/faultline/harness/history"
 	"github.com/faultline/faultline/harness/scenario"
 )
@@ -56,4 +57,16 @@ func (t *run) recordLag() {
 	}
 	t.log.Record(history.Event{Source: history.SrcHarness, Kind: history.KindLag, Attrs: map[string]string{
 		"max": s.Max.String(), "p99": s.P99.String(), "p50": s.P50.String(), "n": strconv.Itoa(s.N)}})
+}
+
+// unsupported is the result of a scenario its topology refuses (see
+// topology.Refuser): nothing is started, and each check is UNSUPPORTED with
+// the reason. Not FAILED: the mode cannot do a step; the SDK did nothing wrong.
+func unsupported(sc *scenario.Scenario, why string) *Result {
+	res := &Result{Scenario: sc, History: history.History{}}
+	for _, ex := range sc.Expect {
+		res.Checks = append(res.Checks, CheckResult{Scenario: sc.Name, File: sc.File, Requirement: ex.Requirement, Check: ex.Check,
+			Result: check.Result{Verdict: check.Unsupported, Detail: why, Measurements: []check.Measurement{}}})
+	}
+	return res
 }

@@ -118,7 +118,74 @@ var badFiles = []struct {
 		`bad.yaml:8:13: expected a string for labels[0], got a list`},
 	{"merge key", head + "  - {at: 0s, client: connect}\n" + tail + "<<: {name: x}\n",
 		`bad.yaml:8:1: merge keys (<<) are not supported: write the keys out`},
+
+	// The file's text itself.
+	{"tab indentation", head + "\t- {at: 0s, client: connect}\n" + tail,
+		`bad.yaml:5:1: YAML syntax error: found character that cannot start any token`},
+	{"not UTF-8", head + "  - {at: 0s, client: conn\xffect}\n" + tail,
+		`bad.yaml:1:1: YAML syntax error: invalid leading UTF-8 octet`},
+	{"binary", "\x00\x01\x02", `bad.yaml:1:1: YAML syntax error: control characters are not allowed`},
+	{"key not a name", head + step0 + tail + "[a]: 1\n", `bad.yaml:8:1: a key must be a plain name, got a list`},
+	{"no value", head + step0 + tail + "clients: ~\n", `bad.yaml:8:10: no value for clients`},
+
+	// A section of the wrong shape.
+	{"client is a scalar", strings.Replace(head, "{servers: [s1]}", "s1", 1) + step0 + tail,
+		`bad.yaml:3:9: expected a mapping for client, got "s1"`},
+	{"steps is a mapping", strings.Replace(head, "steps:\n", "steps: {at: 0s}\n", 1) + tail,
+		`bad.yaml:4:8: expected a list for steps, got a mapping`},
+	{"step is a scalar", head + "  - connect\n" + tail,
+		`bad.yaml:5:5: a step is a mapping like {at: 0s, client: connect}, got "connect"`},
+	{"expect entry is a scalar", head + step0 + "expect:\n  - reconnect_window\n",
+		`bad.yaml:7:5: an expect entry is a mapping like {check: name, requirement: R1, ...}, got "reconnect_window"`},
+
+	// Values of the wrong type or out of range.
+	{"clients a fraction", head + step0 + tail + "clients: 1.5\n", `bad.yaml:8:10: expected an integer for clients, got "1.5"`},
+	{"clients a word", head + step0 + tail + "clients: many\n", `bad.yaml:8:10: expected an integer for clients, got "many"`},
+	{"at a bare number", head + "  - {at: 5, client: connect}\n" + tail, `bad.yaml:5:10: bad duration "5" for at`},
+	{"duration zero", head + step0 + tail + "duration: 0s\n",
+		`bad.yaml:8:11: duration must be positive (omit it to end 1s after the last step)`},
+	{"check parameter of the wrong type", head + step0 + "expect:\n  - {check: reconnect_window, requirement: R4, within: [1s]}\n",
+		`bad.yaml:7:56: expected a duration for within, got a list`},
+	{"fault attribute of the wrong type", head + "  - {at: 0s, link: s1, fault: slice, size: big}\n" + tail,
+		`bad.yaml:5:44: expected an integer for size, got "big"`},
+	{"publish count 0", head + step0 + "  - {at: 0s, server: s1, publish: {topic: t, count: 0}}\n" + tail,
+		`bad.yaml:6:53: publish count must be at least 1, got 0`},
+
+	// Something required left out, or empty.
+	{"name empty", head + step0 + tail + "name: ''\n", `bad.yaml:8:7: name is empty`},
+	{"server without a name", strings.Replace(head, "{name: s2}", "{kind: session}", 1) + step0 + tail,
+		`bad.yaml:2:23: server needs a name`},
+	{"client.servers empty", strings.Replace(head, "{servers: [s1]}", "{servers: []}", 1) + step0 + tail,
+		`bad.yaml:3:19: client.servers is empty: name at least one server`},
+	{"covers empty", strings.Replace(head, "[R1, R4]", "[]", 1) + step0 + tail,
+		"bad.yaml:1:9: covers is empty: name the requirements this scenario judges\n" +
+			`bad.yaml:7:44: requirement R4 is not in covers []`},
+	{"expect without requirement", head + step0 + "expect:\n  - {check: reconnect_window}\n", `bad.yaml:7:5: expect entry needs requirement`},
+	{"expect without check", head + step0 + "expect:\n  - {requirement: R4}\n", `bad.yaml:7:5: expect entry needs check`},
+	{"only empty", head + "  - {at: 0s, client: connect, only: []}\n" + tail,
+		`bad.yaml:5:37: only is empty (omit it to mean every client)`},
+	{"subscribe without topic", head + "  - {at: 0s, client: subscribe}\n" + tail,
+		`bad.yaml:5:22: client subscribe needs its argument: {subscribe: ...}`},
+	{"publish without topic", head + step0 + "  - {at: 0s, server: s1, publish: {count: 3}}\n" + tail,
+		`bad.yaml:6:35: publish needs a topic`},
+
+	// Names: unknown, twice, or unusable.
+	{"unknown key in a server", strings.Replace(head, "{name: s2}", "{name: s2, retntion: 2s}", 1) + step0 + tail,
+		`bad.yaml:2:34: unknown key "retntion" in server (did you mean "retention"?)`},
+	{"unknown migration target", head + step0 + "  - {at: 0s, server: s1, migrate: {to: s9}}\n" + tail,
+		`bad.yaml:6:40: unknown migration target "s9" (declared servers: s1, s2)`},
+	{"server twice in client.servers", strings.Replace(head, "{servers: [s1]}", "{servers: [s1, s1]}", 1) + step0 + tail,
+		`bad.yaml:3:24: server "s1" is listed twice in client.servers`},
+	{"requirement twice in covers", strings.Replace(head, "[R1, R4]", "[R1, R4, R4]", 1) + step0 + tail,
+		`bad.yaml:1:18: requirement R4 is listed twice`},
+	{"label no filter can name", head + step0 + tail + "labels: ['a&&b']\n",
+		`bad.yaml:8:10: bad label "a&&b": use [a-z0-9_-]+`},
+	{"key in the wrong kind of step", head + "  - {at: 0s, client: connect, for: 1s}\n" + tail,
+		`bad.yaml:5:31: key "for" belongs in link steps, not client steps`},
 }
+
+// step0 is a valid first step.
+const step0 = "  - {at: 0s, client: connect}\n"
 
 func TestBadFiles(t *testing.T) {
 	for _, tc := range badFiles {

@@ -126,6 +126,8 @@ func (p *parser) labels(sc *Scenario, kv pair) {
 		switch {
 		case l == "":
 			p.errorf(items[i], "empty label")
+		case !serverName.MatchString(l): // "a b", "a&&b": no --label or Ginkgo filter could name it
+			p.errorf(items[i], "bad label %q: use [a-z0-9_-]+", l)
 		case seen[l]:
 			p.errorf(items[i], "label %q is listed twice", l)
 		}

@@ -28,6 +28,17 @@ import (
 //	servers:                              # the scenario's names → the address the
 //	  s1: faultline-serve:7001            #   Toxiproxy dials ({upstream, control} to
 //	  s2: {upstream: faultline-serve:7002, control: http://127.0.0.1:9000}  # override control)
+//	store: http://faultline-serve:9000    # optional: see below
+//	userland_proxy: true                  # the ports are Docker-published (see below)
+//
+// Migration's context store lives in the serve process of a scenario's first
+// session server; servers of the same process use it in place, servers of
+// other processes reach it at store (default: that process's control URL
+// as written here, which must then reach it from them too).
+//
+// userland_proxy says the client reaches the link ports through Docker's
+// userland proxy (ports a container publishes, as compose does): scenarios
+// that judge back-pressure are then UNSUPPORTED (BackPressureReason).
 //
 // JSON is YAML, so a JSON file works too. The ports must reach the
 // Toxiproxy at the same numbers on the advertised host (compose publishes
@@ -39,6 +50,8 @@ type ExternalFile struct {
 	Ports     Ports                     `yaml:"ports"`
 	Advertise string                    `yaml:"advertise"`
 	Servers   map[string]ExternalServer `yaml:"servers"`
+	Store     string                    `yaml:"store"`
+	Userland  bool                      `yaml:"userland_proxy"`
 }
 
 // ExternalServer is one server of the file.
@@ -155,17 +168,33 @@ func (*External) Name() string { return "external" }
 // Delays is the distribution of the delay streamed events took so far.
 func (e *External) Delays() control.DelaySummary { return e.delays.Summary() }
 
-// Up resets each of the scenario's servers, follows their events and
-// connects to the Toxiproxy.
-func (e *External) Up(ctx context.Context, sc *scenario.Scenario, rec history.Recorder) (*Deployment, error) {
-	f := e.File
+// ProcessFaultReason is why external mode does not run a scenario with
+// process faults: the requirements it covers are UNSUPPORTED there.
+const ProcessFaultReason = "process faults need a mode that owns the servers (embedded or containers)"
+
+// Refuses names the servers sc would kill or restart (these processes are
+// not faultline's to stop), or says why its back-pressure cannot be judged.
+func (e *External) Refuses(sc *scenario.Scenario) string {
+	if e.File.Userland && NeedsBackPressure(sc) {
+		return BackPressureReason
+	}
 	var faulted []string
 	for name := range ProcessFaulted(sc) {
 		faulted = append(faulted, name)
 	}
-	if len(faulted) > 0 {
-		sort.Strings(faulted)
-		return nil, fmt.Errorf("scenario kills or restarts %v: external mode drives processes someone else runs; use --mode containers or embedded", faulted)
+	if len(faulted) == 0 {
+		return ""
+	}
+	sort.Strings(faulted)
+	return fmt.Sprintf("%s: external mode cannot kill or restart %s", ProcessFaultReason, strings.Join(faulted, ", "))
+}
+
+// Up resets each of the scenario's servers, follows their events and
+// connects to the Toxiproxy.
+func (e *External) Up(ctx context.Context, sc *scenario.Scenario, rec history.Recorder) (*Deployment, error) {
+	f := e.File
+	if why := e.Refuses(sc); why != "" { // the runner asks first; a caller that did not gets the reason
+		return nil, errors.New(why)
 	}
 	var names []string
 	for _, s := range sc.Servers {
@@ -234,7 +263,44 @@ func (e *External) Up(ctx context.Context, sc *scenario.Scenario, rec history.Re
 	}
 	dep := NewDeployment(tp, nodes, stop)
 	dep.Delays = runDelays
+	if Migrates(sc) {
+		dep.Peers = e.peers(sc, clients)
+	}
 	return dep, nil
+}
+
+// controlOf is the control URL of a server of the file.
+func (f *ExternalFile) controlOf(name string) string {
+	if u := f.Servers[name].Control; u != "" {
+		return u
+	}
+	return f.Control
+}
+
+// peers gives sc's session servers their store, hosted by the first one's
+// process, and the link URLs.
+func (e *External) peers(sc *scenario.Scenario, clients map[string]*control.Client) func(context.Context, map[string]string) error {
+	return func(ctx context.Context, urls map[string]string) error {
+		ss := SessionServers(sc)
+		if len(ss) == 0 {
+			return nil
+		}
+		home := e.File.controlOf(ss[0].Name)
+		remote := e.File.Store
+		if remote == "" {
+			remote = home
+		}
+		var ts []PeerTarget
+		for _, s := range ss {
+			u := e.File.controlOf(s.Name)
+			t := PeerTarget{Name: s.Name, Client: clients[u]}
+			if u != home {
+				t.StoreURL = remote
+			}
+			ts = append(ts, t)
+		}
+		return SetPeers(ctx, ts, NewStoreID(), urls)
+	}
 }
 
 func keys[V any](m map[string]V) []string {

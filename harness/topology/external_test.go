@@ -30,6 +30,13 @@ import (
 // them is the network, as in external mode: links over the API, events
 // over the stream. No Docker needed.
 func external(t *testing.T) string {
+	return externalHosts(t, []string{"s1", "s2"})
+}
+
+// externalHosts is external with one serve host per group of servers
+// (names separated by commas): servers of different hosts share only what
+// crosses their APIs, as processes would.
+func externalHosts(t *testing.T, groups []string) string {
 	t.Helper()
 	srv := toxiproxy.NewServer(toxiproxy.NewMetricsContainer(prometheus.NewRegistry()), zerolog.Nop())
 	api := httptest.NewServer(srv.Routes())
@@ -37,21 +44,32 @@ func external(t *testing.T) string {
 		api.Close()
 		_ = srv.Collection.Clear()
 	})
-	h, err := control.NewHost([]control.ServerConfig{{Name: "s1"}, {Name: "s2"}})
-	if err != nil {
-		t.Fatal(err)
+	var servers []string
+	for _, g := range groups {
+		var cfgs []control.ServerConfig
+		for _, name := range strings.Split(g, ",") {
+			cfgs = append(cfgs, control.ServerConfig{Name: name})
+		}
+		h, err := control.NewHost(cfgs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- h.Serve(ctx, ln) }()
+		t.Cleanup(func() { cancel(); <-done })
+		for _, c := range cfgs {
+			addr, _ := h.Addr(c.Name)
+			servers = append(servers, fmt.Sprintf("  %s: {upstream: %q, control: \"http://%s\"}", c.Name, addr, ln.Addr()))
+		}
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- h.Serve(ctx, ln) }()
-	t.Cleanup(func() { cancel(); <-done })
 	// Link ports: free now, the kernel's choice (no fixed ports in tests).
 	var ports []string
-	for i := 0; i < 2; i++ {
+	for range servers {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			t.Fatal(err)
@@ -60,11 +78,9 @@ func external(t *testing.T) string {
 		ports = append(ports, p)
 		l.Close()
 	}
-	s1, _ := h.Addr("s1")
-	s2, _ := h.Addr("s2")
 	file := filepath.Join(t.TempDir(), "external.yaml")
-	body := fmt.Sprintf("toxiproxy: %s\ncontrol: http://%s\nlisten: 127.0.0.1\nports: [%s]\nservers:\n  s1: %s\n  s2: {upstream: %q}\n",
-		api.URL, ln.Addr(), strings.Join(ports, ", "), s1, s2)
+	body := fmt.Sprintf("toxiproxy: %s\nlisten: 127.0.0.1\nports: [%s]\nservers:\n%s\n",
+		api.URL, strings.Join(ports, ", "), strings.Join(servers, "\n"))
 	if err := os.WriteFile(file, []byte(body), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +153,7 @@ func TestExternalModeRefusesProcessFaultsAndUnknownServers(t *testing.T) {
 	defer cancel()
 	kill := &scenario.Scenario{Servers: []scenario.Server{{Name: "s1"}},
 		Steps: []scenario.Step{{Server: "s1", Kill: true}}}
-	if _, err := ext.Up(ctx, kill, history.Nop{}); err == nil || !strings.Contains(err.Error(), "kills or restarts [s1]") {
+	if _, err := ext.Up(ctx, kill, history.Nop{}); err == nil || !strings.Contains(err.Error(), "cannot kill or restart s1") {
 		t.Errorf("a kill in external mode: %v", err)
 	}
 	unknown := &scenario.Scenario{Servers: []scenario.Server{{Name: "s9"}}}

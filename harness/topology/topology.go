@@ -56,6 +56,10 @@ type Deployment struct {
 	// Delays, when servers run in other processes, collects how late their
 	// events reached the harness during this run (nil: they record in place).
 	Delays *control.Delays
+	// Peers, when servers run in other processes, gives the run's session
+	// servers their shared context store and every server's link URL by name
+	// (migration); nil: the runner does it in place.
+	Peers func(ctx context.Context, urls map[string]string) error
 
 	once  sync.Once
 	err   error
@@ -82,4 +86,20 @@ func (d *Deployment) Down(ctx context.Context) error {
 		d.err = errors.Join(errs...)
 	})
 	return d.err
+}
+
+// Refuser is a topology that cannot run some scenarios at all (external
+// mode cannot kill or restart processes it does not own).
+type Refuser interface {
+	// Refuses says why it cannot run sc; "" when it can.
+	Refuses(sc *scenario.Scenario) string
+}
+
+// Refuses is t's reason not to run sc, "" when it can (a nil t is the
+// embedded default, which runs everything).
+func Refuses(t Topology, sc *scenario.Scenario) string {
+	if r, ok := t.(Refuser); ok {
+		return r.Refuses(sc)
+	}
+	return ""
 }

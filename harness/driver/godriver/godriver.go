@@ -29,13 +29,9 @@ func Hello() driver.Hello {
 // Factory returns a driver.Factory for the Go engine. seed makes jitter and
 // shuffles reproducible; each client gets its own stream derived from it.
 func Factory(seed int64) driver.Factory {
-	var mu sync.Mutex
-	n := int64(0)
+	var nums driver.Numbers // the client's place in the run, whatever order the runner's concurrent starts come in
 	return func(ctx context.Context, sink driver.Sink) (driver.Driver, error) {
-		mu.Lock()
-		n++
-		s := seed*1_000_003 + n
-		mu.Unlock()
+		s := seed*1_000_003 + nums.Next(ctx)
 		return &Driver{sink: sink, rnd: rand.New(rand.NewSource(s))}, nil
 	}
 }

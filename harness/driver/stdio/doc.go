@@ -19,7 +19,9 @@
 //
 // Each driver program started by Factory also gets two advisory environment
 // variables, so that an SDK can make its randomness reproducible:
-// FAULTLINE_SEED (the run's seed) and FAULTLINE_DRIVER (1, 2, …: how many
-// drivers this factory has started, this one included). `faultline driver`
-// uses them to draw the same random streams as the in-process Go engine.
+// FAULTLINE_SEED (the run's seed) and FAULTLINE_DRIVER (1, 2, …: which
+// driver of the run this is, in the order of the scenarios' clients, even
+// though the runner starts a scenario's drivers concurrently; see
+// driver.Numbers). `faultline driver` uses them to draw the same random
+// streams as the in-process Go engine.
 package stdio

@@ -58,9 +58,12 @@ func parseLine(b []byte, wantHello bool) (line, error) {
 	if err := json.Unmarshal(b, &keys); err != nil {
 		return line{}, fmt.Errorf("invalid JSON: %v", err)
 	}
+	if err := checkText(b); err != nil { // lineval.go
+		return line{}, err
+	}
 	var w wire
 	if err := json.Unmarshal(b, &w); err != nil {
-		return line{}, fmt.Errorf("bad field: %v", err)
+		return line{}, fieldError(err) // lineval.go
 	}
 	_, hasRe := keys["re"]
 	_, hasType := keys["type"]
@@ -74,6 +77,9 @@ func parseLine(b []byte, wantHello bool) (line, error) {
 		if *w.SDK == "" {
 			return line{}, errors.New(`hello with an empty "sdk"`)
 		}
+		if err := checkHello(keys); err != nil { // lineval.go
+			return line{}, err
+		}
 		return line{kind: kindHello, hello: driver.Hello{SDK: *w.SDK, Version: w.Version, Features: w.Features}}, nil
 	case hasRe:
 		if w.Re == nil {
@@ -86,6 +92,9 @@ func parseLine(b []byte, wantHello bool) (line, error) {
 	case hasType:
 		if w.Type == "" {
 			return line{}, errors.New(`event with an empty "type"`)
+		}
+		if err := checkEvent(w.Event); err != nil { // lineval.go
+			return line{}, err
 		}
 		return line{kind: kindEvent, event: w.Event}, nil
 	case w.SDK != nil:

@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/faultline/faultline/harness/driver"
@@ -33,12 +32,12 @@ func Factory(argv []string, opts ...Option) driver.Factory {
 		o(&cfg)
 	}
 	argv = slices.Clone(argv)
-	var started atomic.Int64
+	var nums driver.Numbers // FAULTLINE_DRIVER: the client's place in the run, whatever order starts run in
 	return func(ctx context.Context, sink driver.Sink) (driver.Driver, error) {
 		if len(argv) == 0 || argv[0] == "" {
 			return nil, &Error{What: "no driver command"}
 		}
-		return start(ctx, argv, cfg, started.Add(1), sink)
+		return start(ctx, argv, cfg, nums.Next(ctx), sink)
 	}
 }
 

@@ -27,6 +27,7 @@ import (
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
 	dnetwork "github.com/docker/docker/api/types/network"
+	dclient "github.com/docker/docker/client"
 	"github.com/docker/go-connections/nat"
 	tc "github.com/testcontainers/testcontainers-go"
 	tclog "github.com/testcontainers/testcontainers-go/log"
@@ -196,6 +197,15 @@ func (t *Topology) labels() map[string]string {
 // Available says whether a Docker engine answers and has the images; the
 // error is the reason to give when it does not.
 func Available(ctx context.Context, images ...string) error {
+	if h := os.Getenv("DOCKER_HOST"); h != "" {
+		// testcontainers tries DOCKER_HOST and, when it does not answer,
+		// goes on to the local socket (seen here: DOCKER_HOST=unix:///nonexistent
+		// ran on /var/run/docker.sock): a run on an engine the user did not
+		// name. An engine named explicitly must answer.
+		if err := pingEnv(ctx); err != nil {
+			return fmt.Errorf("no Docker engine answers at DOCKER_HOST=%s: %w", h, err)
+		}
+	}
 	cli, err := tc.NewDockerClientWithOpts(ctx)
 	if err != nil {
 		return fmt.Errorf("no Docker engine: %w", err)
@@ -215,6 +225,19 @@ func Available(ctx context.Context, images ...string) error {
 		}
 	}
 	return nil
+}
+
+// pingEnv pings the engine the environment names (DOCKER_HOST and friends).
+func pingEnv(ctx context.Context) error {
+	cli, err := dclient.NewClientWithOpts(dclient.FromEnv, dclient.WithAPIVersionNegotiation())
+	if err != nil {
+		return err
+	}
+	defer cli.Close()
+	pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	_, err = cli.Ping(pctx)
+	return err
 }
 
 func (t *Topology) track(c tc.Container) {
@@ -279,7 +302,7 @@ func (t *Topology) base(ctx context.Context) error {
 		tc.WithCmd("-host=0.0.0.0", "-port=8474"),
 		tc.WithLabels(t.labels()),
 		tcnetwork.WithNetwork([]string{"toxiproxy"}, nw),
-		loopback(append(exposed, tctoxiproxy.ControlPort)...),
+		loopback(linkSysctls, append(exposed, tctoxiproxy.ControlPort)...),
 	)
 	if tp != nil {
 		t.track(tp)
@@ -326,6 +349,16 @@ func (t *Topology) base(ctx context.Context) error {
 	return nil
 }
 
+// linkSysctls turn off TCP receive-buffer autotuning in the Toxiproxy
+// container, so that a throttled link pushes back on the client as it does
+// in embedded mode. Seen here (routing-throttled, scenarios/routing): in the
+// container's network namespace the link's socket grew its receive buffer
+// to 5 MB and took 600 KB beyond the throttle without pushing back, so the
+// router never saw its write buffer pass the high watermark (T2 FAILED in
+// about one run of three); with a fixed 128 KiB buffer it does, as on the
+// host's loopback. Throughput over the bridge is unaffected at these rates.
+var linkSysctls = map[string]string{"net.ipv4.tcp_moderate_rcvbuf": "0"}
+
 // createContext bounds Docker calls that create things by d alone, not by
 // ctx's cancellation (see base).
 func createContext(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
@@ -370,8 +403,13 @@ func (t *Topology) Reach() string {
 // answer with the IPv6 one while we dial IPv4 (moby#42442); and mixing
 // 127.0.0.1 and all-address bindings in one engine makes its port allocator
 // hand out ports already taken. The client is on this host anyway.
-func loopback(ports ...string) tc.CustomizeRequestOption {
+// sysctls (namespaced ones) go into the same modifier: testcontainers keeps
+// only the last one given.
+func loopback(sysctls map[string]string, ports ...string) tc.CustomizeRequestOption {
 	return tc.WithHostConfigModifier(func(hc *container.HostConfig) {
+		if len(sysctls) > 0 {
+			hc.Sysctls = sysctls
+		}
 		if hc.PortBindings == nil {
 			hc.PortBindings = nat.PortMap{}
 		}
@@ -504,6 +542,9 @@ func (t *Topology) Up(ctx context.Context, sc *scenario.Scenario, rec history.Re
 	}
 	dep := topology.NewDeployment(tp, nodes, down)
 	dep.Delays = runDelays
+	if topology.Migrates(sc) {
+		dep.Peers = peers(sc, servers) // peers.go
+	}
 	return dep, nil
 }
 
@@ -752,7 +793,7 @@ func (t *Topology) startServer(ctx context.Context, s scenario.Server, seq int, 
 		tc.WithExposedPorts(controlPort),
 		tc.WithLabels(t.labels()),
 		tcnetwork.WithNetwork([]string{alias}, nw),
-		loopback(controlPort),
+		loopback(nil, controlPort),
 	)
 	if c != nil {
 		t.track(c)
@@ -866,6 +907,18 @@ func (s *serveContainer) Addr() string {
 	return s.upstream
 }
 
+// deadUpstream is where a killed server's link points until its restart: a
+// closed port inside the Toxiproxy container, refused at once, as a dead
+// process's port is on a live host (and as in embedded mode, where the
+// killed server's listener is closed). Left at the stopped container's
+// vanished address, Toxiproxy's accept loop, which dials each upstream
+// itself and without a timeout, stood still on every attempt until the
+// kernel gave up on the address. Seen under load (process-kill-failover,
+// extra failovers onto the killed s2): the teardown's DELETE of that link
+// waited on it past Toxiproxy's 25 s API timeout ("invalid character '<'",
+// its timeout page).
+const deadUpstream = "127.0.0.1:1"
+
 // Kill stops the container at once (SIGKILL): the process and everything it
 // held are gone. Its event stream ends first, so that its end is not a problem.
 func (s *serveContainer) Kill(ctx context.Context) error {
@@ -879,6 +932,13 @@ func (s *serveContainer) kill(ctx context.Context) error {
 		return errors.New("already killed")
 	}
 	s.feed.Stop()
+	if l := s.links.get(s.name); l != nil {
+		// Before the stop: once the address is gone, the repointing itself
+		// would wait on a dial to it (see deadUpstream).
+		if err := l.SetUpstream(ctx, deadUpstream); err != nil {
+			return fmt.Errorf("point link %s away from the dying server: %w", s.name, err)
+		}
+	}
 	zero := time.Duration(0)
 	if err := s.c.Stop(ctx, &zero); err != nil {
 		return fmt.Errorf("stop container: %w", err)
@@ -905,21 +965,20 @@ func (s *serveContainer) Restart(ctx context.Context) error {
 	if err := s.c.Start(sctx); err != nil {
 		return fmt.Errorf("start container: %w", err)
 	}
-	// Docker may give the container another address on its way back.
+	// Docker may give the container another address on its way back; the
+	// link points at deadUpstream since the kill either way.
 	up, err := upstreamOf(sctx, s.c)
 	if err != nil {
 		return err
 	}
-	if up != s.upstream {
-		if l := s.links.get(s.name); l != nil {
-			if err := l.SetUpstream(sctx, up); err != nil {
-				return fmt.Errorf("point link %s at %s: %w", s.name, up, err)
-			}
+	if l := s.links.get(s.name); l != nil {
+		if err := l.SetUpstream(sctx, up); err != nil {
+			return fmt.Errorf("point link %s at %s: %w", s.name, up, err)
 		}
-		s.mu2.Lock()
-		s.upstream = up
-		s.mu2.Unlock()
 	}
+	s.mu2.Lock()
+	s.upstream = up
+	s.mu2.Unlock()
 	cl, err := s.t.connect(sctx, s.c)
 	if err != nil {
 		return err

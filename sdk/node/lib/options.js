@@ -29,7 +29,7 @@ export const DEFAULTS = Object.freeze({
 //   cascading          the first connection walks the servers in order until one answers
 //   random             () => [0, 1): the shuffle's source (default Math.random)
 //   onState(change), onMessage(topic, seq, data), onError(err): callbacks, in order, never re-entrant
-//   WebSocket          a WebSocket class to use instead of the global one
+//   WebSocket          a WHATWG-like WebSocket class instead of the engine's own (websocket.js)
 export function resolveOptions(opts = {}) {
   const o = { ...DEFAULTS, ...stripUndefined(opts) };
   if (!Array.isArray(o.servers) || o.servers.length === 0) throw new TypeError('no servers');

@@ -189,10 +189,9 @@ export class Session {
       h?.cancel();
     };
     // Dial on a microtask queued after the callbacks of the transition that
-    // led here: undici opens the TCP connection synchronously inside the
-    // WebSocket constructor, and the state change (the CONNECTING of a
-    // cascade or failover) must be reported before any server can see the
-    // attempt it announces.
+    // led here: the WebSocket constructor starts the TCP connection at once,
+    // and the state change (the CONNECTING of a cascade or failover) must be
+    // reported before any server can see the attempt it announces.
     queueMicrotask(() => {
       if (cancelled) return;
       h = dial(url, hello, timeout, (ans) => this.#onDialed(a, ans), { WebSocket: this.#o.WebSocket });

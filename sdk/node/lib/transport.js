@@ -1,120 +1,36 @@
 // The transport under a session: one attempt (dial + WebSocket upgrade +
 // hello + the server's answer, bounded by a timeout) and one established
 // connection (frames in, frames out, a liveness bound, an abrupt or a
-// graceful end). It uses the WHATWG WebSocket that Node 20 ships behind
-// --experimental-websocket (undici's), unflagged from Node 22 on.
+// graceful end). It uses the engine's own WebSocket client (websocket.js,
+// over node:net), or a WHATWG-like class passed as the WebSocket option.
 //
 // Everything here reports by callback, synchronously from the socket's event
 // handlers, never through promises: a promise continuation runs on a later
-// microtask, and undici may dispatch the next message (a replayed msg right
-// behind `resumed`) before it, which would then find no handler and be lost.
-
-import diagnostics from 'node:diagnostics_channel';
+// microtask, and the next message (a replayed msg right behind `resumed`)
+// may be dispatched before it, which would then find no handler and be lost.
 
 import { decode, encode, T } from './wire.js';
 import { Code, codedError, protocolError } from './states.js';
+import { WebSocket as OwnWebSocket } from './websocket.js';
 
 // How long a deliberate close waits for the server to end the connection
 // after our close{} frame (the Go engine's closeGrace).
 export const CLOSE_GRACE_MS = 1000;
 
-function webSocketClass(custom) {
-  const C = custom ?? globalThis.WebSocket;
-  if (typeof C !== 'function') {
-    throw new Error('no WebSocket in this Node: run it with --experimental-websocket (Node 20) or use Node >= 22');
-  }
-  return C;
-}
-
 function transportError(message) {
   return codedError(Code.TRANSPORT, message);
 }
 
-// Why the transport needs the TCP socket under a WebSocket: undici's
-// close() cannot end a connection at once. On an open connection it only
-// starts the closing handshake, with no timeout, so against a blackholed
-// peer the socket stays CLOSING (and holds the process) until the link
-// heals. On a connection still in its upgrade (a held handshake) it aborts
-// the request, and undici then opens a second, idle TCP connection to the
-// same server (seen here with Node 20's undici 6): the server would count
-// an attempt the engine never made. A loss or a timed-out attempt must drop
-// the connection at once and make no other, as the Go engine's CloseNow
-// does, so drop() destroys the socket itself.
-//
-// The socket is found through undici's public diagnostics channel
-// 'undici:client:sendHeaders' (published with the request's headers and its
-// socket when the upgrade request is written): each attempt carries a
-// header with its own tag, which maps the socket to its WebSocket. If the
-// channel says nothing (another WebSocket implementation), drop() tries the
-// socket undici keeps on an open WebSocket, then falls back to close().
-const ATTEMPT_HEADER = 'x-faultline-attempt';
-const awaiting = new Map(); // tag → WebSocket whose upgrade request has not been seen yet
-const socketOf = new WeakMap(); // WebSocket → its TCP socket
-let nextTag = 1;
-let watching = false;
-
-function watchSockets() {
-  if (watching) return;
-  watching = true;
-  try {
-    diagnostics.subscribe('undici:client:sendHeaders', onSendHeaders);
-  } catch {
-    // no such channel: drop() falls back
-  }
-}
-
-function onSendHeaders(msg) {
-  if (awaiting.size === 0 || !msg || !msg.socket) return;
-  const tag = attemptTag(msg.headers);
-  const ws = tag === undefined ? undefined : awaiting.get(tag);
-  if (!ws) return;
-  awaiting.delete(tag);
-  socketOf.set(ws, msg.socket);
-}
-
-// attemptTag reads our header from undici's raw request headers (a string
-// "k: v\r\n…" in undici 6; an array of names and values in others).
-function attemptTag(headers) {
-  if (typeof headers === 'string') {
-    const m = /^x-faultline-attempt:\s*(\d+)\s*$/im.exec(headers);
-    return m ? Number(m[1]) : undefined;
-  }
-  if (Array.isArray(headers)) {
-    for (let i = 0; i + 1 < headers.length; i += 2) {
-      if (String(headers[i]).toLowerCase() === ATTEMPT_HEADER) return Number(String(headers[i + 1]));
-    }
-  }
-  return undefined;
-}
-
-let responseKey; // the undici-internal symbol under which an open WebSocket keeps its HTTP response
-
-function underlyingSocket(ws) {
-  const s = socketOf.get(ws);
-  if (s && typeof s.destroy === 'function') return s;
-  try {
-    if (responseKey === undefined) {
-      responseKey = Object.getOwnPropertySymbols(ws).find((k) => k.description === 'response') ?? null;
-    }
-    const sock = responseKey ? ws[responseKey]?.socket : undefined;
-    return sock && typeof sock.destroy === 'function' ? sock : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-// drop ends a WebSocket at once, whatever its state, and silences it.
+// drop ends a WebSocket at once, whatever its state, and silences it. A loss
+// or a timed-out attempt must drop the connection at once and make no other,
+// as the Go engine's CloseNow does: a closing handshake would wait on a
+// blackholed peer until the link heals. Our client's terminate() destroys
+// the TCP socket; a class without one gets close(), the best it offers.
 export function drop(ws) {
   ws.onopen = ws.onmessage = ws.onerror = ws.onclose = null;
-  const sock = underlyingSocket(ws);
-  if (sock) {
-    sock.destroy();
-    return;
-  }
-  // No socket known (the TCP connection is not even up yet): abort the
-  // upgrade request.
   try {
-    ws.close();
+    if (typeof ws.terminate === 'function') ws.terminate();
+    else ws.close();
   } catch {
     // already closed
   }
@@ -132,12 +48,10 @@ export function dial(url, hello, timeoutMs, done, { WebSocket: custom } = {}) {
   let ws = null;
   let finished = false;
   let timer = null;
-  let tag = 0;
   const settle = (ans) => {
     if (finished) return;
     finished = true;
     clearTimeout(timer);
-    awaiting.delete(tag);
     if (ws && !ans.ws) drop(ws);
     done(ans);
   };
@@ -147,22 +61,15 @@ export function dial(url, hello, timeoutMs, done, { WebSocket: custom } = {}) {
       if (finished) return;
       finished = true;
       clearTimeout(timer);
-      awaiting.delete(tag);
       if (ws) drop(ws);
     },
   };
-  tag = nextTag++;
   try {
-    watchSockets();
-    // headers is undici's extension of the WHATWG constructor.
-    ws = new (webSocketClass(custom))(url, { headers: { [ATTEMPT_HEADER]: String(tag) } });
+    ws = new (custom ?? OwnWebSocket)(url);
   } catch (e) {
     queueMicrotask(() => fail(transportError(`dial ${url}: ${e.message}`)));
     return handle;
   }
-  // In time: undici starts the TCP connect inside the constructor, but the
-  // headers go out (and the channel speaks) only once it is connected.
-  awaiting.set(tag, ws);
   ws.binaryType = 'arraybuffer'; // a binary message is a protocol error, not a Blob to await
   timer = setTimeout(() => fail(transportError(`attempt on ${url} timed out after ${timeoutMs}ms`)), timeoutMs);
   ws.onopen = () => {

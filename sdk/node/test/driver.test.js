@@ -1,6 +1,6 @@
-// The stdio driver as the harness runs it: `node driver.js` (without the
-// flag, so the re-run with --experimental-websocket is exercised too),
-// newline-delimited JSON on stdin/stdout, against a scripted fake server.
+// The stdio driver as the harness runs it: `node driver.js`, one process,
+// no flag (the engine brings its own WebSocket client), newline-delimited
+// JSON on stdin/stdout, against a scripted fake server.
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';

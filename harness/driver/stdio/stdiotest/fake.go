@@ -58,6 +58,9 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	refuse := fs.String("refuse", "", "answer ops ok:false with this error text")
 	child := fs.Bool("child", false, "start a grandchild (sleep 300) first and print its pid on stderr")
 	garbage := fs.String("garbage", "this is not JSON <script>alert(1)</script>", "garbage: the line written")
+	helloDelay := fs.Duration("hello-delay", 0, "wait this long before the hello (a slow-starting runtime)")
+	announce := fs.Bool("announce", false, "after the hello, an error event naming $FAULTLINE_DRIVER (which client it was started for)")
+	silent := fs.String("silent-driver", "", "the driver whose $FAULTLINE_DRIVER is this never says hello (no-hello mode for that one only)")
 	if err := fs.Parse(args); err != nil {
 		return 64
 	}
@@ -71,6 +74,9 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "child pid %d\n", c.Process.Pid)
 	}
 	out := json.NewEncoder(stdout)
+	if *silent != "" && os.Getenv("FAULTLINE_DRIVER") == *silent {
+		*mode = NoHello
+	}
 	switch *mode {
 	case NoHello:
 		time.Sleep(time.Hour)
@@ -84,7 +90,11 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if *features != "" {
 		feats = strings.Split(*features, ",")
 	}
+	time.Sleep(*helloDelay)
 	_ = out.Encode(driver.Hello{SDK: *sdk, Version: "0.0.1-test", Features: feats})
+	if *announce {
+		_ = out.Encode(driver.Event{Type: driver.EvError, Text: "FAULTLINE_DRIVER=" + os.Getenv("FAULTLINE_DRIVER")})
+	}
 	if *mode == Deaf {
 		time.Sleep(time.Hour)
 		return 0

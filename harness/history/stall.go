@@ -1,0 +1,9 @@
+package history
+
+// KindStall (Source harness, Attrs{for}): the harness's scheduler probe woke
+// late by `for`, so for that long before the event's T nothing on this
+// machine can be trusted to have run on time: the engine's timers, the
+// servers' stamps and the harness's own steps alike. Timing checkers widen a
+// bound by the stall time that overlaps the interval they measure, and say
+// so, rather than blame an SDK for a machine that stood still.
+const KindStall = "stall"
