@@ -25,7 +25,9 @@ const sessions = 1000
 // session server (everything in this process, as in embedded mode); the
 // heap, RSS and goroutines after, less before, per session, and the wall
 // time until all are CONNECTED_ACTIVE. Run it with -benchtime 1x: each
-// iteration is the whole 1,000.
+// iteration is the whole 1,000. (Measured: ~170 KiB of heap a session, three
+// quarters of it Toxiproxy's four 32 KiB copy buffers per proxied
+// connection.)
 func BenchmarkSessions(b *testing.B) {
 	var heap, rss, gor, wall float64
 	for i := 0; i < b.N; i++ {

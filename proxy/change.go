@@ -72,6 +72,11 @@ func (c *change) disable(ctx context.Context) error {
 	return nil
 }
 
+// dropConns drops every live connection and listens again.
+func (c *change) dropConns(ctx context.Context) error {
+	return c.whileDropped(ctx, func() error { return nil })
+}
+
 // whileDropped drops every live connection, runs f while the link has
 // none, then listens again on the same address. Toxiproxy adds a toxic to
 // each live connection one handover at a time (with 1,000 of them, about

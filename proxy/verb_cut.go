@@ -5,10 +5,14 @@ import "context"
 // CutAttrs configures cut (it has no attributes).
 type CutAttrs struct{}
 
-// cut refuses and drops: the live connections are dropped, and reset_peer on
-// both streams makes new ones accepted (the server still sees them) and reset
-// once bytes flow. The toxics go in while the link is briefly without a
-// listener (change.whileDropped), so a reconnect after the drop meets them.
+// cut resets and drops: reset_peer on both streams, so that new connections
+// are accepted (the server still sees every attempt) and reset once bytes
+// flow, then a drop of the live ones. Toxics first: dropping first would
+// leave the link without a listener while the toxics go in, and an attempt
+// in that gap is refused unseen by any server (seen: a failover's last
+// attempt missing from the evidence). Handing the toxics to many live
+// connections takes a while (about 0.2s at 1,000); fault.on's apply_ms
+// records it, and the loss checks judge from the start of the apply.
 type cut struct{}
 
 func init() { register("cut", cut{}) }
@@ -17,7 +21,8 @@ func (cut) newAttrs() any { return &CutAttrs{} }
 func (cut) undirected()   {}
 
 func (cut) apply(ctx context.Context, c *change, _ any, _ Direction) error {
-	return c.whileDropped(ctx, func() error {
-		return c.addToxics(ctx, "reset_peer", Both, map[string]any{"timeout": 0})
-	})
+	if err := c.addToxics(ctx, "reset_peer", Both, map[string]any{"timeout": 0}); err != nil {
+		return err
+	}
+	return c.dropConns(ctx)
 }

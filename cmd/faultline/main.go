@@ -5,7 +5,7 @@
 //	faultline validate PATH...
 //	faultline schema
 //	faultline list [--scenarios DIR] [--label EXPR]
-//	faultline driver [--seed N] [--n K]
+//	faultline driver [--seed N] [--n K] [--sessions S]
 //	faultline report [--merge] REPORT.json... --out DIR
 //	faultline serve [--control ADDR] --server NAME,kind=session,listen=ADDR,...
 //
@@ -59,7 +59,7 @@ func usage(w io.Writer) {
   faultline validate PATH...
   faultline schema                             the scenario format's JSON Schema (docs/authoring.md)
   faultline list [--scenarios DIR] [--label EXPR]
-  faultline driver [--seed N] [--n K]          the Go engine as a stdio driver
+  faultline driver [--seed N] [--n K] [--sessions S]  the Go engine as a stdio driver (S sessions per process, default 100)
   faultline report [--merge] REPORT.json... --out DIR
   faultline serve [--control ADDR] --server NAME,kind=session,listen=ADDR,... [--config FILE]
 `)

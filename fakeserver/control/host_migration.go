@@ -77,18 +77,29 @@ type migrator interface {
 	CancelMigration() int
 }
 
+// serverAs is the request's server with the capability T, or, having
+// answered 404 (no such server) or 409 (it lacks T, in the words of lacks),
+// false.
+func serverAs[T any](h *Host, w http.ResponseWriter, r *http.Request, lacks string) (T, bool) {
+	var zero T
+	srv := h.server(w, r)
+	if srv == nil {
+		return zero, false
+	}
+	c, ok := srv.(T)
+	if !ok {
+		fail(w, http.StatusConflict, fmt.Sprintf("server %s %s", srv.Name(), lacks))
+	}
+	return c, ok
+}
+
 func (h *Host) migrate(w http.ResponseWriter, r *http.Request) {
 	var m Migrate
 	if !decode(w, r, &m) {
 		return
 	}
-	srv := h.server(w, r)
-	if srv == nil {
-		return
-	}
-	mg, ok := srv.(migrator)
+	mg, ok := serverAs[migrator](h, w, r, "cannot migrate sessions")
 	if !ok {
-		fail(w, http.StatusConflict, fmt.Sprintf("server %s cannot migrate sessions", srv.Name()))
 		return
 	}
 	n, err := mg.Migrate(m.To, time.Duration(m.Hold))
@@ -100,13 +111,8 @@ func (h *Host) migrate(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Host) cancel(w http.ResponseWriter, r *http.Request) {
-	srv := h.server(w, r)
-	if srv == nil {
-		return
-	}
-	mg, ok := srv.(migrator)
+	mg, ok := serverAs[migrator](h, w, r, "cannot migrate sessions")
 	if !ok {
-		fail(w, http.StatusConflict, fmt.Sprintf("server %s cannot migrate sessions", srv.Name()))
 		return
 	}
 	reply(w, http.StatusOK, map[string]int{"cancelled": mg.CancelMigration()})
@@ -117,13 +123,8 @@ func (h *Host) pace(w http.ResponseWriter, r *http.Request) {
 	if !decode(w, r, &p) {
 		return
 	}
-	srv := h.server(w, r)
-	if srv == nil {
-		return
-	}
-	rp, ok := srv.(fakeserver.RowPacer)
+	rp, ok := serverAs[fakeserver.RowPacer](h, w, r, "does not stream rows")
 	if !ok {
-		fail(w, http.StatusConflict, fmt.Sprintf("server %s does not stream rows", srv.Name()))
 		return
 	}
 	rp.PaceRows(time.Duration(p.Every))

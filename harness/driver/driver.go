@@ -76,6 +76,9 @@ type Hello struct {
 	SDK      string   `json:"sdk"`
 	Version  string   `json:"version"`
 	Features []string `json:"features"`
+	// Sessions is how many client sessions one process of this driver can
+	// host (sessions.go); 0 (absent) means 1, one process per client.
+	Sessions int `json:"sessions,omitempty"`
 }
 
 // Has reports whether the hello declares a feature.
@@ -105,6 +108,11 @@ type Op struct {
 	Edge    string `json:"edge,omitempty"`
 	Part    int    `json:"part,omitempty"`
 	Message int64  `json:"message,omitempty"`
+	// Multi-session drivers (sessions.go): the run's client index the op is
+	// for, and on connect that client's driver number and the run's seed.
+	Client *int   `json:"client,omitempty"`
+	Driver int64  `json:"driver,omitempty"`
+	Seed   *int64 `json:"seed,omitempty"`
 }
 
 // Reply is the driver's answer to one op.
@@ -141,6 +149,9 @@ type Event struct {
 	Part  int    `json:"part,omitempty"`
 	Parts int    `json:"parts,omitempty"`
 	Bytes int64  `json:"bytes,omitempty"`
+	// Client is the session's client index, on every event of a
+	// multi-session driver (sessions.go).
+	Client *int `json:"client,omitempty"`
 }
 
 // Sink receives events as they happen. It must not block for long: the harness
@@ -161,7 +172,8 @@ type Driver interface {
 }
 
 // Factory starts one driver whose events go to sink. The runner starts one per
-// client of a scenario.
+// client of a scenario, or, when the driver is a Host (sessions.go), one per
+// process it packs clients into.
 type Factory func(ctx context.Context, sink Sink) (Driver, error)
 
 // ErrDriver marks a failure of the driver itself.

@@ -7,6 +7,7 @@ package history
 import (
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -225,9 +226,10 @@ func (h History) Around(t, d time.Duration) History {
 
 // String renders the history one event a line.
 func (h History) String() string {
-	s := ""
+	var b strings.Builder // += was quadratic: 40s for the 40,000 events of 1,000 clients
 	for _, e := range h {
-		s += e.String() + "\n"
+		b.WriteString(e.String())
+		b.WriteByte('\n')
 	}
-	return s
+	return b.String()
 }

@@ -8,7 +8,6 @@ package runner
 import (
 	"context"
 	"fmt"
-	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -184,90 +183,6 @@ func (t *run) up(ctx context.Context) error {
 	}
 	t.setPeers() // migration.go
 	return t.startDrivers(ctx)
-}
-
-// startParallelism is how many driver starts run at once by default. A
-// driver program's start is mostly its runtime booting, on the CPU (a Node
-// driver: ~0.1 s): a few at once per core overlap one start's exec and
-// waits with another's CPU; more only make each start slower, and each has
-// its own hello deadline. Measured here (2 cores shared with other work),
-// 320 Node drivers: 33 s one after another, 24-29 s four at a time.
-func startParallelism() int { return min(max(2*runtime.NumCPU(), 4), 32) }
-
-// startDrivers starts one driver per client, up to cfg.StartParallelism at
-// a time, each bounded by its own OpTimeout from when its start begins (not
-// from when it was queued). t.clients keeps client index order, and client
-// 0's hello is the run's, whatever order the hellos come in; the factory
-// numbers each driver by its client (driver.WithSlot), so a seed gives every
-// client the same random stream as a sequential start did. On the first
-// failure no further start begins and those under way are cancelled; every
-// driver that did start stays in t.clients, so that down() closes it and no
-// driver program is left running.
-func (t *run) startDrivers(ctx context.Context) error {
-	n := t.sc.Clients
-	par := t.cfg.StartParallelism
-	if par <= 0 {
-		par = startParallelism()
-	}
-	par = min(par, max(n, 1))
-	clients := make([]*clientRunner, n)
-	for i := range clients {
-		clients[i] = &clientRunner{run: t, idx: i, queue: make(chan scenario.Step, len(t.sc.Steps)+1)}
-	}
-	sctx, stop := context.WithCancel(ctx) // cancelled at the first failure: the other starts give up
-	defer stop()
-	batch := driver.NewBatch(n)
-	var (
-		mu       sync.Mutex
-		firstErr error // the first failure; the starts it cancelled are not failures of their own
-		next     int   // the next client to start; index order, so a failure stops the later ones
-	)
-	var wg sync.WaitGroup
-	for w := 0; w < par; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				mu.Lock()
-				i := next
-				next++
-				stopped := firstErr != nil
-				mu.Unlock()
-				if i >= n || stopped || sctx.Err() != nil {
-					return
-				}
-				c := clients[i]
-				dctx, cancel := context.WithTimeout(driver.WithSlot(sctx, batch, i), t.cfg.OpTimeout)
-				d, err := t.cfg.Driver(dctx, c.sink)
-				cancel()
-				mu.Lock()
-				switch {
-				case err == nil:
-					c.drv = d
-				case firstErr == nil:
-					firstErr = fmt.Errorf("driver for client %d: %w", i, err)
-					stop()
-				}
-				mu.Unlock()
-			}
-		}()
-	}
-	wg.Wait()
-	for _, c := range clients {
-		if c.drv != nil {
-			t.clients = append(t.clients, c)
-		}
-	}
-	if firstErr != nil {
-		return firstErr
-	}
-	if ctx.Err() != nil && len(t.clients) < n { // cancelled between starts: nothing failed, nothing ran
-		return fmt.Errorf("drivers: %d of %d started before the run was cancelled: %w", len(t.clients), n, ctx.Err())
-	}
-	if n > 0 {
-		t.hello, t.helloOK = clients[0].drv.Hello(), true
-	}
-	return nil
 }
 
 // drive fires the timeline and waits for its end.

@@ -31,9 +31,15 @@ func Hello() driver.Hello {
 func Factory(seed int64) driver.Factory {
 	var nums driver.Numbers // the client's place in the run, whatever order the runner's concurrent starts come in
 	return func(ctx context.Context, sink driver.Sink) (driver.Driver, error) {
-		s := seed*1_000_003 + nums.Next(ctx)
-		return &Driver{sink: sink, rnd: rand.New(rand.NewSource(s))}, nil
+		return New(seed, nums.Next(ctx), sink), nil
 	}
+}
+
+// New is the Go engine for the run's driver number n (from 1): its random
+// stream is the one Factory(seed) gives its n-th driver, so a multi-session
+// `faultline driver` draws each client's stream from the client's number.
+func New(seed, n int64, sink driver.Sink) *Driver {
+	return &Driver{sink: sink, rnd: rand.New(rand.NewSource(seed*1_000_003 + n))}
 }
 
 // Driver is one Go engine session behind the driver interface.

@@ -24,11 +24,11 @@ func (p *Proc) Do(ctx context.Context, op driver.Op) (driver.Reply, error) {
 		return driver.Reply{}, p.report(nil)
 	case p.closing:
 		p.mu.Unlock()
-		return driver.Reply{}, fmt.Errorf("%w: op #%d %s after Close", driver.ErrDriver, op.ID, op.Op)
+		return driver.Reply{}, fmt.Errorf("%w: op %s after Close", driver.ErrDriver, opText(op))
 	}
 	if _, dup := p.pending[op.ID]; dup {
 		p.mu.Unlock()
-		return driver.Reply{}, fmt.Errorf("op #%d %s: that id is already waiting for its reply", op.ID, op.Op)
+		return driver.Reply{}, fmt.Errorf("op %s: that id is already waiting for its reply", opText(op))
 	}
 	p.pending[op.ID] = pendingOp{ch: ch}
 	p.maxID = max(p.maxID, op.ID)
@@ -40,7 +40,7 @@ func (p *Proc) Do(ctx context.Context, op driver.Op) (driver.Reply, error) {
 		if errors.Is(err, errPartial) && errors.Is(ctx.Err(), context.Canceled) {
 			// Cancelled halfway through a line: the stream cannot be
 			// resynchronised. Our doing, not the driver's, so nobody is told.
-			p.fail(fmt.Sprintf("op #%d %s was cut short by the run's end: stdin holds half a line", op.ID, op.Op))
+			p.fail(fmt.Sprintf("op %s was cut short by the run's end: stdin holds half a line", opText(op)))
 			p.mu.Lock()
 			p.reported = true
 			p.mu.Unlock()
@@ -53,7 +53,7 @@ func (p *Proc) Do(ctx context.Context, op driver.Op) (driver.Reply, error) {
 		select {
 		case <-p.failed:
 		case <-time.After(settle):
-			p.fail(fmt.Sprintf("cannot write op #%d %s: %v", op.ID, op.Op, err))
+			p.fail(fmt.Sprintf("cannot write op %s: %v", opText(op), err))
 		}
 		return driver.Reply{}, p.report(nil)
 	}
@@ -79,6 +79,15 @@ func (p *Proc) Do(ctx context.Context, op driver.Op) (driver.Reply, error) {
 	}
 }
 
+// opText names an op for evidence: "#3 connect", and in a multi-session
+// process "#3 connect for client 7", since one failure fails every client.
+func opText(op driver.Op) string {
+	if op.Client != nil {
+		return fmt.Sprintf("#%d %s for client %d", op.ID, op.Op, *op.Client)
+	}
+	return fmt.Sprintf("#%d %s", op.ID, op.Op)
+}
+
 // expired ends an op whose ctx ended before its reply.
 func (p *Proc) expired(ctx context.Context, op driver.Op, sent time.Time, how string) (driver.Reply, error) {
 	waited := time.Since(sent).Round(time.Millisecond)
@@ -90,11 +99,11 @@ func (p *Proc) expired(ctx context.Context, op driver.Op, sent time.Time, how st
 		cause = context.DeadlineExceeded // the write's deadline (ctx's) passed first
 	}
 	if errors.Is(cause, context.DeadlineExceeded) {
-		p.fail(fmt.Sprintf("no reply to op #%d %s within %v%s", op.ID, op.Op, waited, how))
+		p.fail(fmt.Sprintf("no reply to op %s within %v%s", opText(op), waited, how))
 		return driver.Reply{}, p.report(cause)
 	}
 	// Cancelled: the run is ending, which is not the driver's fault.
-	return driver.Reply{}, p.errorf(fmt.Sprintf("op #%d %s abandoned after %v: %v", op.ID, op.Op, waited, cause), cause)
+	return driver.Reply{}, p.errorf(fmt.Sprintf("op %s abandoned after %v: %v", opText(op), waited, cause), cause)
 }
 
 // forget removes a pending op; abandon keeps its id so a late reply is

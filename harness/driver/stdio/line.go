@@ -26,6 +26,10 @@ type line struct {
 	hello driver.Hello
 	reply driver.Reply
 	event driver.Event
+	// client is an event's "client" as written (nil: absent), judged only
+	// for a multi-session driver (sessions.go): to a one-session driver it
+	// is an unknown field, ignored as ever.
+	client json.RawMessage
 }
 
 // wire is every field a driver line may carry. One decode serves all three
@@ -39,6 +43,9 @@ type wire struct {
 	SDK      *string  `json:"sdk"`
 	Version  string   `json:"version"`
 	Features []string `json:"features"`
+	Sessions *int     `json:"sessions"`
+	// Shadows driver.Event's Client: decoded only when it matters.
+	Client json.RawMessage `json:"client"`
 }
 
 // parseLine parses one line of a driver's stdout. wantHello is true until the
@@ -80,7 +87,14 @@ func parseLine(b []byte, wantHello bool) (line, error) {
 		if err := checkHello(keys); err != nil { // lineval.go
 			return line{}, err
 		}
-		return line{kind: kindHello, hello: driver.Hello{SDK: *w.SDK, Version: w.Version, Features: w.Features}}, nil
+		h := driver.Hello{SDK: *w.SDK, Version: w.Version, Features: w.Features}
+		if w.Sessions != nil {
+			if *w.Sessions < 1 {
+				return line{}, fmt.Errorf(`hello with "sessions": %d, want an integer ≥ 1`, *w.Sessions)
+			}
+			h.Sessions = *w.Sessions
+		}
+		return line{kind: kindHello, hello: h}, nil
 	case hasRe:
 		if w.Re == nil {
 			return line{}, errors.New(`reply with a null "re"`)
@@ -96,7 +110,7 @@ func parseLine(b []byte, wantHello bool) (line, error) {
 		if err := checkEvent(w.Event); err != nil { // lineval.go
 			return line{}, err
 		}
-		return line{kind: kindEvent, event: w.Event}, nil
+		return line{kind: kindEvent, event: w.Event, client: w.Client}, nil
 	case w.SDK != nil:
 		return line{}, errors.New("a second hello")
 	}

@@ -61,6 +61,9 @@ var lineCases = []struct {
 	{"hello without version", `{"sdk":"x","features":[]}`, true, 0, `hello without "version"` + hint},
 	{"hello without features", `{"sdk":"x","version":"1"}`, true, 0, `hello without "features"` + hint},
 	{"hello with null features", `{"sdk":"x","version":"1","features":null}`, true, 0, `hello without "features"` + hint},
+	{"hello with sessions", `{"sdk":"x","version":"1","features":[],"sessions":4096}`, true, kindHello, ""},
+	{"hello with sessions 0", `{"sdk":"x","version":"1","features":[],"sessions":0}`, true, 0, `hello with "sessions": 0, want an integer ≥ 1`},
+	{"hello with sessions as text", `{"sdk":"x","version":"1","features":[],"sessions":"many"}`, true, 0, `field "sessions" is a string, want an integer`},
 	{"a second hello", `{"sdk":"again","version":"1","features":[]}`, false, 0, "a second hello"},
 
 	// replies

@@ -37,7 +37,17 @@ func Factory(argv []string, opts ...Option) driver.Factory {
 		if len(argv) == 0 || argv[0] == "" {
 			return nil, &Error{What: "no driver command"}
 		}
-		return start(ctx, argv, cfg, nums.Next(ctx), sink)
+		client, _ := driver.SlotOf(ctx) // 0 without a slot: a process of its own
+		n := nums.Next(ctx)
+		p, err := start(ctx, argv, cfg, n, client, sink)
+		if err != nil {
+			return nil, err
+		}
+		if p.multi() { // host.go: the client is a view onto a process that can host more
+			p.nums = &nums
+			return &view{p: p, client: client, n: n}, nil
+		}
+		return p, nil
 	}
 }
 
@@ -56,6 +66,14 @@ type Proc struct {
 
 	helloCh chan struct{} // closed once the hello is read
 	hello   driver.Hello  // written before helloCh closes
+
+	// A multi-session process (host.go): the sinks of the clients placed in
+	// it (the first is placed as the hello is read), how many of their views
+	// are still open, and the factory's numbers for the clients placed later.
+	first  int
+	hosted map[int]driver.Sink
+	views  int
+	nums   *driver.Numbers
 
 	mu        sync.Mutex
 	pending   map[int64]pendingOp
@@ -87,8 +105,8 @@ type pendingOp struct {
 	ch chan driver.Reply
 }
 
-func start(ctx context.Context, argv []string, cfg config, n int64, sink driver.Sink) (*Proc, error) {
-	p := &Proc{argv: argv, cfg: cfg, sink: sink, tail: newRing(cfg.stderrSize),
+func start(ctx context.Context, argv []string, cfg config, n int64, first int, sink driver.Sink) (*Proc, error) {
+	p := &Proc{argv: argv, cfg: cfg, sink: sink, first: first, tail: newRing(cfg.stderrSize),
 		helloCh: make(chan struct{}), pending: map[int64]pendingOp{}, abandoned: map[int64]bool{},
 		failed: make(chan struct{}), exited: make(chan struct{}), waitDone: make(chan struct{}),
 		readerDone: make(chan struct{}), stderrDone: make(chan struct{})}

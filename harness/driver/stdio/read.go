@@ -36,11 +36,20 @@ func (p *Proc) read() {
 		switch l.kind {
 		case kindHello:
 			p.hello, helloed = l.hello, true
+			if p.multi() { // placed before any event can come for it
+				p.mu.Lock()
+				p.hosted, p.views = map[int]driver.Sink{p.first: p.sink}, 1
+				p.mu.Unlock()
+			}
 			close(p.helloCh)
 		case kindReply:
 			p.route(l.reply, n, b)
 		case kindEvent:
-			p.sink(l.event)
+			if p.multi() {
+				p.routeEvent(l, n, b) // host.go
+			} else {
+				p.sink(l.event)
+			}
 		}
 	}
 	if p.isClosing() {

@@ -3,68 +3,15 @@
 // JSON on stdin/stdout, against a scripted fake server.
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import readline from 'node:readline';
 import { after, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 
+import { spawnDriver } from '../testing/driverproc.js';
 import { startFake } from '../testing/fake.js';
 import { startWsServer } from '../testing/wsserver.js';
 
-const DRIVER = fileURLToPath(new URL('../driver.js', import.meta.url));
-
 const stops = [];
 after(() => Promise.all(stops.map((f) => f())));
-
-// startDriver runs the driver and reads its lines: hello, replies by id,
-// events in order.
-function startDriver(env = {}) {
-  const env2 = { ...process.env, ...env };
-  delete env2.NODE_TEST_CONTEXT;
-  const p = spawn(process.execPath, [DRIVER], { stdio: ['pipe', 'pipe', 'pipe'], env: env2 });
-  const d = { p, lines: [], events: [], replies: new Map(), waiters: [], stderr: '', nextID: 1 };
-  const notify = () => {
-    for (const w of [...d.waiters]) {
-      if (w.cond()) {
-        d.waiters.splice(d.waiters.indexOf(w), 1);
-        w.resolve();
-      }
-    }
-  };
-  readline.createInterface({ input: p.stdout }).on('line', (l) => {
-    const m = JSON.parse(l); // every line must be JSON
-    d.lines.push(m);
-    if ('re' in m) d.replies.set(m.re, m);
-    else if ('type' in m) d.events.push(m);
-    notify();
-  });
-  p.stderr.on('data', (b) => {
-    d.stderr += b;
-  });
-  d.exited = new Promise((resolve) => p.on('exit', (code, signal) => resolve({ code, signal })));
-  d.until = (cond, ms = 5000, what = 'condition') => {
-    if (cond()) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`${what} not within ${ms}ms; lines: ${JSON.stringify(d.lines)}; stderr: ${d.stderr}`)), ms);
-      d.waiters.push({ cond, resolve: () => { clearTimeout(t); resolve(); } });
-    });
-  };
-  d.send = (op) => {
-    const id = d.nextID++;
-    p.stdin.write(JSON.stringify({ id, ...op }) + '\n');
-    return id;
-  };
-  d.do = async (op, ms = 5000) => {
-    const id = d.send(op);
-    await d.until(() => d.replies.has(id), ms, `reply to ${op.op}`);
-    return d.replies.get(id);
-  };
-  d.kill = () => p.kill('SIGKILL');
-  stops.push(async () => {
-    if (p.exitCode === null && p.signalCode === null) d.kill();
-  });
-  return d;
-}
+const startDriver = (env) => spawnDriver(stops, env);
 
 const options = {
   reconnect: { enabled: true, timeout_ms: 2000, retention_ms: 2000, strategy: { backoff: 'fixed', initial_ms: 20 } },
@@ -77,7 +24,7 @@ test('hello first, then replies and events for a whole session; exit ends the pr
   stops.push(() => f.stop());
   const d = startDriver();
   await d.until(() => d.lines.length >= 1, 10_000, 'hello');
-  assert.deepEqual(d.lines[0], { sdk: 'faultline-node', version: '0.1.0', features: ['reconnect', 'failover', 'load_balancing', 'cascading'] });
+  assert.deepEqual(d.lines[0], { sdk: 'faultline-node', version: '0.1.0', features: ['reconnect', 'failover', 'load_balancing', 'cascading'], sessions: 4096 });
 
   assert.deepEqual(await d.do({ op: 'connect', servers: [f.url], options }), { re: 1, ok: true });
   assert.deepEqual(d.events.map((e) => e.to), ['CONNECTING', 'CONNECTED_ACTIVE'], 'state events before the reply');

@@ -61,6 +61,9 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	helloDelay := fs.Duration("hello-delay", 0, "wait this long before the hello (a slow-starting runtime)")
 	announce := fs.Bool("announce", false, "after the hello, an error event naming $FAULTLINE_DRIVER (which client it was started for)")
 	silent := fs.String("silent-driver", "", "the driver whose $FAULTLINE_DRIVER is this never says hello (no-hello mode for that one only)")
+	sessions := fs.Int("sessions", 0, "declare this many sessions per process in the hello (0: leave it out); events then carry their op's client")
+	evClient := fs.String("event-client", "", `multi-session: the client the connect's state event names instead of its op's ("none": no client)`)
+	only := fs.Int("only-client", -1, "misbehave only on ops for this client (-1: every op); -after counts that client's ops")
 	if err := fs.Parse(args); err != nil {
 		return 64
 	}
@@ -91,8 +94,8 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		feats = strings.Split(*features, ",")
 	}
 	time.Sleep(*helloDelay)
-	_ = out.Encode(driver.Hello{SDK: *sdk, Version: "0.0.1-test", Features: feats})
-	if *announce {
+	_ = out.Encode(driver.Hello{SDK: *sdk, Version: "0.0.1-test", Features: feats, Sessions: *sessions})
+	if *announce && *sessions == 0 { // a multi-session fake announces each client at its connect
 		_ = out.Encode(driver.Event{Type: driver.EvError, Text: "FAULTLINE_DRIVER=" + os.Getenv("FAULTLINE_DRIVER")})
 	}
 	if *mode == Deaf {
@@ -111,7 +114,8 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			_ = out.Encode(driver.Reply{Re: op.ID, OK: true})
 			return 0
 		}
-		if answered >= *after {
+		mine := *only < 0 || (op.Client != nil && *op.Client == *only)
+		if answered >= *after && mine {
 			switch *mode {
 			case Crash:
 				fmt.Fprintf(stderr, "panic: fake crash on op %d %s\n\ngoroutine 1 [running]:\nmain.main()\n", op.ID, op.Op)
@@ -129,11 +133,18 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		if *mode == Slow {
 			time.Sleep(*delay)
 		}
+		if op.Op == driver.OpConnect && *sessions > 0 && *announce {
+			_ = out.Encode(driver.Event{Type: driver.EvError, Client: eventClient(op, *evClient),
+				Text: fmt.Sprintf("connect driver=%d seed=%d pid=%d", op.Driver, deref(op.Seed), os.Getpid())})
+		}
 		if op.Op == driver.OpConnect && *refuse == "" {
-			_ = out.Encode(driver.Event{Type: driver.EvState, From: driver.Connecting, To: driver.ConnectedActive, Session: "fake"})
+			_ = out.Encode(driver.Event{Type: driver.EvState, From: driver.Connecting, To: driver.ConnectedActive, Session: "fake",
+				Client: eventClient(op, *evClient)})
 		}
 		_ = out.Encode(driver.Reply{Re: op.ID, OK: *refuse == "", Error: *refuse})
-		answered++
+		if mine {
+			answered++
+		}
 		if *mode == Die && answered == *after {
 			time.Sleep(*delay)
 			fmt.Fprintln(stderr, "fatal error: fake sudden death")
@@ -144,4 +155,24 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		time.Sleep(time.Hour)
 	}
 	return 0
+}
+
+// eventClient is the client an op's event names: the op's, or as -event-client says.
+func eventClient(op driver.Op, override string) *int {
+	switch override {
+	case "":
+		return op.Client
+	case "none":
+		return nil
+	}
+	var k int
+	_, _ = fmt.Sscan(override, &k)
+	return &k
+}
+
+func deref(p *int64) int64 {
+	if p == nil {
+		return -1
+	}
+	return *p
 }
