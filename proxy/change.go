@@ -72,31 +72,19 @@ func (c *change) disable(ctx context.Context) error {
 	return nil
 }
 
-// dropConns drops every live connection and listens again.
+// dropConns drops every live connection and listens again on the same
+// address. A link that is down has none, and must stay down.
 func (c *change) dropConns(ctx context.Context) error {
-	return c.whileDropped(ctx, func() error { return nil })
-}
-
-// whileDropped drops every live connection, runs f while the link has
-// none, then listens again on the same address. Toxiproxy adds a toxic to
-// each live connection one handover at a time (with 1,000 of them, about
-// 0.2s per cut on two busy cores, during which clients were already being
-// reset), but to a link without connections at once: dropping first keeps a
-// cut's cost to the drop itself. New dials meet f's toxics, as the listener
-// is back only after f. A link that is down has no connections, and must
-// stay down.
-func (c *change) whileDropped(ctx context.Context, f func() error) error {
 	if c.l.downs > 0 {
-		return f()
+		return nil
 	}
 	if err := c.l.ops.setEnabled(ctx, false); err != nil {
 		return fmt.Errorf("drop connections: %w", err)
 	}
-	ferr := f()
 	if err := c.l.ops.setEnabled(ctx, true); err != nil {
-		return errors.Join(ferr, fmt.Errorf("drop connections: listen again: %w", err))
+		return fmt.Errorf("drop connections: listen again: %w", err)
 	}
-	return ferr
+	return nil
 }
 
 // undo reverses the change, newest first. What succeeded is forgotten, so

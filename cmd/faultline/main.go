@@ -7,6 +7,7 @@
 //	faultline list [--scenarios DIR] [--label EXPR]
 //	faultline driver [--seed N] [--n K] [--sessions S]
 //	faultline report [--merge] REPORT.json... --out DIR
+//	faultline report --changes REPORT.json...
 //	faultline serve [--control ADDR] --server NAME,kind=session,listen=ADDR,...
 //
 // Exit codes: 0 nothing FAILED, 1 something FAILED, 2 bad input (nothing run).
@@ -61,6 +62,7 @@ func usage(w io.Writer) {
   faultline list [--scenarios DIR] [--label EXPR]
   faultline driver [--seed N] [--n K] [--sessions S]  the Go engine as a stdio driver (S sessions per process, default 100)
   faultline report [--merge] REPORT.json... --out DIR
+  faultline report --changes REPORT.json...     what changed between runs (soak)
   faultline serve [--control ADDR] --server NAME,kind=session,listen=ADDR,... [--config FILE]
 `)
 }

@@ -545,9 +545,17 @@ func (o outage) Closed() bool { return o.End != nil && driver.IsClosed(o.End.To)
 // server there is the next phase's (a failover's first attempt).
 func (o outage) Attempts(v *view) []attempt {
 	out := v.attempts(o.Start.T, o.Until(v))
-	if v.lag > 0 {
+	// As for walks (walkReach): streamed evidence may come up to lag late,
+	// and the last attempt of an outage that ended closed may have its
+	// accept stamped after the close, up to the full slack, because the
+	// proxy fails the client's side while still dialling the server.
+	reach := v.lag
+	if o.Closed() {
+		reach = v.slack
+	}
+	if reach > 0 {
 		lost := o.Server(v)
-		for _, a := range v.attempts(o.Until(v)+1, o.Until(v)+v.lag) {
+		for _, a := range v.attempts(o.Until(v)+1, o.Until(v)+reach) {
 			if a.Accept.Server == lost {
 				out = append(out, a)
 			}
