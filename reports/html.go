@@ -40,6 +40,7 @@ type htmlReport struct {
 	Seed      int64
 	WallS     string
 	Totals    []verdictCount
+	Partial   string // why the report is partial, or ""
 	Features  string
 	Cols      []matrixCol
 	Rows      []matrixRow
@@ -101,7 +102,7 @@ func totalsList(t Totals) []verdictCount {
 func (r *Report) HTML() ([]byte, error) {
 	v := htmlReport{Title: "faultline: " + r.sdkLabel(), SDK: r.sdkLabel(), Driver: r.Driver,
 		Started: r.Started.Format("2006-01-02 15:04:05 MST"), Seed: r.Seed, WallS: fmt.Sprintf("%.1fs", r.WallMS/1000),
-		Totals: totalsList(r.Totals), Features: strings.Join(r.SDK.Features, ", ")}
+		Totals: totalsList(r.Totals), Partial: r.incompleteText(), Features: strings.Join(r.SDK.Features, ", ")}
 	byScenario := r.byScenario()
 	for i, sc := range r.Scenarios {
 		v.Cols = append(v.Cols, matrixCol{Name: sc.Name, Href: fmt.Sprintf("#sc-%d", i)})

@@ -27,7 +27,10 @@ type MergedSDK struct {
 	Driver string       `json:"driver,omitempty"`
 	Source string       `json:"source"` // the report.json it came from
 	Totals Totals       `json:"totals"`
-	Href   string       `json:"-"` // its index.html, relative to the merged folder
+	// Partial is set when that report is incomplete (an interrupted run):
+	// its column is not a whole conformance verdict.
+	Partial bool   `json:"partial,omitempty"`
+	Href    string `json:"-"` // its index.html, relative to the merged folder
 }
 
 // MergedRow is one requirement across the SDKs.
@@ -49,7 +52,8 @@ func Merge(reps []*Report, sources []string) *Merged {
 		if used[label]++; used[label] > 1 {
 			label = fmt.Sprintf("%s (%d)", label, used[label])
 		}
-		m.SDKs = append(m.SDKs, MergedSDK{Label: label, SDK: r.SDK, Driver: r.Driver, Source: sources[i], Totals: r.Totals})
+		m.SDKs = append(m.SDKs, MergedSDK{Label: label, SDK: r.SDK, Driver: r.Driver, Source: sources[i], Totals: r.Totals,
+			Partial: r.Incomplete != nil})
 		for _, id := range r.requirements() {
 			if !seen[id] {
 				seen[id] = true
@@ -96,7 +100,11 @@ func (m *Merged) Summary() []byte {
 	}
 	b.WriteString("\n| SDK | results | source |\n|---|---|---|\n")
 	for _, s := range m.SDKs {
-		fmt.Fprintf(&b, "| %s | %s | %s |\n", md(s.Label), totalsText(s.Totals), md(s.Source))
+		partial := ""
+		if s.Partial {
+			partial = " (partial: the run was interrupted)"
+		}
+		fmt.Fprintf(&b, "| %s | %s%s | %s |\n", md(s.Label), totalsText(s.Totals), partial, md(s.Source))
 	}
 	return []byte(b.String())
 }

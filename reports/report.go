@@ -23,6 +23,9 @@ type Report struct {
 	Results   []Result     `json:"results"`
 	Scenarios []Scenario   `json:"scenarios"`
 	Totals    Totals       `json:"totals"`
+	// Incomplete is set when the run stopped before its last scenario (an
+	// interrupt): absent in a full report.
+	Incomplete *Incomplete `json:"incomplete,omitempty"`
 }
 
 // Result is one check's verdict (the fixed minimum plus where it came from).

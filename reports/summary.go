@@ -20,6 +20,9 @@ func (r *Report) Summary() []byte {
 	fmt.Fprintf(&b, "## faultline: %s\n\n", md(r.sdkLabel()))
 	fmt.Fprintf(&b, "%s across %d scenario(s), %d result(s); run %.1fs, seed %d.\n\n",
 		totalsText(r.Totals), len(r.Scenarios), len(r.Results), r.WallMS/1000, r.Seed)
+	if t := r.incompleteText(); t != "" {
+		fmt.Fprintf(&b, "**%s**\n\n", md(t))
+	}
 
 	cols := r.columns() // verdict.go
 	b.WriteString("| requirement | verdict |")

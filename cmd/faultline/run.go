@@ -77,6 +77,8 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	started := time.Now()
 	var runs []*runner.Result
 	var hello driver.Hello
+	var cut string      // the scenario an interrupt cut short
+	var notRun []string // the scenarios after it
 	for i, sc := range scs {
 		// each scenario is bounded by its own timeline plus generous teardown
 		bound := sc.End() + 30*time.Second
@@ -90,6 +92,15 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 			hello = res.Hello
 		}
 		runs = append(runs, res)
+		if ctx.Err() != nil {
+			cut = sc.Name
+			for _, rest := range scs[i+1:] {
+				notRun = append(notRun, rest.Name)
+			}
+			fmt.Fprintf(stdout, "[%d/%d] %-40s INTERRUPTED (not judged)  %.1fs\n", i+1, len(scs), sc.Name, res.Wall.Seconds())
+			fmt.Fprintf(stderr, "faultline: interrupted during %s; %d scenario(s) not run\n", cut, len(notRun))
+			break
+		}
 		fmt.Fprintf(stdout, "[%d/%d] %-40s %s  %.1fs\n", i+1, len(scs), sc.Name, summary(res), res.Wall.Seconds())
 		for i, c := range res.Checks {
 			switch {
@@ -99,13 +110,12 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 				fmt.Fprintf(stdout, "      UNSUPPORTED (not run): %s\n", c.Detail)
 			}
 		}
-		if ctx.Err() != nil {
-			fmt.Fprintln(stderr, "faultline: interrupted")
-			break
-		}
 	}
 	rep := reports.Build(hello, started, *seed, runs)
 	rep.Driver = *sdk
+	if ctx.Err() != nil {
+		rep.Interrupt(cut, notRun)
+	}
 	files, err := rep.WriteAll(*out)
 	if err != nil {
 		fmt.Fprintf(stderr, "faultline: %v\n", err)

@@ -56,6 +56,8 @@ var badFiles = []struct {
 		`bad.yaml:5:41: negative duration "-1s" for for`},
 	{"clients 0", head + "  - {at: 0s, client: connect}\n" + tail + "clients: 0\n",
 		`bad.yaml:8:10: clients must be at least 1, got 0`},
+	{"clients over the cap", head + "  - {at: 0s, client: connect}\n" + tail + "clients: 10001\n",
+		`bad.yaml:8:10: clients must be at most 10000, got 10001`},
 	{"duplicate server name", strings.Replace(head, "{name: s2}", "{name: s1}", 1) + "  - {at: 0s, client: connect}\n" + tail,
 		`bad.yaml:2:30: duplicate server name "s1" (first at line 2, col 18)`},
 	{"syntax error", head + "  - {at: 0s, client: connect\n" + tail,

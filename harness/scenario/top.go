@@ -11,6 +11,11 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
+// MaxClients caps clients: a typo such as 100000 would otherwise start that
+// many sessions (and, over stdio, hundreds of driver processes) before any
+// check could fail. Ten times the scale scenario leaves room to grow.
+const MaxClients = 10000
+
 var topKeys = []string{"name", "covers", "labels", "duration", "servers", "client", "clients", "steps", "expect"}
 
 // scenario walks the top-level mapping. Sections are handled in a fixed
@@ -44,8 +49,12 @@ func (p *parser) scenario(root *yaml.Node) (*Scenario, Pos) {
 	if kv, ok := top["clients"]; ok {
 		done := p.mark()
 		p.value(kv.val, reflect.ValueOf(&sc.Clients).Elem(), "clients", "json")
-		if done() && sc.Clients < 1 {
+		switch {
+		case !done():
+		case sc.Clients < 1:
 			p.errorf(kv.val, "clients must be at least 1, got %d", sc.Clients)
+		case sc.Clients > MaxClients:
+			p.errorf(kv.val, "clients must be at most %d, got %d", MaxClients, sc.Clients)
 		}
 	}
 	if kv, ok := required("servers"); ok {
