@@ -20,20 +20,14 @@ type Incomplete struct {
 // a problem that says why. notRun are the scenarios that never started.
 func (r *Report) Interrupt(cut string, notRun []string) {
 	r.Incomplete = &Incomplete{Reason: "interrupted", Cut: cut, NotRun: notRun}
-	if cut == "" {
-		return
-	}
 	kept := r.Results[:0]
 	for _, res := range r.Results {
-		if res.Scenario == cut {
-			if r.Totals[res.Verdict]--; r.Totals[res.Verdict] == 0 {
-				delete(r.Totals, res.Verdict)
-			}
-			continue
+		if res.Scenario != cut {
+			kept = append(kept, res)
 		}
-		kept = append(kept, res)
 	}
 	r.Results = kept
+	r.Totals = tally(kept)
 	for i := range r.Scenarios {
 		if r.Scenarios[i].Name == cut {
 			r.Scenarios[i].Problems = append(r.Scenarios[i].Problems, "interrupted before its timeline ended: not judged")

@@ -55,18 +55,27 @@ type Totals map[string]int
 
 // Build assembles a report from run results.
 func Build(hello driver.Hello, started time.Time, seed int64, runs []*runner.Result) *Report {
-	r := &Report{SDK: hello, Started: started, Seed: seed, Totals: Totals{}, Results: []Result{}, Scenarios: []Scenario{}}
+	r := &Report{SDK: hello, Started: started, Seed: seed, Results: []Result{}, Scenarios: []Scenario{}}
 	for _, run := range runs {
 		for _, c := range run.Checks {
 			r.Results = append(r.Results, Result{Scenario: c.Scenario, Requirement: c.Requirement, Verdict: c.Verdict,
 				Measurements: c.Measurements, Detail: c.Detail, Check: c.Check, File: c.File, AtMS: check.Ms(c.At)})
-			r.Totals[c.Verdict]++
 		}
 		r.Scenarios = append(r.Scenarios, Scenario{Name: run.Scenario.Name, File: run.Scenario.File,
 			Covers: run.Scenario.Covers, WallMS: check.Ms(run.Wall), Problems: run.Problems, History: run.History})
 	}
+	r.Totals = tally(r.Results)
 	r.WallMS = check.Ms(time.Since(started))
 	return r
+}
+
+// tally counts the results' verdicts: Totals is always this of Results.
+func tally(results []Result) Totals {
+	t := Totals{}
+	for _, res := range results {
+		t[res.Verdict]++
+	}
+	return t
 }
 
 // Failed reports whether any result FAILED.

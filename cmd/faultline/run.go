@@ -77,8 +77,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	started := time.Now()
 	var runs []*runner.Result
 	var hello driver.Hello
-	var cut string      // the scenario an interrupt cut short
-	var notRun []string // the scenarios after it
+	cut := "" // the scenario an interrupt cut short
 	for i, sc := range scs {
 		// each scenario is bounded by its own timeline plus generous teardown
 		bound := sc.End() + 30*time.Second
@@ -92,16 +91,14 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 			hello = res.Hello
 		}
 		runs = append(runs, res)
-		if ctx.Err() != nil {
-			cut = sc.Name
-			for _, rest := range scs[i+1:] {
-				notRun = append(notRun, rest.Name)
-			}
-			fmt.Fprintf(stdout, "[%d/%d] %-40s INTERRUPTED (not judged)  %.1fs\n", i+1, len(scs), sc.Name, res.Wall.Seconds())
-			fmt.Fprintf(stderr, "faultline: interrupted during %s; %d scenario(s) not run\n", cut, len(notRun))
+		status := summary(res)
+		if ctx.Err() != nil { // its checks saw half a timeline
+			cut, status = sc.Name, "INTERRUPTED (not judged)"
+		}
+		fmt.Fprintf(stdout, "[%d/%d] %-40s %s  %.1fs\n", i+1, len(scs), sc.Name, status, res.Wall.Seconds())
+		if cut != "" {
 			break
 		}
-		fmt.Fprintf(stdout, "[%d/%d] %-40s %s  %.1fs\n", i+1, len(scs), sc.Name, summary(res), res.Wall.Seconds())
 		for i, c := range res.Checks {
 			switch {
 			case c.Verdict == check.Failed:
@@ -113,7 +110,12 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	}
 	rep := reports.Build(hello, started, *seed, runs)
 	rep.Driver = *sdk
-	if ctx.Err() != nil {
+	if cut != "" {
+		var notRun []string
+		for _, sc := range scs[len(runs):] {
+			notRun = append(notRun, sc.Name)
+		}
+		fmt.Fprintf(stderr, "faultline: interrupted during %s; %d scenario(s) not run\n", cut, len(notRun))
 		rep.Interrupt(cut, notRun)
 	}
 	files, err := rep.WriteAll(*out)
@@ -122,7 +124,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	fmt.Fprintf(stdout, "%s: %v  (%s)\n", strings.Join(files, " "), map[string]int(rep.Totals), time.Since(started).Round(time.Millisecond))
-	if rep.Failed() || ctx.Err() != nil {
+	if rep.Failed() || rep.Incomplete != nil {
 		return 1
 	}
 	return 0
