@@ -49,6 +49,11 @@
 // limit_data toxic, to keep Toxiproxy from leaking the goroutines of the
 // connections those toxics close (see guard.go).
 //
+// Embedded links also record what they see of clients: link.accept when a
+// link takes a client's connection (before dialling its server) and
+// link.dial_fail when the server cannot be reached (see accepts.go). Checkers
+// order a client's attempts by them; a remote Toxiproxy records neither.
+//
 // Overlapping faults on one link compose: each fault owns its own uniquely
 // named toxics, and a link stays down until every down fault on it is healed.
 package proxy

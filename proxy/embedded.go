@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"sync"
@@ -40,12 +41,23 @@ func NewEmbedded(rec history.Recorder, opts ...Option) (*Embedded, error) {
 		logger = zerolog.New(zerolog.ConsoleWriter{Out: os.Stderr}).With().Timestamp().Logger().Level(zerolog.InfoLevel)
 		zerolog.SetGlobalLevel(zerolog.TraceLevel)
 	} else {
-		// The bandwidth toxic logs through zerolog's global logger, which no
-		// per-server logger reaches. Process-wide: the last NewEmbedded wins.
-		zerolog.SetGlobalLevel(zerolog.Disabled)
+		// Info, not lower: each link's logger must pass the accept line
+		// (accepts.go). The toxics' chatter through zerolog's global logger
+		// is Trace and stays out; what they log at Warn and above (a toxic
+		// that could not flush after an interrupt) is worth seeing.
+		// Process-wide: the last NewEmbedded wins.
+		zerolog.SetGlobalLevel(zerolog.InfoLevel)
 	}
 	srv := toxiproxy.NewServer(toxiproxy.NewMetricsContainer(prometheus.NewRegistry()), logger)
 	return &Embedded{srv: srv, rec: rec, opts: o}, nil
+}
+
+// echo is where a link's Toxiproxy log lines go besides the history.
+func (e *Embedded) echo() io.Writer {
+	if e.opts.Logging {
+		return zerolog.ConsoleWriter{Out: os.Stderr}
+	}
+	return nil
 }
 
 // Link creates and starts a link on a free port of the listen host.
@@ -65,6 +77,7 @@ func (e *Embedded) Link(ctx context.Context, name, upstream string) (*Link, erro
 		return nil, ErrClosed
 	}
 	p := toxiproxy.NewProxy(e.srv, name, net.JoinHostPort(e.opts.Listen, "0"), upstream)
+	p.Logger = linkLogger(name, e.rec, e.echo()) // before it starts: its accept loop reads it
 	if err := e.srv.Collection.Add(p, true); err != nil {
 		return nil, fmt.Errorf("proxy: link %s: %w", name, err)
 	}

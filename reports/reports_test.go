@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/faultline/faultline/harness/check"
+	"github.com/faultline/faultline/harness/history"
 )
 
 func TestHTMLIsSelfContainedAndEscapesEverythingFromTheSDK(t *testing.T) {
@@ -82,6 +83,38 @@ func TestTimelineHasALanePerClientServerAndLink(t *testing.T) {
 	}
 	if labelled != 2 || tl.Marks[0].Label != "R2 R4" || tl.Marks[2].Label != "F3" {
 		t.Errorf("marks close together share one label: %+v", tl.Marks)
+	}
+}
+
+func TestLinkLaneTicksWhatTheLinkSaw(t *testing.T) {
+	r := fixture()
+	sc := r.Scenarios[0]
+	sc.History = append(history.History{
+		{T: msd(2.5), Source: history.SrcLink, Kind: history.KindLinkAccept, Link: "s1", Conn: "127.0.0.1:40001"},
+		{T: msd(2.6), Source: history.SrcLink, Kind: history.KindLinkDialFail, Link: "s1", Conn: "127.0.0.1:40001", Reason: "connection refused"},
+	}, sc.History...)
+	tl := buildTimeline(sc, nil)
+	var link *tlLane
+	for i := range tl.Lanes {
+		if tl.Lanes[i].Label == "link s1" {
+			link = &tl.Lanes[i]
+		}
+	}
+	if link == nil {
+		t.Fatalf("no link s1 lane in %+v", tl.Lanes)
+	}
+	var tips []string
+	for _, tk := range tl.Ticks {
+		if strings.Contains(tk.Tip, "127.0.0.1:40001") {
+			tips = append(tips, tk.Class+" "+tk.Tip)
+			if tk.Y1 < link.Y-2 || tk.Y2 > link.Y+link.H+2 {
+				t.Errorf("tick %q at y %.0f–%.0f is outside the link lane (%.0f–%.0f)", tk.Tip, tk.Y1, tk.Y2, link.Y, link.Y+link.H)
+			}
+		}
+	}
+	want := []string{"tk-accept link took 127.0.0.1:40001 at 2.5ms", "tk-bad dial to the server failed for 127.0.0.1:40001 at 2.6ms: connection refused"}
+	if strings.Join(tips, "|") != strings.Join(want, "|") {
+		t.Fatalf("link ticks %q, want %q", tips, want)
 	}
 }
 

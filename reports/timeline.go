@@ -426,12 +426,15 @@ func (l *layout) linkLanes(h history.History) {
 			}
 			segs = append(segs, segment{key: key, from: on.T, to: to, class: class, label: on.Verb, tip: tip})
 		}
+		var ticks []history.Event
 		for _, e := range h {
 			if e.Source != history.SrcLink || e.Link != link {
 				continue
 			}
 			id := e.Attr("id")
 			switch e.Kind {
+			case history.KindLinkAccept, history.KindLinkDialFail:
+				ticks = append(ticks, e)
 			case history.KindFaultOn:
 				if id == "" {
 					n++
@@ -455,9 +458,16 @@ func (l *layout) linkLanes(h history.History) {
 		}
 		sort.SliceStable(segs, func(i, j int) bool { return segs[i].from < segs[j].from })
 		rows, nrows := pack(segs)
-		top := l.lane("link "+link, "faults on the link", "lane-link", nrows)
+		top := l.lane("link "+link, "faults on the link; ticks: client connections it took (grey), dials to its server that failed (red)", "lane-link", nrows)
 		for _, s := range segs {
 			l.span(top, rows[s.key], s.from, s.to, s.class, s.label, s.tip)
+		}
+		for _, e := range ticks {
+			if e.Kind == history.KindLinkAccept {
+				l.tick(top-2, float64(nrows)*rowH+4, e.T, "tk-accept", fmt.Sprintf("link took %s at %s", e.Conn, ms(e.T)))
+			} else {
+				l.tick(top-2, float64(nrows)*rowH+4, e.T, "tk-bad", fmt.Sprintf("dial to the server failed for %s at %s: %s", e.Conn, ms(e.T), e.Reason))
+			}
 		}
 	}
 }

@@ -55,7 +55,7 @@ func reportChanges(files []string, stdout, stderr io.Writer) int {
 	for _, k := range steady {
 		fmt.Fprintf(stdout, "FAILED in every run: %s %s %s\n", k.Scenario, k.Requirement, k.label())
 	}
-	fmt.Fprintf(stdout, "changes: %d of %d results changed over %d runs; %d FAILED in every run\n", len(rows), total, len(files), len(steady))
+	fmt.Fprintf(stdout, "changes: %d of %d results changed over %d runs; %d result(s) FAILED in all %d runs\n", len(rows), total, len(files), len(steady), len(files))
 	if len(rows) > 0 || len(steady) > 0 {
 		return 1
 	}

@@ -49,7 +49,7 @@ func TestChangesNoneIsAPass(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d\n%s%s", code, out, errs)
 	}
-	if !strings.Contains(out, "changes: 0 of 6 results changed over 3 runs; 0 FAILED in every run") {
+	if !strings.Contains(out, "changes: 0 of 6 results changed over 3 runs; 0 result(s) FAILED in all 3 runs") {
 		t.Errorf("summary:\n%s", out)
 	}
 }
@@ -90,7 +90,7 @@ func TestChangesAbsentResultsProblemsAndSteadyFailures(t *testing.T) {
 		"backoff-java-abort  -            runs as scheduled  OK 1, FAILED 1 (run 2)",
 		"run 2 FAILED: teardown: drivers did not close",
 		"FAILED in every run: opt-out R7 no_reconnect",
-		"; 1 FAILED in every run",
+		"; 1 result(s) FAILED in all 2 runs",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)

@@ -168,6 +168,15 @@ func TestCascadeOrder(t *testing.T) {
 			s.land(0, 55, "s3", cg)
 			return s.hist()
 		}(), verdict: OK},
+		{name: "the links' order beats the stamp slack", cfg: &CascadeOrder{}, sc: three, h: func() history.History {
+			s := newF()
+			s.fault(0, "s1", "reset").fault(0, "s2", "reset")
+			s.op(0, 50)
+			s.linked(50.5, "s2").linked(52.5, "s1") // the client really went to s2 first
+			s.fail(51, "s2").fail(53, "s1")
+			s.land(0, 55, "s3", cg)
+			return s.hist()
+		}(), verdict: Failed, detail: []string{"attempt 0 went to s2 at 51.0ms (server accept s2#1; link accept at 50.5ms), skipping s1"}},
 		{name: "an attempt held past the connect timeout", cfg: &CascadeOrder{}, sc: three, h: func() history.History {
 			s := newF()
 			s.fault(0, "s1", "blackhole")
@@ -251,7 +260,32 @@ func TestNoRepeat(t *testing.T) {
 			return s.closed(0, 55, cg, "s1", "s1,s2,s3,s1").hist()
 		}(), verdict: OK},
 		{name: "nothing to judge", cfg: &NoRepeat{}, sc: fscen(3, auto), h: listOrder().hist(), verdict: Failed, detail: []string{"nothing to judge"}},
+		// Seen in a soak: the client walked s4, s3, s2, s1, but s4's server
+		// stamped its accept last. The links saw the client's order.
+		{name: "a late server stamp: the links' order holds", cfg: &NoRepeat{}, sc: fscen(4, auto, lb), h: lateStamp("s4,s3,s2,s1").hist(), verdict: OK},
+		{name: "a late server stamp, the links saw the lost server before s4", cfg: &NoRepeat{}, sc: fscen(4, auto, lb), h: lateStamp("s3,s2,s1,s4").hist(), verdict: Failed,
+			detail: []string{"attempt 2 on s1 at 605.1ms (server accept s1#2; link accept at 604.0ms): the lost server tried again before s4 was tried (attempts so far: s3 → s2)"}},
+		// Remote links record no accepts: the server stamps are all there is.
+		{name: "a late server stamp without link accepts", cfg: &NoRepeat{}, sc: fscen(4, auto, lb), h: lateStamp("").hist(), verdict: Failed,
+			detail: []string{"attempt 2 on s1 at 605.1ms (server accept s1#2): the lost server tried again before s4 was tried"}},
 	})
+}
+
+// lateStamp: client 0 loses s1 at 602.1ms and tries all four servers, each
+// failing (reset); the servers stamp s3, s2, s1, then s4 last (605.53ms).
+// links lists the order the links took the connections ("": none recorded).
+func lateStamp(links string) *fstory {
+	s := newF()
+	a := s.connect(0, 5, "s1")
+	s.fault(300, "s2", "reset").fault(300, "s3", "reset").fault(300, "s4", "reset").fault(600, "s1", "reset")
+	s.leave(0, 602.1, "s1", a)
+	if links != "" {
+		for i, srv := range strings.Split(links, ",") {
+			s.linked(602.8+0.6*float64(i), srv)
+		}
+	}
+	s.fail(603.9, "s3").fail(604.8, "s2").fail(605.1, "s1").fail(605.53, "s4")
+	return s.closed(0, 606, cg, "", "s4,s3,s2,s1")
 }
 
 // ---- close_names_tried (C2) -------------------------------------------------

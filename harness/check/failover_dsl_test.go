@@ -84,6 +84,13 @@ func (s *fstory) held(ms float64, srv string) *fstory {
 	return s.add(ev(ms, "accept", "server="+srv, "conn="+s.conn(srv)))
 }
 
+// linked: the link in front of srv took a client's connection at ms (its
+// link.accept; the client's address is made up).
+func (s *fstory) linked(ms float64, srv string) *fstory {
+	s.conns["link "+srv]++
+	return s.add(ev(ms, history.KindLinkAccept, "link="+srv, fmt.Sprintf("conn=127.0.0.1:%d", 40000+s.conns["link "+srv])))
+}
+
 // leave: client c gives up session sess on srv at ms (a failover begins).
 func (s *fstory) leave(c int, ms float64, srv, sess string) *fstory {
 	return s.add(cst(ms, c, cA, cg, srv, sess, "reason=connection_lost"))

@@ -73,8 +73,8 @@ func (c *NoRepeat) Check(in Input) Result {
 					if w.Kind == walkFailover && srv == w.Lost {
 						what = "the lost server tried again"
 					}
-					j.fail(t, "%s attempt %d on %s at %s (server accept %s): %s before %s was tried (attempts so far: %s)",
-						w, k, srv, dur(t), a.conn(), what, strings.Join(untried, ", "), strings.Join(w.servers()[:k], " → "))
+					j.fail(t, "%s attempt %d on %s at %s (%s): %s before %s was tried (attempts so far: %s)",
+						w, k, srv, dur(t), a.evidence(), what, strings.Join(untried, ", "), strings.Join(w.servers()[:k], " → "))
 				}
 				// every other server was tried: a new pass may begin
 				tried = map[string]bool{}

@@ -74,6 +74,7 @@ type view struct {
 	closes   map[string]history.Event   // first conn.close per server|conn
 	served   map[string]history.Event   // session.resume / session.create per server|conn
 	accepts  []history.Event            // server accepts on the client's servers
+	linkOf   []*history.Event           // per accept, its link's accept (link_accepts.go), or nil
 	faults   []faultSpan
 	cServers map[string]bool
 
@@ -177,6 +178,7 @@ func newView(h history.History, sc *scenario.Scenario) *view {
 		v.clients = append(v.clients, c)
 	}
 	sort.Ints(v.clients)
+	v.linkOf = linkOfAccepts(h, v.accepts, v.stalled, v.lag)
 	return v
 }
 
@@ -389,11 +391,13 @@ func (v *view) firstSessEvent(session string, from time.Duration, kinds ...strin
 
 // attempt is one connection attempt as the servers saw it: its accept, the
 // server's close of that connection (if recorded) and the session served on
-// it (resume or create, if it succeeded).
+// it (resume or create, if it succeeded); and the link's accept of it, when
+// the link recorded one (it orders attempts: link_accepts.go).
 type attempt struct {
 	Accept history.Event
 	Close  *history.Event
 	Served *history.Event
+	Link   *history.Event
 }
 
 func (a attempt) conn() string { return a.Accept.Conn }
@@ -403,11 +407,11 @@ func (v *view) attempts(from, to time.Duration) []attempt {
 	var out []attempt
 	// accepts are in time order: start at the first one not before from.
 	first := sort.Search(len(v.accepts), func(i int) bool { return v.accepts[i].T >= from })
-	for _, e := range v.accepts[first:] {
+	for i, e := range v.accepts[first:] {
 		if e.T > to {
 			break
 		}
-		a := attempt{Accept: e}
+		a := attempt{Accept: e, Link: v.linkOf[first+i]}
 		k := connKey(e.Server, e.Conn)
 		if c, ok := v.closes[k]; ok && c.T >= e.T {
 			c := c

@@ -13,7 +13,8 @@ import (
 
 // Walks: a client's passes over the server list in search of a new session
 // (issue 3): the cascade of its first connection, and each failover. The
-// attempts of a walk are the server accepts in its window; they are
+// attempts of a walk are the server accepts in its window, in the order of
+// their links' accepts where recorded (link_accepts.go); they are
 // attributed to the client only when no other client was looking for a
 // server at the same time (with many clients, only the walk's outcome can be
 // attributed, through its session id).
@@ -177,6 +178,7 @@ func (v *view) walks() []srvWalk {
 			}
 			w.Attempts = append(w.Attempts, a)
 		}
+		byLinkOrder(w.Attempts)
 	}
 	v.walkCache = out
 	return out
@@ -322,8 +324,8 @@ func (v *view) orderCheck(w srvWalk, expected []string) (fails []string, skipped
 	for k, a := range inListOrderWithinSlack(w.Attempts, expected) {
 		srv, t := a.Accept.Server, a.Accept.T
 		if seen[srv] {
-			fails = append(fails, fmt.Sprintf("%s attempt %d on %s at %s (server accept %s) repeats a server already tried in this walk",
-				w, k, srv, dur(t), a.conn()))
+			fails = append(fails, fmt.Sprintf("%s attempt %d on %s at %s (%s) repeats a server already tried in this walk",
+				w, k, srv, dur(t), a.evidence()))
 			continue
 		}
 		seen[srv] = true
@@ -333,8 +335,8 @@ func (v *view) orderCheck(w srvWalk, expected []string) (fails []string, skipped
 			if p < len(expected) {
 				want = expected[p]
 			}
-			fails = append(fails, fmt.Sprintf("%s attempt %d went to %s at %s (server accept %s); list order expected %s (order %s)",
-				w, k, srv, dur(t), a.conn(), want, strings.Join(expected, " → ")))
+			fails = append(fails, fmt.Sprintf("%s attempt %d went to %s at %s (%s); list order expected %s (order %s)",
+				w, k, srv, dur(t), a.evidence(), want, strings.Join(expected, " → ")))
 			continue
 		}
 		for _, skipped := range expected[p : p+q] {
@@ -343,8 +345,8 @@ func (v *view) orderCheck(w srvWalk, expected []string) (fails []string, skipped
 				seen[skipped] = true
 				continue
 			}
-			fails = append(fails, fmt.Sprintf("%s attempt %d went to %s at %s (server accept %s), skipping %s, which the servers never saw tried and whose link was not down; list order %s",
-				w, k, srv, dur(t), a.conn(), skipped, strings.Join(expected, " → ")))
+			fails = append(fails, fmt.Sprintf("%s attempt %d went to %s at %s (%s), skipping %s, which the servers never saw tried and whose link was not down; list order %s",
+				w, k, srv, dur(t), a.evidence(), skipped, strings.Join(expected, " → ")))
 		}
 		p += q + 1
 	}
@@ -379,11 +381,13 @@ func (v *view) unfailed(order []string, from, to time.Duration) []string {
 }
 
 // inListOrderWithinSlack orders attempts whose server accepts lie within
-// stampSlack of each other by the expected list. Toxiproxy dials the upstream
-// from its own goroutine after accepting the client, so two attempts made a
-// millisecond apart through two links can reach their servers in either
-// order (seen: s2 accepted 2.2ms before s1 although the client tried s1
-// first): server evidence orders attempts only to within that slack.
+// stampSlack of each other by the expected list. A server stamps its accept
+// when its accept goroutine runs, so two attempts made a millisecond apart
+// through two links can be stamped by their servers in either order (seen:
+// s2 accepted 2.2ms before s1 although the client tried s1 first): server
+// evidence orders attempts only to within that slack. Two attempts whose
+// links both recorded their accepts are in the client's order already and
+// stay so.
 func inListOrderWithinSlack(as []attempt, expected []string) []attempt {
 	out := append([]attempt(nil), as...)
 	rank := func(a attempt) int {
@@ -395,7 +399,8 @@ func inListOrderWithinSlack(as []attempt, expected []string) []attempt {
 	for swapped := true; swapped; {
 		swapped = false
 		for i := 0; i+1 < len(out); i++ {
-			if out[i+1].Accept.T-out[i].Accept.T < stampSlack && rank(out[i+1]) < rank(out[i]) {
+			linked := out[i].Link != nil && out[i+1].Link != nil
+			if !linked && out[i+1].Accept.T-out[i].Accept.T < stampSlack && rank(out[i+1]) < rank(out[i]) {
 				out[i], out[i+1] = out[i+1], out[i]
 				swapped = true
 			}

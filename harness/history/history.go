@@ -31,6 +31,10 @@ const (
 	KindFaultOn  = "fault.on"  // Verb, Link, Attrs["direction"], Attrs[...]
 	KindFaultOff = "fault.off" // Verb, Link
 
+	// link (what it saw; embedded links only)
+	KindLinkAccept   = "link.accept"    // Link, Conn (the client's address): a client's connection, taken before the server is dialled
+	KindLinkDialFail = "link.dial_fail" // Link, Conn, Reason: the link could not reach its server; it closed the client's connection
+
 	// server side
 	KindAccept         = "accept"             // a TCP connection reached the server (Server, Conn)
 	KindHandshake      = "handshake"          // Server, Conn, OK, Reason (when refused), Attrs["principal"]
