@@ -193,8 +193,8 @@ func TestCascadeOrder(t *testing.T) {
 			return s.closed(0, 53, cg, "s1", "s1").hist()
 		}(), verdict: Failed, detail: []string{"with s2, s3 never tried"}},
 		// Seen under load (cascade-all-fail): the cut link reset the client
-		// while still dialling s3, so s3's accept is stamped 58µs after the
-		// client's CLOSED_FAILED. One attempt, two unordered records.
+		// before s3's server ran its accept, so s3's accept is stamped 58µs
+		// after the client's CLOSED_FAILED. One attempt, two unordered records.
 		{name: "last accept stamped just after the close", cfg: &CascadeOrder{}, sc: three, h: func() history.History {
 			s := newF()
 			s.fault(0, "s1", "reset").fault(0, "s2", "reset").fault(0, "s3", "cut")

@@ -178,7 +178,7 @@ func newView(h history.History, sc *scenario.Scenario) *view {
 		v.clients = append(v.clients, c)
 	}
 	sort.Ints(v.clients)
-	v.linkOf = linkOfAccepts(h, v.accepts, v.stalled, v.lag)
+	v.linkOf = linkOfAccepts(h, v.accepts)
 	return v
 }
 

@@ -188,8 +188,9 @@ func (v *view) walks() []srvWalk {
 // walk w. +lag: streamed server evidence (containers, external) may be
 // stamped just after the client's claim of the landing it backs. A walk that
 // ends closed may see its last accept after the close by up to the full
-// slack: the proxy fails the client's side (reset, cut) while it is still
-// dialling the server, so the two records of one attempt are not causally
+// slack: the link fails the client's side (reset, cut) once it has dialled
+// the server, but the server stamps its accept only when its accept
+// goroutine runs, so the two records of one attempt are not causally
 // ordered. A landing is: its accept precedes the welcome the client awaits.
 func (v *view) walkReach(w *srvWalk) time.Duration {
 	if w.End != nil && driver.IsClosed(w.End.To) {
