@@ -161,13 +161,13 @@ func (t *tap) pipe(dst, src net.Conn) {
 	src.Close()
 }
 
-// firstAcceptAfter is the tap's first accept at or after t.
-func (t *tap) firstAcceptAfter(at time.Duration) (time.Duration, bool) {
+// lastAcceptBefore is the tap's last accept at or before at.
+func (t *tap) lastAcceptBefore(at time.Duration) (time.Duration, bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	for _, a := range t.accepts {
-		if a >= at {
-			return a, true
+	for i := len(t.accepts) - 1; i >= 0; i-- {
+		if t.accepts[i] <= at {
+			return t.accepts[i], true
 		}
 	}
 	return 0, false
