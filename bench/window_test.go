@@ -17,8 +17,8 @@ import (
 // link fault.off, both from the history. Ground truth: the tap's accept of
 // the successful attempt (an independent forwarder in front of the server) −
 // the instant Heal returned to the caller (negative when the attempt raced
-// the heal; the history then measures a window as short). The heal lands at a random phase
-// of the 50ms fixed schedule.
+// the heal; the history then measures a window as short). The heal lands
+// at a random phase of the 50ms fixed schedule.
 func BenchmarkWindowError(b *testing.B) {
 	t := newTopo(b, &client.Backoff{Initial: 50 * time.Millisecond, Fixed: true})
 	defer t.close()

@@ -65,9 +65,6 @@ func (a *acceptLog) Write(p []byte) (int, error) {
 // level of the accept line. Process-wide, zerolog's global level must let
 // Info through (NewEmbedded sees to it).
 func linkLogger(name string, rec history.Recorder, echo io.Writer) *zerolog.Logger {
-	if rec == nil {
-		rec = history.Nop{}
-	}
 	var w io.Writer = &acceptLog{link: name, rec: rec, echo: echo}
 	l := zerolog.New(w).Level(zerolog.InfoLevel)
 	if echo != nil {

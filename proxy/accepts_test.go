@@ -124,3 +124,14 @@ func TestAcceptLogIgnoresOtherLines(t *testing.T) {
 		t.Fatalf("want exactly one link.accept for 127.0.0.1:5, got %v", h)
 	}
 }
+
+// A link made without a recorder still takes connections (its accept lines
+// go nowhere rather than panicking in Toxiproxy's accept loop).
+func TestLinkWithoutRecorder(t *testing.T) {
+	up := newEcho(t)
+	l, err := newTestEmbedded(t, nil).Link(ctx(t), "s1", up.addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustEcho(t, dial(t, l.Addr()))
+}

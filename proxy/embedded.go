@@ -36,6 +36,9 @@ var _ Toxiproxy = (*Embedded)(nil)
 // NewEmbedded starts an in-process Toxiproxy recording faults into rec.
 func NewEmbedded(rec history.Recorder, opts ...Option) (*Embedded, error) {
 	o := defaults(opts)
+	if rec == nil {
+		rec = history.Nop{}
+	}
 	logger := zerolog.Nop()
 	if o.Logging {
 		logger = zerolog.New(zerolog.ConsoleWriter{Out: os.Stderr}).With().Timestamp().Logger().Level(zerolog.InfoLevel)

@@ -463,11 +463,11 @@ func (l *layout) linkLanes(h history.History) {
 			l.span(top, rows[s.key], s.from, s.to, s.class, s.label, s.tip)
 		}
 		for _, e := range ticks {
-			if e.Kind == history.KindLinkAccept {
-				l.tick(top-2, float64(nrows)*rowH+4, e.T, "tk-accept", fmt.Sprintf("link took %s at %s", e.Conn, ms(e.T)))
-			} else {
-				l.tick(top-2, float64(nrows)*rowH+4, e.T, "tk-bad", fmt.Sprintf("dial to the server failed for %s at %s: %s", e.Conn, ms(e.T), e.Reason))
+			class, tip := "tk-accept", fmt.Sprintf("link took %s at %s", e.Conn, ms(e.T))
+			if e.Kind == history.KindLinkDialFail {
+				class, tip = "tk-bad", fmt.Sprintf("dial to the server failed for %s at %s: %s", e.Conn, ms(e.T), e.Reason)
 			}
+			l.tick(top-2, float64(nrows)*rowH+4, e.T, class, tip)
 		}
 	}
 }

@@ -24,27 +24,24 @@ import (
 // (over 14 soak runs: p50 0.5ms, p99 8ms, max 335ms behind its link, in a
 // thousand clients' burst). So no time bound applies. Link accepts whose
 // dial failed reached no server and are passed over, and so are those
-// taken before a kill of the server (its listener's queue died with it). A server accept with no link accept before it did
-// not come through the link. The result is aligned with accepts (nil: no
-// link accept for it).
+// taken before a kill of the server (its listener's queue died with it).
+// A server accept with no link accept before it did not come through the
+// link. The result is aligned with accepts (nil: no link accept for it).
 func linkOfAccepts(h history.History, accepts []history.Event) []*history.Event {
+	out := make([]*history.Event, len(accepts))
 	failed := map[string]bool{}
 	links := map[string][]history.Event{}
 	kills := map[string][]time.Duration{}
 	for _, e := range h {
 		switch {
+		case e.Source == history.SrcLink && e.Kind == history.KindLinkAccept:
+			links[e.Link] = append(links[e.Link], e)
 		case e.Source == history.SrcLink && e.Kind == history.KindLinkDialFail:
 			failed[e.Link+"|"+e.Conn] = true
 		case e.Source == history.SrcServer && e.Kind == history.KindKill:
 			kills[e.Server] = append(kills[e.Server], e.T)
 		}
 	}
-	for _, e := range h {
-		if e.Source == history.SrcLink && e.Kind == history.KindLinkAccept && !failed[e.Link+"|"+e.Conn] {
-			links[e.Link] = append(links[e.Link], e)
-		}
-	}
-	out := make([]*history.Event, len(accepts))
 	if len(links) == 0 {
 		return out
 	}
@@ -52,12 +49,11 @@ func linkOfAccepts(h history.History, accepts []history.Event) []*history.Event 
 	for i, s := range accepts {
 		ls := links[s.Server]
 		j := next[s.Server]
-		for j < len(ls) && killedBetween(kills[s.Server], ls[j].T, s.T) {
+		for j < len(ls) && (failed[ls[j].Link+"|"+ls[j].Conn] || killedBetween(kills[s.Server], ls[j].T, s.T)) {
 			j++
 		}
 		if j < len(ls) && ls[j].T <= s.T {
-			l := ls[j]
-			out[i] = &l
+			out[i] = &ls[j]
 			j++
 		}
 		next[s.Server] = j
