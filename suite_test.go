@@ -8,9 +8,11 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"github.com/faultline/faultline/harness/check"
 	"github.com/faultline/faultline/harness/driver/godriver"
 	"github.com/faultline/faultline/harness/matchers"
 	"github.com/faultline/faultline/harness/runner"
+	"github.com/faultline/faultline/harness/scenario"
 )
 
 // The conformance suite: one ordered container per scenario file under
@@ -53,10 +55,17 @@ var _ = func() bool {
 				// Rendered only on failure: 1,000 clients make 40,000 events.
 				Expect(res.Problems).To(BeEmpty(), func() string { return "harness problems:\n" + res.History.String() })
 			})
-			for i, ex := range sc.Expect {
-				i := i
+			// The scenario's expects, then the universal checks the runner
+			// judges in it (U1 lifecycle): one spec each.
+			checks := append([]scenario.Expect(nil), sc.Expect...)
+			for _, u := range check.UniversalsFor(sc) {
+				checks = append(checks, scenario.Expect{Check: u.Name, Requirement: u.Judges[0]})
+			}
+			for i, ex := range checks {
+				i, ex := i, ex
 				It(ex.Requirement+" "+ex.Check, func() {
-					Expect(res.Checks).To(HaveLen(len(sc.Expect)))
+					Expect(res.Checks).To(HaveLen(len(checks)))
+					Expect(res.Checks[i].Check).To(Equal(ex.Check))
 					Expect(matchers.Verdict{Check: res.Checks[i], History: res.History}).To(matchers.Conform())
 				})
 			}

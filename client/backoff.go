@@ -10,7 +10,7 @@ import (
 
 // Backoff is the built-in strategy. Delay n (0-based, counted since the last
 // Reset) is min(Initial·Multiplier^n, Max), or Initial when Fixed; the first
-// attempt after a loss waits delay 0, as in the seeds' JavaScript example.
+// attempt after a loss waits delay 0, as in Diffusion's JavaScript example.
 // Jitter J scales each delay by a uniform factor in [1-J, 1]. After
 // MaxAttempts attempts (0: unlimited) the next call aborts. Use it through a
 // pointer; Connect gives each session its own copy.

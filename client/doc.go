@@ -14,7 +14,7 @@
 // # Servers, cascading, autofailover, load balancing
 //
 // Options.Servers is an ordered list of URLs. Cascading, Failover and
-// LoadBalancing are independent switches (seed 000):
+// LoadBalancing are independent switches (Diffusion's client failover docs):
 //
 //   - An attempt is one dial + WebSocket upgrade + hello + answer, bounded by
 //     ConnectTimeout, so a server whose link holds the handshake (blackhole)
@@ -53,20 +53,20 @@
 //
 // # Autofailover and reconnection together
 //
-// The seed calls them incompatible: reconnection recovers a session's state,
-// which another server does not have. With both on, the engine recovers
-// first and fails over only once recovery is impossible: on loss it enters
-// RECOVERING_RECONNECT and makes every reconnection attempt to the server it
-// lost (a session is never resumed on another server); when the recovery
-// ends without success (the reconnection timeout passed, the strategy
-// aborted, or the server answered unknown_session or lost_messages) it fails
-// over instead of closing: RECOVERING_RECONNECT → CONNECTING, whose Reason
-// says why the session was given up, then a new session elsewhere. With
-// reconnection off, a loss fails over at once (CONNECTED_ACTIVE →
+// Diffusion's failover docs call them incompatible: reconnection recovers a
+// session's state, which another server does not have. With both on, the
+// engine recovers first and fails over only once recovery is impossible: on
+// loss it enters RECOVERING_RECONNECT and makes every reconnection attempt to
+// the server it lost (a session is never resumed on another server); when the
+// recovery ends without success (the reconnection timeout passed, the
+// strategy aborted, or the server answered unknown_session or lost_messages)
+// it fails over instead of closing: RECOVERING_RECONNECT → CONNECTING, whose
+// Reason says why the session was given up, then a new session elsewhere.
+// With reconnection off, a loss fails over at once (CONNECTED_ACTIVE →
 // CONNECTING, reason connection_lost). A deliberate close by the client or
 // the server is not a loss: neither reconnection nor failover follows.
 //
-// # Streaming requests and migration (seed 002)
+// # Streaming requests and migration (Open Server's)
 //
 // Request streams rows 1..n and a final done (OnRow, OnDone), each row
 // exactly once and in order, across reconnections and migrations: a resuming

@@ -9,8 +9,8 @@ import (
 	"github.com/faultline/faultline/wire"
 )
 
-// Migration (seed 002). A server may ask its client to move the session to
-// another server (migrate{REQUESTED}, with the target's URL). With
+// Migration (Open Server's). A server may ask its client to move the session
+// to another server (migrate{REQUESTED}, with the target's URL). With
 // Options.Migration on (declared in the hello):
 //
 //   - REQUESTED: the engine holds new commands (sends, subscriptions,

@@ -33,7 +33,7 @@ type Options struct {
 	OnMessage func(topic string, seq int64, data []byte)
 	OnError   func(error) // diagnostics: failed attempts, losses, protocol oddities
 
-	// Streaming requests and migration (seed 002; request.go, migrate.go).
+	// Streaming requests and migration (Open Server's; request.go, migrate.go).
 	Migration        bool          // follow servers' migration requests (declared in the hello); off: servers refuse to migrate the connection
 	MigrationTimeout time.Duration // bound on reaching a migration's target (default ConnectTimeout)
 	OnRow            func(req, n int64)

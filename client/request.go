@@ -9,7 +9,7 @@ import (
 	"github.com/faultline/faultline/wire"
 )
 
-// Streaming requests (seed 002). Request sends req{id,rows}; the server
+// Streaming requests (Open Server's). Request sends req{id,rows}; the server
 // answers rows 1..rows (OnRow, each exactly once and in order) and a final
 // done (OnDone). Cancel sends an attention; the request then ends with a
 // done whose cancelled says whether the attention stopped it, and no row of

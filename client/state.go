@@ -6,9 +6,10 @@ import (
 	"strings"
 )
 
-// State is a session state (seeds 001/003). The strings are those of the
-// driver protocol (harness/driver); they are repeated here rather than
-// imported so that a driver may import this package without a cycle.
+// State is a session state (Diffusion's reconnection docs). The strings are
+// those of the driver protocol (harness/driver); they are repeated here
+// rather than imported so that a driver may import this package without a
+// cycle.
 type State string
 
 // Session states.

@@ -2,11 +2,11 @@ package client
 
 import "time"
 
-// Strategy is the seeds' reconnection strategy. PerformReconnection is called
-// each time an attempt is wanted (on entering RECOVERING_RECONNECT and after
-// each failed attempt); it must eventually call a.Start() or a.Abort(),
-// possibly later from a timer. It is called from the session's event loop,
-// so it must not block: schedule, don't sleep.
+// Strategy is Diffusion's reconnection strategy. PerformReconnection is
+// called each time an attempt is wanted (on entering RECOVERING_RECONNECT and
+// after each failed attempt); it must eventually call a.Start() or a.Abort(),
+// possibly later from a timer. It is called from the session's event loop, so
+// it must not block: schedule, don't sleep.
 type Strategy interface{ PerformReconnection(a Attempt) }
 
 // Attempt is one reconnection attempt offered to a Strategy. Only the first

@@ -18,8 +18,9 @@ import (
 )
 
 // Server-side kinds recorded by an instance (kind "instance"), the fake
-// platform instance a router (seed 004) routes ingress messages to. Besides
-// these it records accept and conn.close like every fake server.
+// platform instance a router (ThingWorx's Connection Server) routes ingress
+// messages to. Besides these it records accept and conn.close like every fake
+// server.
 const (
 	// KindRouteConnect: a router's hello was accepted on Conn; the instance
 	// counts as connected to that router from here until the conn.close.

@@ -13,9 +13,9 @@ import (
 	"github.com/faultline/faultline/wire"
 )
 
-// Migration (seed 002, Open Server's states). A session server asks each of
-// its live sessions to move to another server that shares its context
-// store:
+// Migration (Open Server's states; docs/requirements.md, M). A session server
+// asks each of its live sessions to move to another server that shares its
+// context store:
 //
 //	REQUESTED  migrate{mig,target,REQUESTED} sent; rows go on; the server may
 //	           re-target (the same frame with a new target) or cancel
@@ -39,13 +39,13 @@ import (
 //	           its hello; nothing is sent to it), or its connection was lost
 //	           before MIGRATING.
 //
-// The seed's disconnect caveat (a command sent just before the server drops
-// the connection may get lost): the source never drops a migrating
+// Open Server's disconnect caveat (a command sent just before the server
+// drops the connection may get lost): the source never drops a migrating
 // connection before it has read the client's mig_leaving or the grace has
-// passed, and whatever it reads meanwhile goes into the shared context,
-// which the target waits for (up to the grace) before resuming. So a
-// command the client sent just before it saw MIGRATING runs on the target,
-// and the source closes only once the target has the session.
+// passed, and whatever it reads meanwhile goes into the shared context, which
+// the target waits for (up to the grace) before resuming. So a command the
+// client sent just before it saw MIGRATING runs on the target, and the source
+// closes only once the target has the session.
 
 // DefaultMigrationGrace bounds how long a source waits for the client's
 // mig_leaving before it seals the context, and how long a target waits for

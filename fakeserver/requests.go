@@ -9,13 +9,14 @@ import (
 	"github.com/faultline/faultline/wire"
 )
 
-// Streaming requests (seed 002): req{req,rows} is answered with row{req,n}
-// for n = 1..rows, one every pace, then the final done{req}. An attention
-// attn{req} ends a running request at once with done{req,cancelled}: its
-// acknowledgment, after which nothing of req is sent. A resume (reconnect or
-// migration) whose hello lists the request as pending (with the last row the
-// client got) sends the rows after that one, then done: rows lost in transit
-// are sent again, rows the client has are not.
+// Streaming requests (Open Server's result streams): req{req,rows} is
+// answered with row{req,n} for n = 1..rows, one every pace, then the final
+// done{req}. An attention attn{req} ends a running request at once with
+// done{req,cancelled}: its acknowledgment, after which nothing of req is
+// sent. A resume (reconnect or migration) whose hello lists the request as
+// pending (with the last row the client got) sends the rows after that one,
+// then done: rows lost in transit are sent again, rows the client has are
+// not.
 
 // DefaultRowEvery is the pacing of rows until the scenario sets one.
 const DefaultRowEvery = 2 * time.Millisecond

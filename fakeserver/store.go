@@ -14,8 +14,8 @@ import (
 
 // SessionContext is what a session server shares about a session so that
 // another server can go on serving it: Open Server's client context, keyed by
-// the session id (seed 002, "Sharing client context"). It is plain data, so a
-// store outside the process could hold it too.
+// the session id (Open Server's "sharing client context"). It is plain data,
+// so a store outside the process could hold it too.
 type SessionContext struct {
 	Session     string
 	Token       string

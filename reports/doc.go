@@ -1,12 +1,12 @@
 // Package reports turns run results into the files people and CI read, all
 // written into one folder by (*Report).WriteAll:
 //
-//   - report.json: the fixed minimum (DESIGN.md): sdk (the driver's hello)
+//   - report.json: the fixed minimum (docs/report-format.md): sdk (the driver's hello)
 //     and results, each {scenario, requirement, verdict, measurements,
 //     detail}; plus everything measured and each scenario's history. More
 //     fields are added, none removed.
 //   - junit.xml: a testsuite per scenario, a testcase per expect entry named
-//     "<requirement> <check>"; FAILED is a <failure>, UNIMPLEMENTED a
+//     "<requirement> <check>"; FAILED and UNKNOWN are a <failure>, UNIMPLEMENTED a
 //     <skipped>, NON-STRICT and INFORMATIONAL pass with their verdict in
 //     <system-out>.
 //   - summary.md: Markdown fit for $GITHUB_STEP_SUMMARY: totals, a

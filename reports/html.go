@@ -84,6 +84,8 @@ func short(v string) string {
 		return "INFO"
 	case check.Failed:
 		return "FAIL"
+	case check.Unknown:
+		return "UNKN"
 	}
 	return v
 }
@@ -151,7 +153,7 @@ func failedScenario(sc Scenario, res []Result) bool {
 		return true
 	}
 	for _, r := range res {
-		if r.Verdict == check.Failed {
+		if check.FailsRun(r.Verdict) {
 			return true
 		}
 	}

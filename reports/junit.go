@@ -71,8 +71,8 @@ func (r *Report) JUnit() ([]byte, error) {
 			c := junitCase{Name: res.Requirement + " " + res.Check, Classname: "faultline." + sc.Name, Time: "0"}
 			text := res.Detail + measurementsText(res.Measurements)
 			switch res.Verdict {
-			case check.Failed:
-				c.Failure = &junitMessage{Message: res.Detail, Type: check.Failed, Text: text}
+			case check.Failed, check.Unknown:
+				c.Failure = &junitMessage{Message: res.Detail, Type: res.Verdict, Text: text}
 				s.Failures++
 			case check.Unimplemented, check.Unsupported:
 				c.Skipped = &junitMessage{Message: res.Detail}

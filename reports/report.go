@@ -48,6 +48,14 @@ type Scenario struct {
 	WallMS   float64         `json:"wall_ms"`
 	Problems []string        `json:"problems,omitempty"`
 	History  history.History `json:"history"`
+	// Source is the scenario file's text as it was loaded for the run, so
+	// that faultline check can judge the history again without the file
+	// (absent in reports written before it was kept).
+	Source string `json:"source,omitempty"`
+	// NoHello is set when the scenario's drivers never said hello (they
+	// failed to start, or the mode did not run it): its checks were judged
+	// without the features of the report's sdk.
+	NoHello bool `json:"no_hello,omitempty"`
 }
 
 // Totals counts verdicts.
@@ -58,16 +66,26 @@ func Build(hello driver.Hello, started time.Time, seed int64, runs []*runner.Res
 	r := &Report{SDK: hello, Started: started, Seed: seed, Results: []Result{}, Scenarios: []Scenario{}}
 	for _, run := range runs {
 		for _, c := range run.Checks {
-			r.Results = append(r.Results, Result{Scenario: c.Scenario, Requirement: c.Requirement, Verdict: c.Verdict,
-				Measurements: c.Measurements, Detail: c.Detail, Check: c.Check, File: c.File, AtMS: check.Ms(c.At)})
+			r.Results = append(r.Results, ResultOf(c))
 		}
 		r.Scenarios = append(r.Scenarios, Scenario{Name: run.Scenario.Name, File: run.Scenario.File,
-			Covers: run.Scenario.Covers, WallMS: check.Ms(run.Wall), Problems: run.Problems, History: run.History})
+			Covers: run.Scenario.Covers, WallMS: check.Ms(run.Wall), Problems: run.Problems, History: run.History,
+			Source: run.Scenario.Source, NoHello: run.Hello.SDK == ""})
 	}
 	r.Totals = tally(r.Results)
 	r.WallMS = check.Ms(time.Since(started))
 	return r
 }
+
+// ResultOf is a check's verdict as a report holds it.
+func ResultOf(c runner.CheckResult) Result {
+	return Result{Scenario: c.Scenario, Requirement: c.Requirement, Verdict: c.Verdict,
+		Measurements: c.Measurements, Detail: c.Detail, Check: c.Check, File: c.File, AtMS: check.Ms(c.At)}
+}
+
+// Tally counts Totals again from Results (after they were replaced, as
+// faultline check does).
+func (r *Report) Tally() { r.Totals = tally(r.Results) }
 
 // tally counts the results' verdicts: Totals is always this of Results.
 func tally(results []Result) Totals {
@@ -79,7 +97,7 @@ func tally(results []Result) Totals {
 }
 
 // Failed reports whether any result FAILED.
-func (r *Report) Failed() bool { return r.Totals[check.Failed] > 0 }
+func (r *Report) Failed() bool { return r.Totals[check.Failed]+r.Totals[check.Unknown] > 0 }
 
 // WriteJSON writes dir/report.json.
 func (r *Report) WriteJSON(dir string) (string, error) {

@@ -65,7 +65,7 @@ func (r *Report) Summary() []byte {
 
 	var fails []string
 	for _, res := range r.Results {
-		if res.Verdict == check.Failed {
+		if check.FailsRun(res.Verdict) {
 			fails = append(fails, fmt.Sprintf("- **%s** %s `%s`: %s", md(res.Scenario), md(res.Requirement), code(res.Check), md(clip(res.Detail, maxDetail))))
 		}
 	}

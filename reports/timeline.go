@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/faultline/faultline/harness/check"
 	"github.com/faultline/faultline/harness/driver"
 	"github.com/faultline/faultline/harness/history"
 )
@@ -20,6 +21,7 @@ const (
 	maxRows        = 6    // sub-rows per lane before spans overlap
 	maxClientLanes = 8    // clients drawn; the rest are counted
 	maxTicks       = 6000 // ticks per timeline, for the page's size
+	maxWindows     = 24   // windows drawn per check: more only stack into one colour
 )
 
 type tlLane struct {
@@ -71,6 +73,7 @@ type timeline struct {
 	Ticks         []tlTick
 	Marks         []tlMark
 	Notes         []string
+	end           time.Duration // the time at PlotX2 (layout.x)
 }
 
 // layout turns times into x and keeps the lanes' running y.
@@ -129,6 +132,7 @@ func buildTimeline(sc Scenario, results []Result) timeline {
 	for _, r := range results {
 		l.end = max(l.end, time.Duration(r.AtMS*float64(time.Millisecond)))
 	}
+	l.end = max(l.end, spanEnd(results))
 	l.end += l.end / 50 // a margin, so the last event is not on the edge
 	l.clientLanes(sc.History)
 	l.serverLanes(sc.History)
@@ -136,6 +140,7 @@ func buildTimeline(sc Scenario, results []Result) timeline {
 	l.stepLane(sc.History)
 	l.marks(results)
 	labelMarks(tl.Marks)
+	tl.end = l.end
 	tl.AxisY = l.y + 4
 	tl.H = l.y + 24
 	tl.Axis = axisTicks(l)
@@ -498,22 +503,56 @@ func (l *layout) marks(results []Result) {
 	bottom := l.y - laneGap
 	for _, r := range results {
 		at := time.Duration(r.AtMS * float64(time.Millisecond))
+		n := 0
+		for _, m := range r.Measurements {
+			from, to, ok := windowOf(m, at)
+			if !ok {
+				continue
+			}
+			if n++; n > maxWindows {
+				continue
+			}
+			x1, x2 := l.x(from), l.x(to)
+			l.tl.Windows = append(l.tl.Windows, tlWindow{X: x1, Y: tlTop - 4, W: max(x2-x1, 1), H: bottom - tlTop + 4,
+				Tip: fmt.Sprintf("%s %s: %s = %s, %s–%s (%s)", r.Requirement, r.Check, m.Name, value(m), ms(from), ms(to), m.Evidence)})
+		}
+		if n > maxWindows {
+			l.tl.Notes = append(l.tl.Notes, fmt.Sprintf("%s %s: the first %d of its %d measured windows are drawn", r.Requirement, r.Check, maxWindows, n))
+		}
 		if r.AtMS <= 0 {
 			continue // decided nowhere in particular (UNIMPLEMENTED, a run that did not go as scheduled)
 		}
-		x := l.x(at)
-		l.tl.Marks = append(l.tl.Marks, tlMark{X: x, Y1: tlTop - 4, Y2: bottom,
+		l.tl.Marks = append(l.tl.Marks, tlMark{X: l.x(at), Y1: tlTop - 4, Y2: bottom,
 			Class: "mk " + verdictClass(r.Verdict), Label: r.Requirement, verdict: r.Verdict,
 			Tip: fmt.Sprintf("%s %s %s at %s: %s", r.Requirement, r.Check, r.Verdict, ms(at), clip(r.Detail, 300))})
+	}
+}
+
+// windowOf is the interval a measurement is a window over: its Span where
+// the checker recorded one (a window drawn where it happened); else, as
+// reports written before spans were kept, an ms measurement named "…window"
+// taken to end where the check decided (at).
+func windowOf(m check.Measurement, at time.Duration) (from, to time.Duration, ok bool) {
+	if m.Span != nil {
+		return min(m.Span.From, m.Span.To), max(m.Span.From, m.Span.To), true
+	}
+	if m.Unit == "ms" && strings.HasSuffix(m.Name, "window") && m.Value > 0 && at > 0 {
+		return at - time.Duration(m.Value*float64(time.Millisecond)), at, true
+	}
+	return 0, 0, false
+}
+
+// spanEnd is the latest end of the results' measured windows.
+func spanEnd(results []Result) time.Duration {
+	var end time.Duration
+	for _, r := range results {
 		for _, m := range r.Measurements {
-			if m.Unit == "ms" && strings.HasSuffix(m.Name, "window") && m.Value > 0 {
-				from := at - time.Duration(m.Value*float64(time.Millisecond))
-				x1 := l.x(from)
-				l.tl.Windows = append(l.tl.Windows, tlWindow{X: x1, Y: tlTop - 4, W: max(x-x1, 1), H: bottom - tlTop + 4,
-					Tip: fmt.Sprintf("%s %s: %s = %s (%s)", r.Requirement, r.Check, m.Name, value(m), m.Evidence)})
+			if m.Span != nil {
+				end = max(end, m.Span.From, m.Span.To)
 			}
 		}
 	}
+	return end
 }
 
 // labelMarks gives marks that stand close together one label ("F1 R3"), so

@@ -8,51 +8,22 @@ import (
 )
 
 // verdicts in the order reports list them.
-var verdicts = []string{check.OK, check.NonStrict, check.Failed, check.Unimplemented, check.Unsupported, check.Informational}
+var verdicts = check.Verdicts()
 
-// columns are the verdicts a report's tables count: UNSUPPORTED only when
-// the report has one, so that reports of modes that run everything keep
-// their shape.
+// columns are the verdicts a report's tables count: UNSUPPORTED and UNKNOWN
+// only when the report has one, so that reports keep their shape.
 func (r *Report) columns() []string {
 	var out []string
 	for _, v := range verdicts {
-		if v != check.Unsupported || r.Totals[v] > 0 {
+		if (v != check.Unsupported && v != check.Unknown) || r.Totals[v] > 0 {
 			out = append(out, v)
 		}
 	}
 	return out
 }
 
-// severity orders verdicts for "the worst of": a FAILED anywhere is the
-// requirement's verdict; an UNIMPLEMENTED outranks an OK (the feature is
-// missing, whatever else passed). An UNSUPPORTED ranks below every judged
-// verdict: a scenario the mode could not run takes nothing from the ones it
-// did, and shows only where nothing else judged the requirement.
-func severity(v string) int {
-	switch v {
-	case check.Failed:
-		return 6
-	case check.NonStrict:
-		return 5
-	case check.Unimplemented:
-		return 4
-	case check.Informational:
-		return 3
-	case check.OK:
-		return 2
-	case check.Unsupported:
-		return 1
-	}
-	return 0 // not judged
-}
-
-// worse returns the worse of two verdicts ("" is none).
-func worse(a, b string) string {
-	if severity(b) > severity(a) {
-		return b
-	}
-	return a
-}
+// worse returns the worse of two verdicts ("" is none): check's algebra.
+func worse(a, b string) string { return check.Worse(a, b) }
 
 // verdictClass is the CSS class of a verdict; anything unknown is "v-none".
 func verdictClass(v string) string {
@@ -63,6 +34,8 @@ func verdictClass(v string) string {
 		return "v-nonstrict"
 	case check.Failed:
 		return "v-failed"
+	case check.Unknown:
+		return "v-unknown"
 	case check.Unimplemented, check.Unsupported: // both: not judged here
 		return "v-unimpl"
 	case check.Informational:
@@ -80,6 +53,8 @@ func verdictMark(v string) string {
 		return "⚠️"
 	case check.Failed:
 		return "❌"
+	case check.Unknown:
+		return "❓"
 	case check.Unimplemented:
 		return "➖"
 	case check.Unsupported:

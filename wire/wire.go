@@ -25,7 +25,7 @@
 // order; the client resends its own sends after received. If either side
 // cannot cover the gap the session is closed with reason lost_messages.
 //
-// Streaming requests and attention (seed 002):
+// Streaming requests and attention (Open Server's):
 //
 //	req{req,rows}                     ──►    (req: the client's id for it, unique in the session, > 0)
 //	                                  ◄──    row{req,n}  n = 1..rows, paced by the server
@@ -90,7 +90,7 @@ const (
 	TClose   = "close"
 	TClosed  = "closed"
 
-	// Streaming requests and migration (seed 002).
+	// Streaming requests and migration (Open Server's).
 	TReq        = "req"
 	TRow        = "row"
 	TDone       = "done"

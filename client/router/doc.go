@@ -1,9 +1,9 @@
 // Package router is the reference router of faultline's Go engine: a
-// Connection Server in a ThingWorx HA cluster (seed 004). It holds a
-// connection to every platform instance that discovery names and routes each
-// ingress message that edge connections bring in.
+// Connection Server in a ThingWorx HA cluster (PTC's documentation). It holds
+// a connection to every platform instance that discovery names and routes
+// each ingress message that edge connections bring in.
 //
-// Semantics (requirements T1–T6, DESIGN.md):
+// Semantics (requirements T1–T6, docs/requirements.md):
 //
 //   - The circular list is the instances in join order: the discovery's
 //     initial members in its order, then each added instance at the tail. The

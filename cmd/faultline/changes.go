@@ -211,7 +211,7 @@ func compareRuns(runs []map[resultKey]verdictOf) (rows []changeRow, total int, s
 			if len(row.runs) > 0 && v.shown() != row.runs[0].shown() {
 				same = false
 			}
-			failed = failed && v.Verdict == check.Failed
+			failed = failed && check.FailsRun(v.Verdict)
 			row.runs = append(row.runs, v)
 		}
 		switch {

@@ -73,11 +73,13 @@ func TestInterruptLeavesAPartialReport(t *testing.T) {
 	if in == nil || in.Reason != "interrupted" || in.Cut != "interrupt-b-long" || strings.Join(in.NotRun, ",") != "interrupt-c-never" {
 		t.Fatalf("incomplete = %+v, want interrupted, cut interrupt-b-long, not run [interrupt-c-never]", in)
 	}
-	if len(rep.Results) != 1 || rep.Results[0].Scenario != "interrupt-a-short" || rep.Results[0].Verdict != "OK" {
-		t.Errorf("results = %+v, want the first scenario's one OK only", rep.Results)
+	// The first scenario's one check and its universal lifecycle check.
+	if len(rep.Results) != 2 || rep.Results[0].Scenario != "interrupt-a-short" || rep.Results[0].Verdict != "OK" ||
+		rep.Results[1].Requirement != "U1" || rep.Results[1].Verdict != "OK" {
+		t.Errorf("results = %+v, want the first scenario's OK and its U1 OK only", rep.Results)
 	}
-	if rep.Totals["FAILED"] != 0 || rep.Totals["OK"] != 1 {
-		t.Errorf("totals = %v, want OK:1 and nothing FAILED", rep.Totals)
+	if rep.Totals["FAILED"] != 0 || rep.Totals["OK"] != 2 {
+		t.Errorf("totals = %v, want OK:2 and nothing FAILED", rep.Totals)
 	}
 	if len(rep.Scenarios) != 2 || len(rep.Scenarios[1].History) == 0 ||
 		!strings.Contains(strings.Join(rep.Scenarios[1].Problems, "\n"), "interrupted before its timeline ended") {

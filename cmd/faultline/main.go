@@ -8,6 +8,7 @@
 //	faultline driver [--seed N] [--n K] [--sessions S]
 //	faultline report [--merge] REPORT.json... --out DIR
 //	faultline report --changes REPORT.json...
+//	faultline check REPORT.json [--scenarios DIR] [--report OUTDIR]
 //	faultline serve [--control ADDR] --server NAME,kind=session,listen=ADDR,...
 //
 // Exit codes: 0 nothing FAILED, 1 something FAILED, 2 bad input (nothing run).
@@ -40,6 +41,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		return cmdDriver(args[1:], os.Stdin, stdout, stderr)
 	case "report":
 		return cmdReport(args[1:], stdout, stderr)
+	case "check":
+		return cmdCheck(args[1:], stdout, stderr)
 	case "serve":
 		return cmdServe(args[1:], stdout, stderr)
 	case "schema":
@@ -63,6 +66,7 @@ func usage(w io.Writer) {
   faultline driver [--seed N] [--n K] [--sessions S]  the Go engine as a stdio driver (S sessions per process, default 100)
   faultline report [--merge] REPORT.json... --out DIR
   faultline report --changes REPORT.json...     what changed between runs (soak)
+  faultline check REPORT.json [--scenarios DIR] [--report OUTDIR]  judge a run's histories again (default OUTDIR: <reportdir>-check)
   faultline serve [--control ADDR] --server NAME,kind=session,listen=ADDR,... [--config FILE]
 `)
 }

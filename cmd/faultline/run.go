@@ -101,8 +101,8 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		}
 		for i, c := range res.Checks {
 			switch {
-			case c.Verdict == check.Failed:
-				fmt.Fprintf(stdout, "      FAILED %s %s: %s\n", c.Requirement, c.Check, c.Detail)
+			case check.FailsRun(c.Verdict):
+				fmt.Fprintf(stdout, "      %s %s %s: %s\n", c.Verdict, c.Requirement, c.Check, c.Detail)
 			case c.Verdict == check.Unsupported && i == 0: // one reason for the scenario: it did not run
 				fmt.Fprintf(stdout, "      UNSUPPORTED (not run): %s\n", c.Detail)
 			}
@@ -136,7 +136,7 @@ func summary(r *runner.Result) string {
 		n[c.Verdict]++
 	}
 	s := ""
-	for _, v := range []string{check.OK, check.NonStrict, check.Failed, check.Unimplemented, check.Unsupported, check.Informational} {
+	for _, v := range check.Verdicts() {
 		if n[v] > 0 {
 			s += fmt.Sprintf("%s:%d ", v, n[v])
 		}

@@ -9,8 +9,8 @@ import (
 	"github.com/faultline/faultline/fakeserver"
 )
 
-// The host's side of migration (seed 002) and row pacing: what the runner
-// does to in-process session servers, over the API.
+// The host's side of migration (Open Server's) and row pacing: what the
+// runner does to in-process session servers, over the API.
 
 // decode reads a JSON body into v; it answers the request itself on error.
 func decode(w http.ResponseWriter, r *http.Request, v any) bool {

@@ -13,10 +13,10 @@ import (
 	"github.com/faultline/faultline/wire"
 )
 
-// The migration context store across processes (seed 002: servers share
-// client contexts). One serve process hosts a run's store, by id, in memory;
-// its own session servers use it in place, and session servers in other
-// processes reach it through RemoteStore over these endpoints:
+// The migration context store across processes (as Open Server's servers
+// share client contexts). One serve process hosts a run's store, by id, in
+// memory; its own session servers use it in place, and session servers in
+// other processes reach it through RemoteStore over these endpoints:
 //
 //	POST /stores/{id}/put      ← StoreCall{context}                    → {waiter}
 //	POST /stores/{id}/taken    ← {waiter, wait}: until taken, gone or wait → {taken, gone}

@@ -24,8 +24,8 @@ func TestLossDuringAFaultsApplication(t *testing.T) {
 	}
 	runCases(t, []tcase{
 		{name: "lost while the cut was applied", cfg: &LossDetected{}, h: build("90").hist(), verdict: OK},
-		{name: "a loss before the apply began is no hit", cfg: &LossDetected{}, h: build("60").hist(), verdict: Failed,
+		{name: "a loss before the apply began is no hit", cfg: &LossDetected{}, h: build("60").hist(), verdict: Unknown,
 			detail: []string{"nothing to judge"}},
-		{name: "without apply_ms", cfg: &LossDetected{}, h: build("").hist(), verdict: Failed, detail: []string{"nothing to judge"}},
+		{name: "without apply_ms", cfg: &LossDetected{}, h: build("").hist(), verdict: Unknown, detail: []string{"nothing to judge"}},
 	})
 }

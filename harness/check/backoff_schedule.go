@@ -10,42 +10,45 @@ import (
 // maxSlotMeasurements caps the per-attempt measurements of a result.
 const maxSlotMeasurements = 12
 
-func init() { Register("backoff_schedule", func() Checker { return &BackoffSchedule{} }) }
+func init() {
+	Register(Spec{Name: "backoff_schedule", Judges: []string{"R2"}, New: func() Checker { return &BackoffSchedule{} }})
+}
 
 // BackoffSchedule judges R2: the reconnection attempts the servers see follow
 // the strategy's delays, and a strategy with a limit aborts after it.
 type BackoffSchedule struct {
 	// Tolerance is the absolute slack on each delay (default 30ms).
-	Tolerance time.Duration `yaml:"tolerance"`
+	Tolerance *time.Duration `yaml:"tolerance"`
 	// TolerancePct adds this percentage of the expected delay (default 10).
-	TolerancePct float64 `yaml:"tolerance_pct"`
+	TolerancePct *float64 `yaml:"tolerance_pct"`
 	// Abort expects the strategy to abort after strategy.attempts attempts.
 	Abort bool `yaml:"abort"`
 	// MinAttempts is how many attempts one outage must show to judge the
 	// schedule at all (default 2).
-	MinAttempts int `yaml:"min_attempts"`
+	MinAttempts *int `yaml:"min_attempts"`
 }
 
 // Validate checks the parameters.
 func (c *BackoffSchedule) Validate() error {
-	if err := nonNegative("tolerance", c.Tolerance); err != nil {
+	if err := nonNegative("tolerance", or(c.Tolerance, 0)); err != nil {
 		return err
 	}
-	if c.TolerancePct < 0 {
-		return fmt.Errorf("tolerance_pct must not be negative (got %g)", c.TolerancePct)
+	if pct := or(c.TolerancePct, 0); pct < 0 {
+		return fmt.Errorf("tolerance_pct must not be negative (got %g)", pct)
 	}
-	if c.MinAttempts < 0 {
-		return fmt.Errorf("min_attempts must not be negative (got %d)", c.MinAttempts)
+	if n := or(c.MinAttempts, 2); n < 1 {
+		return fmt.Errorf("min_attempts must be at least 1 (got %d): a schedule is judged on attempts", n)
 	}
 	return nil
 }
 
 func (c *BackoffSchedule) minAttempts() int {
-	if c.MinAttempts == 0 {
-		return 2
-	}
-	return c.MinAttempts
+	return or(c.MinAttempts, 2)
 }
+
+// NeedsOneClient implements OneClient: attempts are judged from server-side
+// accepts, which cannot be attributed to one of several clients.
+func (c *BackoffSchedule) NeedsOneClient() string { return oneClientWhy }
 
 // Check implements Checker.
 func (c *BackoffSchedule) Check(in Input) Result {
@@ -57,14 +60,14 @@ func (c *BackoffSchedule) Check(in Input) Result {
 		return r
 	}
 	st := v.sc.Client.Reconnect.Strategy
-	tol := scheduleTolerances(c.Tolerance, c.TolerancePct, st)
+	tol := tolerancesOf(c.Tolerance, c.TolerancePct, st)
 	var j judge
 	var outs []outage
 	for _, cl := range v.clients {
 		outs = append(outs, v.outages(cl)...)
 	}
 	if len(outs) == 0 {
-		return Fail(v.end, nil, "nothing to judge: the client never entered RECOVERING_RECONNECT (no outage)")
+		return Inconclusive(v.end, nil, "nothing to judge: the client never entered RECOVERING_RECONNECT (no outage)")
 	}
 	total, most, listed := 0, 0, 0
 	var maxDev time.Duration

@@ -46,7 +46,7 @@ func TestBackoffSchedule(t *testing.T) {
 			detail: []string{"attempt 1 (server accept s1#3 on s1 at 603.0ms) came 100.0ms after server conn.close s1#2 at 503.0ms; expected Delay(1) 200.0ms within [150.0ms, 250.0ms]"}},
 		{name: "schedule too fast", cfg: &BackoffSchedule{}, h: outage(40, 10, 20).hist(), verdict: Failed,
 			detail: []string{"attempt 0 (server accept s1#2 on s1 at 412.0ms) came 10.0ms after client RECOVERING_RECONNECT (client-reported) at 402.0ms; expected Delay(0) 100.0ms within [60.0ms, 140.0ms]"}},
-		{name: "tight tolerance", cfg: &BackoffSchedule{Tolerance: time.Millisecond, TolerancePct: 1}, h: outage(800, 120, 200, 400).hist(), verdict: Failed,
+		{name: "tight tolerance", cfg: &BackoffSchedule{Tolerance: Ptr(time.Millisecond), TolerancePct: Ptr(1.0)}, h: outage(800, 120, 200, 400).hist(), verdict: Failed,
 			detail: []string{"came 120.0ms", "within [98.0ms, 102.0ms]"}},
 		{name: "abort after the wrong count", cfg: &BackoffSchedule{Abort: true}, sc: scen(limit(4)), h: aborted(), verdict: Failed,
 			detail: []string{"aborted after 3 attempt(s) seen by the servers, expected exactly strategy.attempts 4"}},
@@ -66,8 +66,13 @@ func TestBackoffSchedule(t *testing.T) {
 			}(), verdict: Failed, detail: []string{"expected CLOSED_FAILED (reconnect_aborted)", "reconnect_timeout"}},
 		{name: "fewer than min_attempts", cfg: &BackoffSchedule{}, h: outage(100).hist(), verdict: Failed,
 			detail: []string{"only 1 attempt(s) seen by the servers in any one outage, fewer than min_attempts 2"}},
-		{name: "no outage", cfg: &BackoffSchedule{}, h: (&story{}).connect(5, "A").hist(), verdict: Failed, detail: []string{"nothing to judge"}},
+		{name: "no outage", cfg: &BackoffSchedule{}, h: (&story{}).connect(5, "A").hist(), verdict: Unknown, detail: []string{"nothing to judge"}},
 		{name: "two clients", cfg: &BackoffSchedule{}, sc: scen(two), h: recoveryH(), verdict: Failed, detail: []string{"needs clients: 1"}},
-		{name: "bad params", cfg: &BackoffSchedule{MinAttempts: -1}, h: recoveryH(), verdict: Failed, detail: []string{"bad parameters: min_attempts"}},
+		// Zero is zero: an explicit tolerance of 0 is no tolerance, never
+		// the default (5ms late passes with the default 30ms + 10%).
+		{name: "5ms late, default tolerance", cfg: &BackoffSchedule{}, h: outage(800, 105, 200, 400).hist(), verdict: OK},
+		{name: "5ms late, explicit zero tolerance", cfg: &BackoffSchedule{Tolerance: Ptr(time.Duration(0)), TolerancePct: Ptr(0.0)},
+			h: outage(800, 105, 200, 400).hist(), verdict: Failed, detail: []string{"came 105.0ms", "within [100.0ms, 100.0ms]"}},
+		{name: "bad params", cfg: &BackoffSchedule{MinAttempts: Ptr(-1)}, h: recoveryH(), verdict: Failed, detail: []string{"bad parameters: min_attempts"}},
 	})
 }

@@ -7,7 +7,9 @@ import (
 	"github.com/faultline/faultline/harness/driver"
 )
 
-func init() { Register("cancel_acknowledged", func() Checker { return &CancelAcknowledged{} }) }
+func init() {
+	Register(Spec{Name: "cancel_acknowledged", Judges: []string{"M4"}, New: func() Checker { return &CancelAcknowledged{} }})
+}
 
 // CancelAcknowledged judges M4: a cancel (attention) ends its request with
 // one final done: cancelled=true, the attention's acknowledgment, unless the
@@ -16,15 +18,15 @@ func init() { Register("cancel_acknowledged", func() Checker { return &CancelAck
 // cancelled done, no server writes another row of it, also across a
 // migration). The rows before it are a prefix 1..k, each once, in order.
 type CancelAcknowledged struct {
-	// Within bounds cancel op → the client's done (0: measured only).
-	Within time.Duration `yaml:"within"`
+	// Within bounds cancel op → the client's done (unset: measured only; 0 is a zero bound).
+	Within *time.Duration `yaml:"within"`
 	// DuringMigration requires at least one cancel issued while a migration
 	// of its session was under way (REQUESTED to its end).
 	DuringMigration bool `yaml:"during_migration"`
 }
 
 // Validate checks the parameters.
-func (c *CancelAcknowledged) Validate() error { return nonNegative("within", c.Within) }
+func (c *CancelAcknowledged) Validate() error { return nonNegative("within", or(c.Within, 0)) }
 
 // Check implements Checker.
 func (c *CancelAcknowledged) Check(in Input) Result {
@@ -75,8 +77,8 @@ func (c *CancelAcknowledged) Check(in Input) Result {
 			last = max(last, done.T)
 			d := done.T - cmd.Op.T
 			lat = append(lat, d)
-			if c.Within > 0 && d > c.Within {
-				j.fail(done.T, "%s: acknowledged after %s, more than %s", who, dur(d), dur(c.Within))
+			if c.Within != nil && d > *c.Within {
+				j.fail(done.T, "%s: acknowledged after %s, more than %s", who, dur(d), dur(*c.Within))
 			}
 			for _, m := range rq.Got {
 				if m.T > done.T {
@@ -122,16 +124,16 @@ func (c *CancelAcknowledged) Check(in Input) Result {
 	if len(lat) > 0 {
 		j.measureMs("acknowledgment latency p50", percentile(lat, 50), "client done − harness op cancel (client-reported)", "")
 		exp := ""
-		if c.Within > 0 {
-			exp = "≤ " + dur(c.Within)
+		if c.Within != nil {
+			exp = "≤ " + dur(*c.Within)
 		}
 		j.measureMs("acknowledgment latency max", percentile(lat, 100), "client done − harness op cancel (client-reported)", exp)
 	}
 	if cancels == 0 {
-		return Fail(v.end, j.ms, "nothing to judge: no cancel of a running request was accepted")
+		return j.inconclusive(v.end, "nothing to judge: no cancel of a running request was accepted")
 	}
 	if c.DuringMigration && during == 0 && !j.failed() {
-		return Fail(v.end, j.ms, "nothing to judge: no cancel was issued during a migration")
+		return j.inconclusive(v.end, "nothing to judge: no cancel was issued during a migration")
 	}
 	return j.result(last, "%d cancel(s) (%d during a migration): each request ended with one final done (%d cancelled), nothing after it", cancels, during, acked)
 }

@@ -8,7 +8,9 @@ import (
 	"github.com/faultline/faultline/harness/driver"
 )
 
-func init() { Register("cascade_scope", func() Checker { return &CascadeScope{} }) }
+func init() {
+	Register(Spec{Name: "cascade_scope", Judges: []string{"C3"}, New: func() Checker { return &CascadeScope{} }})
+}
 
 // CascadeScope judges C3: cascading applies before a connection exists,
 // autofailover after, and each works with the other off. It needs both a
@@ -44,10 +46,11 @@ func (c *CascadeScope) Check(in Input) Result {
 			j.fail(v.end, "%s %s", w, w.Ending(v))
 			continue
 		}
-		f, failed := v.lossFaultDuring(first, w.From, w.End.T)
+		fl, failed := v.failedIn(w, first)
 		if !failed {
 			continue // the first server was fine: nothing to show
 		}
+		f := fl.Fault
 		pre++
 		last = max(last, w.End.T)
 		var elsewhere []string
@@ -121,9 +124,13 @@ func (c *CascadeScope) Check(in Input) Result {
 					last = max(last, fw.End.T)
 				}
 			default:
-				if healthy := v.unfailed(list, fw.From, fw.Until(v)); len(healthy) > 0 {
-					j.fail(fw.Until(v), "%s %s although %s had no fault", fw, fw.Ending(v), strings.Join(healthy, ", "))
-				} else {
+				healthy, undecided := v.unfailedIn(*fw, list)
+				switch {
+				case len(healthy) > 0:
+					j.fail(fw.Until(v), "%s %s although %s did not fail", fw, fw.Ending(v), strings.Join(healthy, ", "))
+				case len(undecided) > 0:
+					j.unknown(fw.Until(v), "%s %s; %s", fw, fw.Ending(v), strings.Join(undecided, "; "))
+				default:
 					shown = append(shown, fmt.Sprintf("%s ran out of servers (every one failing)", fw))
 				}
 			}
@@ -162,7 +169,7 @@ func (c *CascadeScope) Check(in Input) Result {
 	j.count("first connections with a failed first server", pre, "link loss fault on "+first+" during the client's first connection")
 	j.count("established sessions lost", post, "link loss fault while the client was CONNECTED_ACTIVE on its server")
 	if pre == 0 || post == 0 {
-		return Fail(v.end, j.ms, "nothing to judge: C3 needs a first connection whose first server failed (%d seen) and a lost established session (%d seen)%s", pre, post, failText(j))
+		return j.inconclusive(v.end, "nothing to judge: C3 needs a first connection whose first server failed (%d seen) and a lost established session (%d seen)%s", pre, post, failText(j))
 	}
 	return j.result(last, "cascading %s, autofailover %s: %s", onOff(fo.Cascading), onOff(fo.Auto), strings.Join(shown, "; "))
 }

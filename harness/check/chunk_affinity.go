@@ -5,7 +5,9 @@ import (
 	"time"
 )
 
-func init() { Register("chunk_affinity", func() Checker { return &ChunkAffinity{} }) }
+func init() {
+	Register(Spec{Name: "chunk_affinity", Judges: []string{"T5"}, New: func() Checker { return &ChunkAffinity{} }})
+}
 
 // ChunkAffinity judges T5: the parts of a multi-part message after the first
 // go to the instance (and the connection) that took the first; if it is lost
@@ -25,7 +27,7 @@ type ChunkAffinity struct {
 	// instance went (the scenario's point; default 0).
 	ExpectFailed int `yaml:"expect_failed"`
 	// Lag as in round_robin (default: the router's liveness bound).
-	Lag time.Duration `yaml:"lag"`
+	Lag *time.Duration `yaml:"lag"`
 }
 
 // Validate checks the parameters.
@@ -33,7 +35,7 @@ func (c *ChunkAffinity) Validate() error {
 	if c.ExpectFailed < 0 {
 		return fmt.Errorf("expect_failed must not be negative")
 	}
-	return nonNegative("lag", c.Lag)
+	return nonNegative("lag", or(c.Lag, 0))
 }
 
 // Check implements Checker.
@@ -116,7 +118,7 @@ func (c *ChunkAffinity) Check(in Input) Result {
 		j.fail(v.end, "%d multi-part requests failed, the scenario expects at least %d (its instance dying halfway)", failed, c.ExpectFailed)
 	}
 	if multi == 0 {
-		j.fail(v.end, "nothing to judge: no multi-part message was routed")
+		j.unknown(v.end, "nothing to judge: no multi-part message was routed")
 	}
 	return j.result(v.end, "%d multi-part messages: every part on the first part's instance; %d failed with an error when it went, none delivered elsewhere", multi, failed)
 }

@@ -9,7 +9,9 @@ import (
 	"github.com/faultline/faultline/harness/driver"
 )
 
-func init() { Register("close_names_tried", func() Checker { return &CloseNamesTried{} }) }
+func init() {
+	Register(Spec{Name: "close_names_tried", Judges: []string{"C2"}, New: func() Checker { return &CloseNamesTried{} }})
+}
 
 // CloseNamesTried judges C2: when every server of a cascade or a failover
 // failed, the session closes CLOSED_FAILED with an error that names each
@@ -95,7 +97,7 @@ func (c *CloseNamesTried) Check(in Input) Result {
 		}
 	}
 	if judged == 0 {
-		return Fail(v.end, nil, "nothing to judge: no cascade or failover ended CLOSED_FAILED")
+		return Inconclusive(v.end, nil, "nothing to judge: no cascade or failover ended CLOSED_FAILED")
 	}
 	return j.result(last, "%d close(s) after every server failed named each server tried, and nothing followed", judged)
 }

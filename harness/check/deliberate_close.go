@@ -8,7 +8,9 @@ import (
 	"github.com/faultline/faultline/harness/history"
 )
 
-func init() { Register("deliberate_close", func() Checker { return &DeliberateClose{} }) }
+func init() {
+	Register(Spec{Name: "deliberate_close", Judges: []string{"R8"}, New: func() Checker { return &DeliberateClose{} }})
+}
 
 // DeliberateClose judges R8: a session closed on purpose, by the client or by
 // the server, ends in the matching closed state and does not reconnect.
@@ -59,6 +61,10 @@ func (c *DeliberateClose) closes(v *view) []closeEvent {
 	return out
 }
 
+// NeedsOneClient implements OneClient: attempts are judged from server-side
+// accepts, which cannot be attributed to one of several clients.
+func (c *DeliberateClose) NeedsOneClient() string { return oneClientWhy }
+
 // Check implements Checker.
 func (c *DeliberateClose) Check(in Input) Result {
 	v, r, ok := prepare(in, c)
@@ -71,9 +77,9 @@ func (c *DeliberateClose) Check(in Input) Result {
 	closes := c.closes(v)
 	if len(closes) == 0 {
 		if c.By == "client" {
-			return Fail(v.end, nil, "nothing to judge: the harness never sent a close op to a client")
+			return Inconclusive(v.end, nil, "nothing to judge: the harness never sent a close op to a client")
 		}
-		return Fail(v.end, nil, "nothing to judge: no server closed a client's session with reason closed_by_server")
+		return Inconclusive(v.end, nil, "nothing to judge: no server closed a client's session with reason closed_by_server")
 	}
 	want := driver.ClosedByClient
 	if c.By == "server" {

@@ -6,7 +6,9 @@ import (
 	"github.com/faultline/faultline/harness/history"
 )
 
-func init() { Register("discovery_membership", func() Checker { return &DiscoveryMembership{} }) }
+func init() {
+	Register(Spec{Name: "discovery_membership", Judges: []string{"T6"}, New: func() Checker { return &DiscoveryMembership{} }})
+}
 
 // DiscoveryMembership judges T6: instances added or removed at run time
 // (service discovery) join or leave the rotation without a restart.
@@ -25,17 +27,17 @@ func init() { Register("discovery_membership", func() Checker { return &Discover
 //     link); and the view adds or removes nothing no op asked for.
 type DiscoveryMembership struct {
 	// Within bounds each reaction to a discovery op (default 1s).
-	Within time.Duration `yaml:"within"`
+	Within *time.Duration `yaml:"within"`
 	// Lag as in round_robin (default: the router's liveness bound).
-	Lag time.Duration `yaml:"lag"`
+	Lag *time.Duration `yaml:"lag"`
 }
 
 // Validate checks the parameters.
 func (c *DiscoveryMembership) Validate() error {
-	if err := nonNegative("within", c.Within); err != nil {
+	if err := nonNegative("within", or(c.Within, 0)); err != nil {
 		return err
 	}
-	return nonNegative("lag", c.Lag)
+	return nonNegative("lag", or(c.Lag, 0))
 }
 
 // Check implements Checker.
@@ -44,10 +46,7 @@ func (c *DiscoveryMembership) Check(in Input) Result {
 	if !ok {
 		return r
 	}
-	within := c.Within
-	if within == 0 {
-		within = time.Second
-	}
+	within := or(c.Within, time.Second)
 	rp := v.replay()
 	var j judge
 	// View changes each explained by an op (beyond the initial members).
@@ -125,7 +124,7 @@ func (c *DiscoveryMembership) Check(in Input) Result {
 		}
 	}
 	if ops == 0 {
-		j.fail(v.end, "nothing to judge: no discovery op")
+		j.unknown(v.end, "nothing to judge: no discovery op")
 	}
 	return j.result(v.end, "%d discovery changes followed within %s, without a restart", ops, dur(within))
 }

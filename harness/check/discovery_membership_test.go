@@ -7,7 +7,7 @@ import (
 )
 
 func TestDiscoveryMembership(t *testing.T) {
-	dm := &DiscoveryMembership{Within: 500 * msd(1)}
+	dm := &DiscoveryMembership{Within: Ptr(500 * msd(1))}
 	sc := rscen(3, func(sc *scenario.Scenario) { sc.Client.Servers = []string{"s1", "s2"} })
 
 	// s3 joins at 100ms and takes its turns; s1 leaves at 300ms.

@@ -9,7 +9,9 @@ import (
 	"github.com/faultline/faultline/harness/history"
 )
 
-func init() { Register("exactly_once_in_order", func() Checker { return &ExactlyOnceInOrder{} }) }
+func init() {
+	Register(Spec{Name: "exactly_once_in_order", Judges: []string{"R3"}, New: func() Checker { return &ExactlyOnceInOrder{} }})
+}
 
 // ExactlyOnceInOrder judges R3 (server → client): each client session gets
 // every message published on the topic after it subscribed, exactly once and
@@ -118,10 +120,15 @@ func (c *ExactlyOnceInOrder) Check(in Input) Result {
 	j.count("duplicates", dups, "client message with a seq it already had")
 	j.measure("gaps", float64(gaps), "count", "seqs published after the subscribe that the client never reported", "0")
 	if streams == 0 {
-		return Fail(v.end, j.ms, "nothing to judge: no client session subscribed to %q (no server subscribe event for a client's session)", c.Topic)
+		return j.inconclusive(v.end, "nothing to judge: no client session subscribed to %q (no server subscribe event for a client's session)", c.Topic)
 	}
 	if published == 0 && !j.failed() {
-		return Fail(v.end, j.ms, "nothing to judge: nothing was published on %q after a session subscribed", c.Topic)
+		return j.inconclusive(v.end, "nothing to judge: nothing was published on %q after a session subscribed", c.Topic)
+	}
+	if received == 0 && !j.failed() {
+		// Each session ended before anything reached it: nothing was
+		// delivered, so nothing shows once-and-in-order.
+		return j.inconclusive(v.end, "nothing to judge: %d message(s) published on %q after a subscribe, none received by a client session (each ended before any arrived)", published, c.Topic)
 	}
 	return j.result(last, "%d session(s) received %d message(s) on %q exactly once and in order, each delivered by the server", streams, received, c.Topic)
 }

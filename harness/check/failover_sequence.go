@@ -10,7 +10,9 @@ import (
 	"github.com/faultline/faultline/harness/driver"
 )
 
-func init() { Register("failover_sequence", func() Checker { return &FailoverSequence{} }) }
+func init() {
+	Register(Spec{Name: "failover_sequence", Judges: []string{"F1", "F2", "F4"}, New: func() Checker { return &FailoverSequence{} }})
+}
 
 // Failover orders (FailoverSequence.Order).
 const (
@@ -23,7 +25,10 @@ const (
 // the list; an attempt that fails moves on to the next; without load
 // balancing the order is the list's. Every landing is checked against the
 // servers: the session the client names must have been created (not
-// resumed) by the server it names, and differ from the session lost.
+// resumed) by the server it names, and differ from the session lost. With
+// order list, a failover that lands and one that runs out of servers are
+// held to cascade_order's order rule (orderRule); a server failed as for
+// cascades (failedIn: a loss fault, or an attempt a degrading fault spoiled).
 type FailoverSequence struct {
 	// Order is "list" (each next server is the next in the list after the
 	// lost one, wrapping round, the lost one last) or "any" (load
@@ -31,16 +36,19 @@ type FailoverSequence struct {
 	// "any" when the client has load_balancing on, else "list".
 	Order string `yaml:"order"`
 	// MinFailovers is how many failovers must be seen (default 1).
-	MinFailovers int `yaml:"min_failovers"`
+	MinFailovers *int `yaml:"min_failovers"`
 }
+
+// DefaultMinFailovers is how many failovers failover_sequence needs by default.
+const DefaultMinFailovers = 1
 
 // Validate checks the parameters.
 func (c *FailoverSequence) Validate() error {
 	if c.Order != "" && c.Order != OrderList && c.Order != OrderAny {
 		return fmt.Errorf("order must be %q or %q (got %q)", OrderList, OrderAny, c.Order)
 	}
-	if c.MinFailovers < 0 {
-		return fmt.Errorf("min_failovers must not be negative (got %d)", c.MinFailovers)
+	if n := or(c.MinFailovers, DefaultMinFailovers); n < 1 {
+		return fmt.Errorf("min_failovers must be at least 1 (got %d): a check with nothing to judge proves nothing", n)
 	}
 	return nil
 }
@@ -65,10 +73,7 @@ func (c *FailoverSequence) Check(in Input) Result {
 	if order == OrderList && fo.LoadBalancing {
 		return Fail(0, nil, "bad parameters: order: list, but the client has load_balancing on (its order is a shuffle: use order: any)")
 	}
-	minN := c.MinFailovers
-	if minN == 0 {
-		minN = 1
-	}
+	minN := or(c.MinFailovers, DefaultMinFailovers)
 	var j judge
 	// Every loss of an established session must lead to a failover (or,
 	// with reconnection on, to a recovery first).
@@ -99,6 +104,7 @@ func (c *FailoverSequence) Check(in Input) Result {
 	for _, w := range walks {
 		judged++
 		last = max(last, w.Until(v))
+		expected := v.failoverList(w.Lost)
 		switch {
 		case w.End == nil:
 			j.fail(v.end, "%s %s", w, w.Ending(v))
@@ -107,10 +113,24 @@ func (c *FailoverSequence) Check(in Input) Result {
 			j.note("%s ended by the client's own close at %s", w, dur(w.End.T))
 			continue
 		case !w.Landed():
-			if healthy := v.unfailed(v.sc.Client.Servers, w.From, w.End.T); len(healthy) > 0 {
-				j.fail(w.End.T, "%s gave up: %s, although %s had no fault during the failover", w, w.Ending(v), strings.Join(healthy, ", "))
-			} else {
+			healthy, undecided := v.unfailedIn(w, v.sc.Client.Servers)
+			switch {
+			case len(healthy) > 0:
+				j.fail(w.End.T, "%s gave up: %s, although %s did not fail during the failover", w, w.Ending(v), strings.Join(healthy, ", "))
+			case len(undecided) > 0:
+				j.unknown(w.End.T, "%s gave up: %s; %s", w, w.Ending(v), strings.Join(undecided, "; "))
+			default:
 				exhausted++
+			}
+			// A walk that ran out of servers is held to the same order as
+			// one that landed.
+			if order == OrderList {
+				for _, f := range v.orderRule(w, expected).Fails {
+					j.fail(w.End.T, "%s", f)
+				}
+			}
+			if !w.Attributed {
+				unattributed++
 			}
 			continue
 		}
@@ -125,35 +145,27 @@ func (c *FailoverSequence) Check(in Input) Result {
 		}
 		others := slices.DeleteFunc(slices.Clone(v.sc.Client.Servers), func(s string) bool { return s == w.Lost })
 		if l.Server == w.Lost {
-			if healthy := v.unfailed(others, w.From, w.End.T); len(healthy) > 0 {
-				j.fail(w.End.T, "%s landed back on the lost server %s although %s had no fault: the next server in the list comes first", w, w.Lost, strings.Join(healthy, ", "))
+			if healthy, _ := v.unfailedIn(w, others); len(healthy) > 0 {
+				j.fail(w.End.T, "%s landed back on the lost server %s although %s did not fail: the next server in the list comes first", w, w.Lost, strings.Join(healthy, ", "))
 			}
 		}
-		expected := v.failoverList(w.Lost)
 		want := ""
 		if order == OrderList {
-			var excused []string
-			want, excused = v.firstHealthy(expected, w.From, w.End.T)
-			if want != "" && l.Server != want {
-				why := ""
-				if len(excused) > 0 {
-					why = ", past " + strings.Join(excused, ", ")
-				}
-				j.fail(w.End.T, "%s landed on %s; list order %s makes %s the next server%s", w, l.Server, strings.Join(expected, " → "), want, why)
+			o := v.orderRule(w, expected)
+			want = o.Want
+			for _, f := range o.Fails {
+				j.fail(w.End.T, "%s", f)
 			}
+			if o.Undecided != "" {
+				j.unknown(w.End.T, "%s", o.Undecided)
+			}
+			if degraded := degradedOnly(o.Passed); len(degraded) > 0 {
+				j.note("%s passed %s", w, failureList(degraded))
+			}
+		} else if f := v.lastAttemptOff(w); f != "" {
+			j.fail(w.End.T, "%s", f)
 		}
-		if w.Attributed {
-			if order == OrderList {
-				fails, _ := v.orderCheck(w, expected)
-				for _, f := range fails {
-					j.fail(w.End.T, "%s", f)
-				}
-			}
-			if n := len(w.Attempts); n > 0 && w.Attempts[n-1].Accept.Server != l.Server {
-				a := w.Attempts[n-1]
-				j.fail(w.End.T, "%s landed on %s, but the last attempt the servers saw was on %s (server accept %s at %s)", w, l.Server, a.Accept.Server, a.conn(), dur(a.Accept.T))
-			}
-		} else {
+		if !w.Attributed {
 			unattributed++
 		}
 		if listed < maxSlotMeasurements {
@@ -183,10 +195,10 @@ func (c *FailoverSequence) Check(in Input) Result {
 		j.note("%d failover(s) overlapped other clients' attempts: judged by their landing only", unattributed)
 	}
 	if exhausted > 0 {
-		j.note("%d failover(s) ran out of servers while every server had a fault (judged by close_names_tried)", exhausted)
+		j.note("%d failover(s) ran out of servers while every server failed (the close is judged by close_names_tried)", exhausted)
 	}
-	if judged < minN {
-		return Fail(v.end, j.ms, "nothing to judge: %d failover(s) seen (client CONNECTED_ACTIVE/RECOVERING_RECONNECT → CONNECTING), min_failovers %d%s", judged, minN, failText(j))
+	if judged == 0 || judged < minN {
+		return j.inconclusive(v.end, "nothing to judge: %d failover(s) seen (client CONNECTED_ACTIVE/RECOVERING_RECONNECT → CONNECTING), min_failovers %d%s", judged, minN, failText(j))
 	}
 	return j.result(last, "%d failover(s), each a new session on the %s server, verified by the servers", judged, map[string]string{OrderList: "next listed", OrderAny: "chosen"}[order])
 }

@@ -9,7 +9,9 @@ import (
 	"github.com/faultline/faultline/harness/history"
 )
 
-func init() { Register("handoff_window", func() Checker { return &HandoffWindow{} }) }
+func init() {
+	Register(Spec{Name: "handoff_window", Judges: []string{"M1", "M2"}, New: func() Checker { return &HandoffWindow{} }})
+}
 
 // HandoffWindow judges M1 (and measures M2's window): every migration a
 // server requested moves its session to the target it named last (re-targets
@@ -18,20 +20,23 @@ func init() { Register("handoff_window", func() Checker { return &HandoffWindow{
 // serves it no more, and the client, which claims RESUMED on that target,
 // never names another session. The handoff window is the target's resume
 // minus the source's REQUESTED, per migration; its p50, p99 and max are
-// measured over all of them.
+// measured over all of them. The client's RESUMED is held against the
+// target's resume: a report out of step with it beyond the stamps' slack is
+// NON-STRICT.
 type HandoffWindow struct {
-	// Within bounds each window (0: measured only).
-	Within time.Duration `yaml:"within"`
-	// MinMigrations is how many migrations there must be (default 1).
-	MinMigrations int `yaml:"min_migrations"`
+	// Within bounds each window (unset: measured only).
+	Within *time.Duration `yaml:"within"`
+	// MinMigrations is how many migrations there must be (default 1; at
+	// least 1: with none the check judges nothing).
+	MinMigrations *int `yaml:"min_migrations"`
 }
 
 // Validate checks the parameters.
 func (c *HandoffWindow) Validate() error {
-	if c.MinMigrations < 0 {
-		return errors.New("min_migrations must not be negative")
+	if c.MinMigrations != nil && *c.MinMigrations < 1 {
+		return errors.New("min_migrations must be at least 1 (with no migration there is nothing to judge)")
 	}
-	return nonNegative("within", c.Within)
+	return nonNegative("within", or(c.Within, 0))
 }
 
 // Check implements Checker.
@@ -46,6 +51,8 @@ func (c *HandoffWindow) Check(in Input) Result {
 		j.fail(e.T, "session %q on %s could not migrate at %s (%s): the client did not declare migration", e.Session, e.Server, dur(e.T), e.Reason)
 	}
 	var windows []time.Duration
+	var spans []Span // each window's interval, in the order of windows
+	var gap *claimGap
 	last := time.Duration(0)
 	sealedLate := 0
 	for _, m := range runs {
@@ -76,34 +83,44 @@ func (c *HandoffWindow) Check(in Input) Result {
 		}
 		w := res.T - m.Requested.T
 		windows = append(windows, w)
-		if stall := v.stalled(m.Requested.T, res.T); c.Within > 0 && w > c.Within+stall {
-			j.fail(res.T, "%s: handoff window %s exceeds %s%s", who, dur(w), dur(c.Within), stallNote(stall))
+		spans = append(spans, Span{From: m.Requested.T, To: res.T})
+		if stall := v.stalled(m.Requested.T, res.T); c.Within != nil && w > *c.Within+stall {
+			j.fail(res.T, "%s: handoff window %s exceeds %s%s", who, dur(w), dur(*c.Within), stallNote(stall))
 		}
 		if res.T > last {
 			last = res.T
 		}
-		c.judgeClient(v, &j, m)
+		if g, ok := c.judgeClient(v, &j, m); ok {
+			gap = widest(gap, g)
+		}
 	}
-	if len(runs)+len(refused) < max(c.MinMigrations, 1) {
-		return Fail(v.end, j.ms, "nothing to judge: %d migration(s) in the history (source server migration REQUESTED, or refused), want at least %d", len(runs)+len(refused), max(c.MinMigrations, 1))
+	minMigs := or(c.MinMigrations, 1)
+	if len(runs)+len(refused) < minMigs {
+		return j.inconclusive(v.end, "nothing to judge: %d migration(s) in the history (source server migration REQUESTED, or refused), want at least %d", len(runs)+len(refused), minMigs)
 	}
 	expected := ""
-	if c.Within > 0 {
-		expected = "≤ " + dur(c.Within)
+	if c.Within != nil {
+		expected = "≤ " + dur(*c.Within)
 	}
 	ev := "target server migration.resume − source server migration REQUESTED"
 	j.count("migrations", len(runs), "source server migration REQUESTED (one per migration id)")
 	j.count("completed", len(windows), "target server migration.resume")
 	if len(windows) > 0 {
 		if len(windows) <= maxListed {
-			for i, w := range windows {
-				j.measureMs(fmt.Sprintf("handoff window %d", i+1), w, ev, expected)
+			for i, s := range spans {
+				j.measureSpan(fmt.Sprintf("handoff window %d", i+1), s.From, s.To, ev, expected)
 			}
 		}
 		j.measureMs("handoff window p50", percentile(windows, 50), ev, "")
 		j.measureMs("handoff window p99", percentile(windows, 99), ev, expected)
-		j.measureMs("handoff window max", percentile(windows, 100), ev, expected)
+		if len(windows) <= maxListed {
+			j.measureMs("handoff window max", percentile(windows, 100), ev, expected)
+		} else { // the windows are not listed: the longest is drawn where it was
+			s := longest(spans)
+			j.measureSpan("handoff window max", s.From, s.To, ev, expected)
+		}
 	}
+	j.measureClaimGap("client claim gap (widest)", gap, "client migration RESUMED − target server migration.resume")
 	if sealedLate > 0 {
 		j.note("%d resume(s) went ahead after the grace, before the source sealed its context", sealedLate)
 	}
@@ -112,11 +129,13 @@ func (c *HandoffWindow) Check(in Input) Result {
 }
 
 // judgeClient holds the client's word against the servers': it reports
-// RESUMED on the target, and names no other session afterwards.
-func (c *HandoffWindow) judgeClient(v *view, j *judge, m *migRun) {
+// RESUMED on the target when the target resumed the session (within the
+// stamps' slack), and names no other session afterwards. It returns the gap
+// between the client's RESUMED and the target's resume, when both exist.
+func (c *HandoffWindow) judgeClient(v *view, j *judge, m *migRun) (claimGap, bool) {
 	if m.Client < 0 {
 		j.warn(m.Requested.T, "%s: no client reported session %q", m, m.Session)
-		return
+		return claimGap{}, false
 	}
 	var resumed *history.Event
 	for _, e := range v.clientMigs(m.Client) {
@@ -129,11 +148,18 @@ func (c *HandoffWindow) judgeClient(v *view, j *judge, m *migRun) {
 			break
 		}
 	}
+	var g claimGap
+	compared := false
 	switch {
 	case resumed == nil:
 		j.warn(m.Resume.T, "%s: client %d never reported RESUMED (the servers saw the move)", m, m.Client)
 	case resumed.Attr("target") != m.Resume.Server:
 		j.fail(resumed.T, "%s: client %d reports RESUMED on %s, but the session resumed on %s", m, m.Client, resumed.Attr("target"), m.Resume.Server)
+	default:
+		g, compared = v.claimGap(resumed.T, m.Resume.T, m.Resume.Server), true
+		if g.OutOfStep() {
+			j.warn(max(g.Claim, g.Evidence), "%s: %s", m, g.describe(fmt.Sprintf("client %d RESUMED", m.Client), "target "+m.Resume.Server+" migration.resume"))
+		}
 	}
 	for _, e := range v.states[m.Client] {
 		if e.T > m.Requested.T && e.Session != "" && e.Session != m.Session && e.To == driver.ConnectedActive {
@@ -141,6 +167,18 @@ func (c *HandoffWindow) judgeClient(v *view, j *judge, m *migRun) {
 			break
 		}
 	}
+	return g, compared
+}
+
+// longest is the longest of spans (the first of equals).
+func longest(spans []Span) Span {
+	var out Span
+	for i, s := range spans {
+		if i == 0 || s.To-s.From > out.To-out.From {
+			out = s
+		}
+	}
+	return out
 }
 
 // servesSession reports server events that mean the server is serving the

@@ -7,7 +7,9 @@ import (
 	"time"
 )
 
-func init() { Register("hot_spot", func() Checker { return &HotSpot{} }) }
+func init() {
+	Register(Spec{Name: "hot_spot", Judges: []string{"F3"}, New: func() Checker { return &HotSpot{} }})
+}
 
 // Hot-spot defaults: nats.go's TestHotSpotReconnect allows each server 40 %
 // off its share; the margin must leave a fair shuffle a false-FAIL
@@ -26,19 +28,19 @@ const (
 type HotSpot struct {
 	// Margin is the fraction of the share a server may exceed it by
 	// (default 0.4): at most ⌊N/k · (1 + margin)⌋ landings each.
-	Margin float64 `yaml:"margin"`
+	Margin *float64 `yaml:"margin"`
 	// MaxFalseFail bounds the probability that a fair shuffle FAILS the
 	// check (default 1e-4).
-	MaxFalseFail float64 `yaml:"max_false_fail"`
+	MaxFalseFail *float64 `yaml:"max_false_fail"`
 }
 
 // Validate checks the parameters.
 func (c *HotSpot) Validate() error {
-	if c.Margin < 0 {
-		return fmt.Errorf("margin must not be negative (got %g)", c.Margin)
+	if m := or(c.Margin, DefaultHotSpotMargin); m < 0 {
+		return fmt.Errorf("margin must not be negative (got %g)", m)
 	}
-	if c.MaxFalseFail < 0 || c.MaxFalseFail >= 1 {
-		return fmt.Errorf("max_false_fail must be in [0, 1) (got %g)", c.MaxFalseFail)
+	if ff := or(c.MaxFalseFail, DefaultHotSpotMaxFalseFail); ff < 0 || ff >= 1 {
+		return fmt.Errorf("max_false_fail must be in [0, 1) (got %g)", ff)
 	}
 	return nil
 }
@@ -52,21 +54,15 @@ func (c *HotSpot) Check(in Input) Result {
 	if !v.sc.Client.Failover.Auto {
 		return Fail(0, nil, "the scenario has failover.auto off: hot_spot judges where failovers land")
 	}
-	margin, maxFF := c.Margin, c.MaxFalseFail
-	if margin == 0 {
-		margin = DefaultHotSpotMargin
-	}
-	if maxFF == 0 {
-		maxFF = DefaultHotSpotMaxFalseFail
-	}
+	margin, maxFF := or(c.Margin, DefaultHotSpotMargin), or(c.MaxFalseFail, DefaultHotSpotMaxFalseFail)
 	var j judge
 	groups := v.landingGroups(&j)
 	if len(groups) == 0 || len(groups[0].Candidates) < 2 {
-		return Fail(v.end, j.ms, "nothing to judge: no verified failover landings over two or more candidates%s", failText(j))
+		return j.inconclusive(v.end, "nothing to judge: no verified failover landings over two or more candidates%s", failText(j))
 	}
 	g := groups[0]
 	if g.N < 5*len(g.Candidates) {
-		return Fail(v.end, j.ms, "nothing to judge: too few samples: %d verified failover landing(s) from %s over %d servers, need at least %d%s", g.N, g.Lost, len(g.Candidates), 5*len(g.Candidates), failText(j))
+		return j.inconclusive(v.end, "nothing to judge: too few samples: %d verified failover landing(s) from %s over %d servers, need at least %d%s", g.N, g.Lost, len(g.Candidates), 5*len(g.Candidates), failText(j))
 	}
 	if len(groups) > 1 {
 		j.note("judged the largest group (%d failovers from %s); %d smaller group(s) not judged", g.N, g.Lost, len(groups)-1)

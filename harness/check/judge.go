@@ -20,7 +20,11 @@ type judge struct {
 	failAt time.Duration
 	soft   []string
 	softAt time.Duration
-	notes  []string
+	// unknowns are "nothing to judge" findings: the history lacks what the
+	// rule speaks of. They make the result UNKNOWN unless something FAILED.
+	unknowns  []string
+	unknownAt time.Duration
+	notes     []string
 }
 
 func (j *judge) measure(name string, value float64, unit, evidence, expected string) {
@@ -49,6 +53,20 @@ func (j *judge) warn(at time.Duration, format string, args ...any) {
 	j.soft = append(j.soft, fmt.Sprintf(format, args...))
 }
 
+func (j *judge) unknown(at time.Duration, format string, args ...any) {
+	if len(j.unknowns) == 0 {
+		j.unknownAt = at
+	}
+	j.unknowns = append(j.unknowns, fmt.Sprintf(format, args...))
+}
+
+// inconclusive ends a check that found nothing to judge: UNKNOWN with the
+// measurements so far, or FAILED when a finding already broke the rule.
+func (j *judge) inconclusive(at time.Duration, format string, args ...any) Result {
+	j.unknown(at, format, args...)
+	return j.result(at, "")
+}
+
 func (j *judge) note(format string, args ...any) {
 	j.notes = append(j.notes, fmt.Sprintf(format, args...))
 }
@@ -70,7 +88,9 @@ func (j *judge) result(okAt time.Duration, okFormat string, args ...any) Result 
 	}
 	switch {
 	case len(j.fails) > 0:
-		return Result{Verdict: Failed, Measurements: j.ms, Detail: list(j.fails) + notes, At: j.failAt}
+		return Result{Verdict: Failed, Measurements: j.ms, Detail: list(append(j.fails, j.unknowns...)) + notes, At: j.failAt}
+	case len(j.unknowns) > 0:
+		return Result{Verdict: Unknown, Measurements: j.ms, Detail: list(j.unknowns) + notes, At: j.unknownAt}
 	case len(j.soft) > 0:
 		return Result{Verdict: NonStrict, Measurements: j.ms, Detail: list(j.soft) + notes, At: j.softAt}
 	default:

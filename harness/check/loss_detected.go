@@ -11,40 +11,44 @@ import (
 // DefaultLossTolerance is loss_detected's and reconnect_window's default tolerance.
 const DefaultLossTolerance = 50 * time.Millisecond
 
-func init() { Register("loss_detected", func() Checker { return &LossDetected{} }) }
+func init() {
+	Register(Spec{Name: "loss_detected", Judges: []string{"R1"}, New: func() Checker { return &LossDetected{} }})
+}
 
 // LossDetected judges R1: after a loss fault on the link of the server a
 // client is CONNECTED_ACTIVE on, the client leaves CONNECTED_ACTIVE for
 // RECOVERING_RECONNECT (CLOSED_FAILED with reconnection off) within the bound,
 // and the server saw the session's connection go too.
+//
+// The client's claim is not held against the server's disconnect as the
+// same instant: after a blackhole or a reset the two sides learn of the loss
+// by their own timers (idle bound, ping), so their stamps differ by design;
+// after a cut or a down a late claim is what the bound (from the link's
+// fault.on) already fails, and an early one is no hit at all (lossHits: the
+// client must be CONNECTED_ACTIVE when the fault began, less the slack).
 type LossDetected struct {
-	// Within is an explicit bound on the detection latency (0: derived from
-	// the verb: cut/down tolerance; reset ping + tolerance; blackhole idle
-	// bound + tolerance).
-	Within time.Duration `yaml:"within"`
+	// Within is an explicit bound on the detection latency (unset: derived
+	// from the verb: cut/down tolerance; reset ping + tolerance; blackhole
+	// idle bound + tolerance).
+	Within *time.Duration `yaml:"within"`
 	// Tolerance is added to the derived bound (default 50ms).
-	Tolerance time.Duration `yaml:"tolerance"`
+	Tolerance *time.Duration `yaml:"tolerance"`
 }
 
 // Validate checks the parameters.
 func (c *LossDetected) Validate() error {
-	if err := nonNegative("within", c.Within); err != nil {
+	if err := nonNegative("within", or(c.Within, 0)); err != nil {
 		return err
 	}
-	return nonNegative("tolerance", c.Tolerance)
+	return nonNegative("tolerance", or(c.Tolerance, 0))
 }
 
-func (c *LossDetected) tolerance() time.Duration {
-	if c.Tolerance == 0 {
-		return DefaultLossTolerance
-	}
-	return c.Tolerance
-}
+func (c *LossDetected) tolerance() time.Duration { return or(c.Tolerance, DefaultLossTolerance) }
 
 // bound is the detection bound for a fault and how it was derived.
 func (c *LossDetected) bound(v *view, h lossHit) (time.Duration, string) {
-	if c.Within > 0 {
-		return c.Within, "within " + dur(c.Within)
+	if c.Within != nil {
+		return *c.Within, "within " + dur(*c.Within)
 	}
 	tol := c.tolerance()
 	srv := v.server(h.Fault.Link)
@@ -68,7 +72,7 @@ func (c *LossDetected) Check(in Input) Result {
 	}
 	hits := v.lossHits()
 	if len(hits) == 0 {
-		return Fail(v.end, nil, "nothing to judge: no loss fault (cut|reset|blackhole|down) hit a link while a client was CONNECTED_ACTIVE on its server")
+		return Inconclusive(v.end, nil, "nothing to judge: no loss fault (cut|reset|blackhole|down) hit a link while a client was CONNECTED_ACTIVE on its server")
 	}
 	want := driver.RecoveringReconnect
 	if !v.sc.Client.Reconnect.Enabled {
@@ -88,7 +92,7 @@ func (c *LossDetected) Check(in Input) Result {
 		stall := v.stalled(f.On.T, h.Leave.T)
 		how += stallNote(stall)
 		bound += stall
-		j.measureMs(name+": detection", lat, fmt.Sprintf("client state %s − link fault.on (client-reported)", h.Leave.To), fmt.Sprintf("≤ %s (%s)", dur(bound), how))
+		j.measureSpan(name+": detection", f.On.T, h.Leave.T, fmt.Sprintf("client state %s − link fault.on (client-reported)", h.Leave.To), fmt.Sprintf("≤ %s (%s)", dur(bound), how))
 		j.measureStall(name, stall)
 		if h.Leave.To != want {
 			j.fail(h.Leave.T, "client %d left CONNECTED_ACTIVE for %s%s at %s after %s, expected %s", h.Client, h.Leave.To, reasonText(*h.Leave), dur(h.Leave.T), f, want)
@@ -118,7 +122,7 @@ func (c *LossDetected) Check(in Input) Result {
 			j.fail(h.Leave.T, "client %d claims the loss (%s at %s) but the server never saw session %q disconnect or close by the end (%s)", h.Client, h.Leave.To, dur(h.Leave.T), sess, dur(v.end))
 			continue
 		}
-		j.measureMs(name+": server saw the loss", d.T-f.On.T, fmt.Sprintf("server %s %s%s − link fault.on", d.Server, d.Kind, reasonText(d)), "")
+		j.measureSpan(name+": server saw the loss", f.On.T, d.T, fmt.Sprintf("server %s %s%s − link fault.on", d.Server, d.Kind, reasonText(d)), "")
 		if d.T > last {
 			last = d.T
 		}

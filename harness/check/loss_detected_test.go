@@ -61,12 +61,30 @@ func TestLossDetected(t *testing.T) {
 			detail: []string{"after 200.0ms > bound 150.0ms (ping period 100.0ms + tolerance 50.0ms)"}},
 		{name: "server never saw the loss", cfg: &LossDetected{}, h: serverBlind.hist(), verdict: Failed,
 			detail: []string{"claims the loss", `server never saw session "A" disconnect or close`}},
-		{name: "impossible bound", cfg: &LossDetected{Within: time.Millisecond}, h: recoveryH(), verdict: Failed,
+		{name: "impossible bound", cfg: &LossDetected{Within: Ptr(time.Millisecond)}, h: recoveryH(), verdict: Failed,
 			detail: []string{"after 2.0ms > bound 1.0ms (within 1.0ms)"}},
 		{name: "opt-out client recovering", cfg: &LossDetected{}, sc: scen(optOut), h: recoveryH(), verdict: Failed,
 			detail: []string{"left CONNECTED_ACTIVE for RECOVERING_RECONNECT", "expected CLOSED_FAILED"}},
-		{name: "fault on another link", cfg: &LossDetected{}, h: otherLink.hist(), verdict: Failed, detail: []string{"nothing to judge"}},
-		{name: "no fault", cfg: &LossDetected{}, h: (&story{}).connect(5, "A").hist(), verdict: Failed, detail: []string{"nothing to judge"}},
-		{name: "bad params", cfg: &LossDetected{Tolerance: -time.Millisecond}, h: recoveryH(), verdict: Failed, detail: []string{"bad parameters: tolerance"}},
+		{name: "fault on another link", cfg: &LossDetected{}, h: otherLink.hist(), verdict: Unknown, detail: []string{"nothing to judge"}},
+		{name: "no fault", cfg: &LossDetected{}, h: (&story{}).connect(5, "A").hist(), verdict: Unknown, detail: []string{"nothing to judge"}},
+		{name: "bad params", cfg: &LossDetected{Tolerance: Ptr(-time.Millisecond)}, h: recoveryH(), verdict: Failed, detail: []string{"bad parameters: tolerance"}},
+	})
+}
+
+// An explicit tolerance or within of 0 is zero, never the default: the cut
+// in recoveryH() is detected after 2ms.
+func TestLossDetectedExplicitZero(t *testing.T) {
+	runCases(t, []tcase{
+		{name: "default tolerance", cfg: &LossDetected{}, h: recoveryH(), verdict: OK},
+		{name: "tolerance 0", cfg: &LossDetected{Tolerance: Ptr(time.Duration(0))}, h: recoveryH(), verdict: Failed,
+			detail: []string{"after 2.0ms > bound 0.0ms (tolerance 0.0ms)"}},
+		{name: "within 0", cfg: &LossDetected{Within: Ptr(time.Duration(0))}, h: recoveryH(), verdict: Failed,
+			detail: []string{"after 2.0ms > bound 0.0ms (within 0.0ms)"}},
+		{name: "within 0 is the bound, not the verb's derivation", cfg: &LossDetected{Within: Ptr(time.Duration(0))},
+			h: func() *story {
+				s := &story{}
+				s.connect(5, "A")
+				return s.add(ev(400, "fault.on", "link=s1", "verb=reset"), ev(419, "session.disconnect", "server=s1", "session=A"), state(420, cA, rR, "A"))
+			}().hist(), verdict: Failed, detail: []string{"after 20.0ms > bound 0.0ms (within 0.0ms)"}},
 	})
 }

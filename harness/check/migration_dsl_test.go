@@ -8,7 +8,7 @@ import (
 	"github.com/faultline/faultline/harness/scenario"
 )
 
-// A DSL for migration histories (issue 4). Client 0 holds session A on s1
+// A DSL for migration histories. Client 0 holds session A on s1
 // (connection s1#1) from 5ms; the harness's ops and their OK replies, the
 // servers' request/row/done/attention and migration events and the
 // client's row/done/migration reports are added by time.

@@ -11,7 +11,9 @@ import (
 	"github.com/faultline/faultline/harness/history"
 )
 
-func init() { Register("migration_failed_intact", func() Checker { return &MigrationFailedIntact{} }) }
+func init() {
+	Register(Spec{Name: "migration_failed_intact", Judges: []string{"M5"}, New: func() Checker { return &MigrationFailedIntact{} }})
+}
 
 // MigrationFailedIntact judges M5: a migration that cannot complete (the
 // target unreachable: the client reports FAILED; cancelled by the server
@@ -27,8 +29,8 @@ type MigrationFailedIntact struct {
 	// Reason is a fragment the end's reason must contain (e.g.
 	// "connection cannot migrate").
 	Reason string `yaml:"reason"`
-	// Within bounds REQUESTED → the end (0: measured only).
-	Within time.Duration `yaml:"within"`
+	// Within bounds REQUESTED → the end (unset: measured only; 0 is a zero bound).
+	Within *time.Duration `yaml:"within"`
 }
 
 var outcomes = []string{"", "any", "failed", "cancelled", "refused"}
@@ -38,7 +40,7 @@ func (c *MigrationFailedIntact) Validate() error {
 	if !slices.Contains(outcomes, c.Outcome) {
 		return errors.New("outcome must be failed, cancelled, refused or any")
 	}
-	return nonNegative("within", c.Within)
+	return nonNegative("within", or(c.Within, 0))
 }
 
 // Check implements Checker.
@@ -77,8 +79,8 @@ func (c *MigrationFailedIntact) Check(in Input) Result {
 		c.outcome(&j, *m.End, kind, who)
 		d := m.End.T - m.Requested.T
 		ends = append(ends, d)
-		if c.Within > 0 && d > c.Within {
-			j.fail(m.End.T, "%s ended %s after it was requested, more than %s", who, dur(d), dur(c.Within))
+		if c.Within != nil && d > *c.Within {
+			j.fail(m.End.T, "%s ended %s after it was requested, more than %s", who, dur(d), dur(*c.Within))
 		}
 		c.intact(v, &j, m.Session, m.Source, m.Requested.T, m.Client, who, false)
 		c.clientWord(v, &j, m, m.End.Attr("state"))
@@ -87,13 +89,13 @@ func (c *MigrationFailedIntact) Check(in Input) Result {
 	j.count("migrations judged", judged, "source server migration events (REQUESTED, or FAILED as refused)")
 	if len(ends) > 0 {
 		exp := ""
-		if c.Within > 0 {
-			exp = "≤ " + dur(c.Within)
+		if c.Within != nil {
+			exp = "≤ " + dur(*c.Within)
 		}
 		j.measureMs("request to end max", percentile(ends, 100), "source server migration CANCELLED/FAILED − REQUESTED", exp)
 	}
 	if judged == 0 {
-		return Fail(v.end, j.ms, "nothing to judge: no server requested a migration")
+		return j.inconclusive(v.end, "nothing to judge: no server requested a migration")
 	}
 	return j.result(last, "%d migration(s) ended without moving: each session stayed on its source, intact", judged)
 }

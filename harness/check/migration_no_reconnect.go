@@ -8,7 +8,9 @@ import (
 	"github.com/faultline/faultline/harness/history"
 )
 
-func init() { Register("migration_no_reconnect", func() Checker { return &MigrationNoReconnect{} }) }
+func init() {
+	Register(Spec{Name: "migration_no_reconnect", Judges: []string{"M6"}, New: func() Checker { return &MigrationNoReconnect{} }})
+}
 
 // MigrationNoReconnect judges M6: the source's disconnect that completes a
 // migration is not a failure. From a migration's request until Settle after
@@ -23,11 +25,11 @@ func init() { Register("migration_no_reconnect", func() Checker { return &Migrat
 type MigrationNoReconnect struct {
 	// Settle is how long after each migration's end to keep watching
 	// (default 1s).
-	Settle time.Duration `yaml:"settle"`
+	Settle *time.Duration `yaml:"settle"`
 }
 
 // Validate checks the parameters.
-func (c *MigrationNoReconnect) Validate() error { return nonNegative("settle", c.Settle) }
+func (c *MigrationNoReconnect) Validate() error { return nonNegative("settle", or(c.Settle, 0)) }
 
 // Check implements Checker.
 func (c *MigrationNoReconnect) Check(in Input) Result {
@@ -35,10 +37,7 @@ func (c *MigrationNoReconnect) Check(in Input) Result {
 	if !ok {
 		return r
 	}
-	settle := c.Settle
-	if settle == 0 {
-		settle = time.Second
-	}
+	settle := or(c.Settle, time.Second)
 	runs, _ := v.migrations()
 	var j judge
 	watched, leaves, reconnects, closes := 0, 0, 0, 0
@@ -105,7 +104,7 @@ func (c *MigrationNoReconnect) Check(in Input) Result {
 	j.measure("reconnections seen by servers", float64(reconnects), "count", "server handshake resume without mig, or accept after the target's resume (one client)", "0")
 	j.count("source closes (migrated)", closes, "source server conn.close reason migrated after migration.handoff")
 	if watched == 0 {
-		return Fail(v.end, j.ms, "nothing to judge: no migration of a client's session")
+		return j.inconclusive(v.end, "nothing to judge: no migration of a client's session")
 	}
 	return j.result(last, "%d migration(s): no reconnect, no failover; the source's disconnect was taken as the end of the move", watched)
 }

@@ -9,14 +9,16 @@ import (
 	"github.com/faultline/faultline/harness/history"
 )
 
-func init() { Register("no_command_lost", func() Checker { return &NoCommandLost{} }) }
+func init() {
+	Register(Spec{Name: "no_command_lost", Judges: []string{"M2"}, New: func() Checker { return &NoCommandLost{} }})
+}
 
 // NoCommandLost judges M2: no command is lost across a migration. Every
 // send, request, cancel and subscribe the driver accepted reaches a server
 // of the client's session exactly once: a send as a receive of its number, a
 // request as a request of its id, a cancel as an attention (unless the
 // request had ended before), a subscribe as a subscribe. That includes the
-// seed's caveat: a command sent just before the source stopped serving, which
+// Open Server's caveat: a command sent just before the source stopped serving, which
 // the source forwards into the shared context and the target runs
 // (forwarded=true); one the client drops is caught here.
 //
@@ -133,13 +135,13 @@ func (c *NoCommandLost) Check(in Input) Result {
 		}
 	}
 	if total == 0 {
-		return Fail(v.end, j.ms, "nothing to judge: no command (send, request, cancel, subscribe) was accepted by the driver")
+		return j.inconclusive(v.end, "nothing to judge: no command (send, request, cancel, subscribe) was accepted by the driver")
 	}
 	if forwarded < c.MinForwarded && !j.failed() {
-		return Fail(v.end, j.ms, "nothing to judge: %d command(s) forwarded by a source, want at least %d (no command crossed the start of a migration)", forwarded, c.MinForwarded)
+		return j.inconclusive(v.end, "nothing to judge: %d command(s) forwarded by a source, want at least %d (no command crossed the start of a migration)", forwarded, c.MinForwarded)
 	}
 	if c.Held && held < c.MinHeld && !j.failed() {
-		return Fail(v.end, j.ms, "nothing to judge: %d command(s) issued during a migration, want at least %d", held, c.MinHeld)
+		return j.inconclusive(v.end, "nothing to judge: %d command(s) issued during a migration, want at least %d", held, c.MinHeld)
 	}
 	return j.result(last, "%d command(s), each reaching a server of its session exactly once%s", total, heldText(c.Held, held))
 }

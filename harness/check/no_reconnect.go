@@ -8,12 +8,25 @@ import (
 	"github.com/faultline/faultline/harness/history"
 )
 
-func init() { Register("no_reconnect", func() Checker { return &NoReconnect{} }) }
+func init() {
+	Register(Spec{Name: "no_reconnect", Judges: []string{"R7"}, New: func() Checker { return &NoReconnect{} }})
+}
 
-// NoReconnect judges R7: a client that disabled reconnection closes at once
-// on loss (CONNECTED_ACTIVE → CLOSED_FAILED), with zero attempts, and the
-// server closes its session (no_reconnect).
+// NoReconnect judges R7: a client that disabled reconnection closes its
+// session at once on loss, with zero reconnection attempts, and the server
+// closes the session (no_reconnect). The client leaves CONNECTED_ACTIVE for
+// CLOSED_FAILED or, with autofailover on, for CONNECTING: a failover opens a
+// new session on another server (F1), which is not a reconnection. So a
+// reconnection attempt is an attempt to resume the lost session, as the
+// servers saw it: a handshake resuming its id (session.resume,
+// session.unknown, a refused resume) on any server, or an accept outside
+// every failover of the client (without autofailover: any accept after the
+// loss). The failovers' attempts and landings are counted as evidence.
 type NoReconnect struct{}
+
+// NeedsOneClient implements OneClient: attempts are judged from server-side
+// accepts, which cannot be attributed to one of several clients.
+func (c *NoReconnect) NeedsOneClient() string { return oneClientWhy }
 
 // Check implements Checker.
 func (c *NoReconnect) Check(in Input) Result {
@@ -27,39 +40,43 @@ func (c *NoReconnect) Check(in Input) Result {
 	if r, ok := v.needOneClient(); !ok {
 		return r
 	}
+	failover := v.sc.Client.Failover.Auto
 	var j judge
 	judged := 0
 	last := time.Duration(0)
-	done := map[int]bool{}
+	firstLoss := map[int]lossHit{}
+	done := map[string]bool{}
 	for _, h := range v.lossHits() {
-		if done[h.Client] {
+		// Each session lost is judged once (several faults may hit it).
+		k := fmt.Sprintf("%d|%d", h.Client, h.Active.T)
+		if done[k] {
 			continue
 		}
-		done[h.Client] = true
+		done[k] = true
 		judged++
 		f := h.Fault
-		if rec, ok := v.firstStateAfter(h.Client, h.Active.T, driver.RecoveringReconnect); ok {
-			j.fail(rec.T, "opt-out client %d entered RECOVERING_RECONNECT at %s after %s", h.Client, dur(rec.T), f)
+		if _, ok := firstLoss[h.Client]; !ok {
+			firstLoss[h.Client] = h
 		}
 		switch {
 		case h.Leave == nil:
 			j.fail(f.On.T, "client %d never left CONNECTED_ACTIVE after %s (still CONNECTED_ACTIVE at the end, %s)", h.Client, f, dur(v.end))
-		case h.Leave.To != driver.ClosedFailed:
-			j.fail(h.Leave.T, "client %d went %s at %s after %s, expected CONNECTED_ACTIVE → CLOSED_FAILED at once", h.Client, h.Leave.To, dur(h.Leave.T), f)
-		default:
+		case h.Leave.To == driver.ClosedFailed:
 			j.measureMs(fmt.Sprintf("client %d: close latency", h.Client), h.Leave.T-f.On.T, "client CLOSED_FAILED − link fault.on (client-reported)", "")
-			last = h.Leave.T
-		}
-		after := v.acceptsAfter(f.On.T)
-		ev := "server accept on client.servers after link fault.on"
-		if f.Verb == VerbDown {
-			ev += " (under down, refused attempts reach no server: the servers see none either way; the client's states are the evidence)"
-		}
-		j.measure(fmt.Sprintf("client %d: attempts", h.Client), float64(len(after)), "count", ev, "0")
-		if len(after) > 0 {
-			j.fail(after[0].T, "opt-out client %d made %d attempt(s) after %s: server accept %s", h.Client, len(after), f, describeAccepts(after))
+			last = max(last, h.Leave.T)
+		case failover && h.Leave.To == driver.Connecting:
+			j.measureMs(fmt.Sprintf("client %d: left session %q for a failover", h.Client, h.Active.Session), h.Leave.T-f.On.T,
+				"client CONNECTING − link fault.on (client-reported; the failover is judged by failover_sequence)", "")
+			last = max(last, h.Leave.T)
+		case failover:
+			j.fail(h.Leave.T, "client %d went %s at %s after %s, expected CONNECTED_ACTIVE → CLOSED_FAILED, or CONNECTING (a failover), at once", h.Client, h.Leave.To, dur(h.Leave.T), f)
+		default:
+			j.fail(h.Leave.T, "client %d went %s at %s after %s, expected CONNECTED_ACTIVE → CLOSED_FAILED at once", h.Client, h.Leave.To, dur(h.Leave.T), f)
 		}
 		sess := h.Active.Session
+		for _, e := range v.resumesOf(sess, f.began()-v.slack) {
+			j.fail(e.T, "opt-out client %d tried to resume its lost session %q after %s: server %s %s at %s", h.Client, sess, f, e.Server, describeResume(e), dur(e.T))
+		}
 		cl, ok := v.firstSessEvent(sess, f.began()-v.slack, history.KindSessionClose)
 		switch {
 		case !ok:
@@ -68,13 +85,123 @@ func (c *NoReconnect) Check(in Input) Result {
 			j.fail(cl.T, "server %s closed session %q at %s with reason %q, expected no_reconnect", cl.Server, sess, dur(cl.T), cl.Reason)
 		default:
 			j.measureMs(fmt.Sprintf("client %d: server close", h.Client), cl.T-f.On.T, "server session.close (no_reconnect) − link fault.on", "")
-			if cl.T > last {
-				last = cl.T
-			}
+			last = max(last, cl.T)
 		}
 	}
 	if judged == 0 {
-		return Fail(v.end, nil, "nothing to judge: no loss fault (cut|reset|blackhole|down) hit a link while the client was CONNECTED_ACTIVE on its server")
+		return Inconclusive(v.end, nil, "nothing to judge: no loss fault (cut|reset|blackhole|down) hit a link while the client was CONNECTED_ACTIVE on its server")
+	}
+	for _, cl := range v.clients {
+		h, ok := firstLoss[cl]
+		if !ok {
+			continue
+		}
+		f := h.Fault
+		if rec, ok := v.firstStateAfter(cl, h.Active.T, driver.RecoveringReconnect); ok {
+			j.fail(rec.T, "opt-out client %d entered RECOVERING_RECONNECT at %s after %s", cl, dur(rec.T), f)
+		}
+		// Without autofailover every accept after the loss is an attempt.
+		stray, inFailover := v.acceptsAfter(f.On.T), 0
+		if failover {
+			stray, inFailover = v.splitByFailover(cl, stray)
+		}
+		ev := "server accept on client.servers after link fault.on"
+		if failover {
+			ev += ", outside the client's failovers (CONNECTING → CONNECTED_ACTIVE/CLOSED_*)"
+		}
+		if f.Verb == VerbDown {
+			ev += " (under down, refused attempts reach no server: the servers see none either way; the client's states are the evidence)"
+		}
+		j.measure(fmt.Sprintf("client %d: reconnection attempts", cl), float64(len(stray)), "count", ev, "0")
+		if len(stray) > 0 {
+			what := "attempt(s)"
+			if failover {
+				what = "attempt(s) outside any failover"
+			}
+			j.fail(stray[0].T, "opt-out client %d made %d %s after %s: server accept %s", cl, len(stray), what, f, describeAccepts(stray))
+		}
+		if failover {
+			j.count(fmt.Sprintf("client %d: failover attempts", cl), inFailover, "server accepts in the client's failovers (new sessions, not reconnections)")
+			j.count(fmt.Sprintf("client %d: failover landings", cl), v.verifiedLandings(cl, f.On.T), "client CONNECTED_ACTIVE after a failover, matched to a server session.create of its session id")
+		}
+	}
+	if failover {
+		return j.result(last, "the opt-out client left each lost session at once with zero reconnection attempts (failovers open new sessions); the server closed the session (no_reconnect)")
 	}
 	return j.result(last, "the opt-out client closed on loss with zero attempts; the server closed its session (no_reconnect)")
+}
+
+// resumesOf are the server events from from on that show an attempt to
+// resume session: a handshake naming it as a resume (accepted or refused),
+// a session.resume, or a session.unknown.
+func (v *view) resumesOf(session string, from time.Duration) []history.Event {
+	var out []history.Event
+	for _, e := range v.bySess[session] {
+		if e.T < from {
+			continue
+		}
+		switch {
+		case e.Kind == history.KindHandshake && e.Attr("resume") == "true",
+			e.Kind == history.KindSessionUnknown:
+			out = append(out, e)
+		case e.Kind == history.KindSessionResume:
+			// the handshake that led to it is listed already
+			if !v.resumeHandshakeOn(session, e.Conn) {
+				out = append(out, e)
+			}
+		}
+	}
+	return out
+}
+
+func (v *view) resumeHandshakeOn(session, conn string) bool {
+	for _, e := range v.bySess[session] {
+		if e.Kind == history.KindHandshake && e.Conn == conn && e.Attr("resume") == "true" {
+			return true
+		}
+	}
+	return false
+}
+
+func describeResume(e history.Event) string {
+	switch {
+	case e.Kind == history.KindHandshake && e.OK:
+		return "accepted a resume handshake on " + e.Conn
+	case e.Kind == history.KindHandshake:
+		return fmt.Sprintf("refused a resume handshake on %s (%s)", e.Conn, e.Reason)
+	}
+	return e.Kind + " on " + e.Conn
+}
+
+// splitByFailover splits accepts into those outside every failover window of
+// client c (walkReach) and the count of those inside one.
+func (v *view) splitByFailover(c int, accepts []history.Event) (outside []history.Event, inside int) {
+	ws := v.walksOf(walkFailover)
+	for _, a := range accepts {
+		in := false
+		for i := range ws {
+			if w := &ws[i]; w.Client == c && a.T >= w.From && a.T <= v.walkReach(w) {
+				in = true
+				break
+			}
+		}
+		if in {
+			inside++
+		} else {
+			outside = append(outside, a)
+		}
+	}
+	return outside, inside
+}
+
+// verifiedLandings counts client c's failovers after t that landed on a
+// session the servers created.
+func (v *view) verifiedLandings(c int, t time.Duration) int {
+	n := 0
+	for _, w := range v.walksOf(walkFailover) {
+		if w.Client == c && w.Start.T >= t && w.Landed() && v.landing(w).Problem == "" {
+			n++
+		}
+	}
+	return n
 }

@@ -6,7 +6,9 @@ import (
 	"time"
 )
 
-func init() { Register("no_repeat", func() Checker { return &NoRepeat{} }) }
+func init() {
+	Register(Spec{Name: "no_repeat", Judges: []string{"C1", "F2", "F3"}, New: func() Checker { return &NoRepeat{} }})
+}
 
 // NoRepeat judges that no server is tried twice in a cascade or a failover
 // before every other server of the list was tried (F2, C1; with load
@@ -19,13 +21,16 @@ func init() { Register("no_repeat", func() Checker { return &NoRepeat{} }) }
 type NoRepeat struct {
 	// MinAttempts is how many attempts one walk must show for the check to
 	// mean anything (default 2).
-	MinAttempts int `yaml:"min_attempts"`
+	MinAttempts *int `yaml:"min_attempts"`
 }
+
+// DefaultNoRepeatMinAttempts is no_repeat's min_attempts when not given.
+const DefaultNoRepeatMinAttempts = 2
 
 // Validate checks the parameters.
 func (c *NoRepeat) Validate() error {
-	if c.MinAttempts < 0 {
-		return fmt.Errorf("min_attempts must not be negative (got %d)", c.MinAttempts)
+	if n := or(c.MinAttempts, DefaultNoRepeatMinAttempts); n < 1 {
+		return fmt.Errorf("min_attempts must be at least 1 (got %d): a walk is judged on its attempts", n)
 	}
 	return nil
 }
@@ -36,10 +41,7 @@ func (c *NoRepeat) Check(in Input) Result {
 	if !ok {
 		return r
 	}
-	minA := c.MinAttempts
-	if minA == 0 {
-		minA = 2
-	}
+	minA := or(c.MinAttempts, DefaultNoRepeatMinAttempts)
 	list := v.sc.Client.Servers
 	var j judge
 	judged, most, skipped := 0, 0, 0
@@ -89,7 +91,7 @@ func (c *NoRepeat) Check(in Input) Result {
 		j.note("%d walk(s) overlapped other clients' attempts and were not judged", skipped)
 	}
 	if judged == 0 || most < minA {
-		return Fail(v.end, j.ms, "nothing to judge: no cascade or failover with at least min_attempts %d attributable attempts (most seen: %d)%s", minA, most, failText(j))
+		return j.inconclusive(v.end, "nothing to judge: no cascade or failover with at least min_attempts %d attributable attempts (most seen: %d)%s", minA, most, failText(j))
 	}
 	return j.result(last, "%d walk(s): no server tried twice before every other one was", judged)
 }

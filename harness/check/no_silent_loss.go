@@ -8,7 +8,9 @@ import (
 	"github.com/faultline/faultline/harness/history"
 )
 
-func init() { Register("no_silent_loss", func() Checker { return &NoSilentLoss{} }) }
+func init() {
+	Register(Spec{Name: "no_silent_loss", Judges: []string{"R3"}, New: func() Checker { return &NoSilentLoss{} }})
+}
 
 // NoSilentLoss judges R3 (never a silent loss): when the server could not
 // cover a session's gap (session.lost) or the client's received seqs have a
@@ -40,7 +42,7 @@ func (c *NoSilentLoss) Check(in Input) Result {
 		return r
 	}
 	var j judge
-	situations, lostEvs, holes, lmCloses := 0, 0, 0, 0
+	situations, lostEvs, holes, lmCloses, received := 0, 0, 0, 0, 0
 	last := time.Duration(0)
 	for _, cl := range v.clients {
 		lm, closedLM := v.closedLostMessages(cl)
@@ -72,6 +74,9 @@ func (c *NoSilentLoss) Check(in Input) Result {
 				s := v.stream(cl, sess, topic)
 				if len(s.Msgs) == 0 {
 					continue
+				}
+				if s.Sub != nil && len(s.Pubs) > 0 {
+					received += len(s.Msgs) // on a subscription the server confirms, of messages it published
 				}
 				for _, h := range walkSeqs(s.first(), s.Msgs).Holes {
 					situations++
@@ -106,14 +111,20 @@ func (c *NoSilentLoss) Check(in Input) Result {
 	j.count("session.lost", lostEvs, "server session.lost for a client's session")
 	j.count("holes", holes, "runs of seqs missing from a client's received messages (client-reported) against the server's publishes")
 	j.count("lost_messages closes", lmCloses, "client CLOSED_FAILED reason lost_messages (client-reported)")
+	j.count("messages received", received, "client message events on subscriptions the server recorded, of topics it published on")
 	if situations == 0 && !j.failed() {
 		if c.expectLoss() {
 			if lmCloses > 0 {
-				return Fail(v.end, j.ms, "nothing to judge: a client closed with lost_messages, but the server recorded no session.lost and no client's received seqs have a gap")
+				return j.inconclusive(v.end, "nothing to judge: a client closed with lost_messages, but the server recorded no session.lost and no client's received seqs have a gap")
 			}
-			return Fail(v.end, j.ms, "nothing to judge: no session.lost and no gap in any client's received seqs (set expect_loss: false to certify that nothing was lost)")
+			return j.inconclusive(v.end, "nothing to judge: no session.lost and no gap in any client's received seqs (set expect_loss: false to certify that nothing was lost)")
 		}
-		return Pass(v.end, j.ms, "nothing was lost: no session.lost, no gap, no lost_messages close")
+		if received == 0 {
+			// Nothing lost of nothing sent proves nothing: a driver that
+			// never connected would pass.
+			return j.inconclusive(v.end, "nothing to judge: no client received a message the server published on a subscription it recorded (expect_loss: false certifies that messages flowed and none was lost)")
+		}
+		return Pass(v.end, j.ms, "nothing was lost: %d message(s) received, no session.lost, no gap, no lost_messages close", received)
 	}
 	return j.result(last, "%d loss situation(s), each closed CLOSED_FAILED (lost_messages) without resuming", situations)
 }

@@ -11,7 +11,7 @@ import (
 )
 
 func init() {
-	Register("reconnect_before_failover", func() Checker { return &ReconnectBeforeFailover{} })
+	Register(Spec{Name: "reconnect_before_failover", Judges: []string{"F1"}, New: func() Checker { return &ReconnectBeforeFailover{} }})
 }
 
 // ReconnectBeforeFailover judges how autofailover and reconnection combine
@@ -25,18 +25,18 @@ func init() {
 // (server session.resume) and no other server sees an attempt.
 type ReconnectBeforeFailover struct {
 	// Tolerance is the slack on the reconnection timeout (default 30ms + 10%).
-	Tolerance time.Duration `yaml:"tolerance"`
+	Tolerance *time.Duration `yaml:"tolerance"`
 	// TolerancePct adds this percentage of the timeout (default 10).
-	TolerancePct float64 `yaml:"tolerance_pct"`
+	TolerancePct *float64 `yaml:"tolerance_pct"`
 }
 
 // Validate checks the parameters.
 func (c *ReconnectBeforeFailover) Validate() error {
-	if err := nonNegative("tolerance", c.Tolerance); err != nil {
+	if err := nonNegative("tolerance", or(c.Tolerance, 0)); err != nil {
 		return err
 	}
-	if c.TolerancePct < 0 {
-		return fmt.Errorf("tolerance_pct must not be negative (got %g)", c.TolerancePct)
+	if pct := or(c.TolerancePct, 0); pct < 0 {
+		return fmt.Errorf("tolerance_pct must not be negative (got %g)", pct)
 	}
 	return nil
 }
@@ -54,7 +54,7 @@ func (c *ReconnectBeforeFailover) Check(in Input) Result {
 		return Fail(0, nil, "the scenario needs reconnect.enabled and failover.auto on: reconnect_before_failover judges them together")
 	}
 	timeout := v.sc.Client.ReconnectTimeout()
-	tol := scheduleTolerances(c.Tolerance, c.TolerancePct, v.sc.Client.Reconnect.Strategy).tol(timeout)
+	tol := tolerancesOf(c.Tolerance, c.TolerancePct, v.sc.Client.Reconnect.Strategy).tol(timeout)
 	var j judge
 	recovered, failedOver := 0, 0
 	last := time.Duration(0)
@@ -129,8 +129,12 @@ func (c *ReconnectBeforeFailover) Check(in Input) Result {
 				case w == nil || w.End == nil:
 					j.fail(v.end, "%s: the failover never ended", o)
 				case !w.Landed():
-					if healthy := v.unfailed(v.sc.Client.Servers, w.From, w.End.T); len(healthy) > 0 {
-						j.fail(w.End.T, "%s %s although %s had no fault", w, w.Ending(v), strings.Join(healthy, ", "))
+					healthy, undecided := v.unfailedIn(*w, v.sc.Client.Servers)
+					switch {
+					case len(healthy) > 0:
+						j.fail(w.End.T, "%s %s although %s did not fail", w, w.Ending(v), strings.Join(healthy, ", "))
+					case len(undecided) > 0:
+						j.unknown(w.End.T, "%s %s; %s", w, w.Ending(v), strings.Join(undecided, "; "))
 					}
 				default:
 					l := v.landing(*w)
@@ -161,7 +165,7 @@ func (c *ReconnectBeforeFailover) Check(in Input) Result {
 	j.count("recovered", recovered, "client RECOVERING_RECONNECT → CONNECTED_ACTIVE with a server session.resume on the lost server")
 	j.count("failed over after recovery", failedOver, "client RECOVERING_RECONNECT → CONNECTING")
 	if failedOver == 0 {
-		return Fail(v.end, j.ms, "nothing to judge: no recovery gave way to a failover (%d recovered)%s", recovered, failText(j))
+		return j.inconclusive(v.end, "nothing to judge: no recovery gave way to a failover (%d recovered)%s", recovered, failText(j))
 	}
 	return j.result(last, "%d recovery(ies) on the lost server, %d failover(s) after the recovery ended", recovered, failedOver)
 }

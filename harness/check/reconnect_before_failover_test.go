@@ -84,3 +84,22 @@ func TestReconnectBeforeFailoverAllowsTheDriversStampingDelay(t *testing.T) {
 			h: story(before(3)), verdict: OK},
 	})
 }
+
+// tolerance: 0 is zero: a failover 100ms after the 800ms reconnection
+// timeout is within the default 30ms + 10% and outside 0 + 10%.
+func TestReconnectBeforeFailoverExplicitZero(t *testing.T) {
+	sc := fscen(2, auto, reconnectOn(800*time.Millisecond))
+	s := newF()
+	a := s.connect(0, 5, "s1")
+	s.fault(1200, "s1", "cut")
+	s.add(cst(1201, 0, cA, rR, "s1", a))
+	s.fail(1301, "s1").fail(1402, "s1")
+	s.add(cst(2101, 0, rR, cg, "s1", a, "reason=reconnect_timeout"))
+	s.land(0, 2102, "s2", cg)
+	h := s.hist()
+	runCases(t, []tcase{
+		{name: "default tolerance", cfg: &ReconnectBeforeFailover{}, sc: sc, h: h, verdict: OK},
+		{name: "tolerance 0", cfg: &ReconnectBeforeFailover{Tolerance: Ptr(time.Duration(0))}, sc: sc, h: h, verdict: Failed,
+			detail: []string{"failed over 900.0ms after the loss; the reconnection timeout is 800.0ms (± 80.0ms)"}},
+	})
+}

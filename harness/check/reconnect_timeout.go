@@ -7,28 +7,31 @@ import (
 	"github.com/faultline/faultline/harness/driver"
 )
 
-func init() { Register("reconnect_timeout", func() Checker { return &ReconnectTimeout{} }) }
+func init() {
+	Register(Spec{Name: "reconnect_timeout", Judges: []string{"R5"}, New: func() Checker { return &ReconnectTimeout{} }})
+}
 
 // ReconnectTimeout judges R5: the reconnection timeout is one overall timer
 // from the loss; when it passes the session closes CLOSED_FAILED
 // (reconnect_timeout) and no further attempt reaches a server.
 type ReconnectTimeout struct {
 	// Tolerance on the close time and on attempts in flight (default 100ms).
-	Tolerance time.Duration `yaml:"tolerance"`
+	Tolerance *time.Duration `yaml:"tolerance"`
 }
 
 // DefaultTimingTolerance is reconnect_timeout's and retention_expiry's default tolerance.
 const DefaultTimingTolerance = 100 * time.Millisecond
 
 // Validate checks the parameters.
-func (c *ReconnectTimeout) Validate() error { return nonNegative("tolerance", c.Tolerance) }
+func (c *ReconnectTimeout) Validate() error { return nonNegative("tolerance", or(c.Tolerance, 0)) }
 
 func (c *ReconnectTimeout) tolerance() time.Duration {
-	if c.Tolerance == 0 {
-		return DefaultTimingTolerance
-	}
-	return c.Tolerance
+	return or(c.Tolerance, DefaultTimingTolerance)
 }
+
+// NeedsOneClient implements OneClient: attempts are judged from server-side
+// accepts, which cannot be attributed to one of several clients.
+func (c *ReconnectTimeout) NeedsOneClient() string { return oneClientWhy }
 
 // Check implements Checker.
 func (c *ReconnectTimeout) Check(in Input) Result {
@@ -47,7 +50,7 @@ func (c *ReconnectTimeout) Check(in Input) Result {
 		outs = append(outs, v.outages(cl)...)
 	}
 	if len(outs) == 0 {
-		return Fail(v.end, nil, "the session never timed out: the client never entered RECOVERING_RECONNECT")
+		return Inconclusive(v.end, nil, "nothing to judge: the client never entered RECOVERING_RECONNECT, so the session never timed out")
 	}
 	judged := 0
 	last := time.Duration(0)

@@ -8,32 +8,31 @@ import (
 	"github.com/faultline/faultline/harness/history"
 )
 
-func init() { Register("reconnect_window", func() Checker { return &ReconnectWindow{} }) }
+func init() {
+	Register(Spec{Name: "reconnect_window", Judges: []string{"R4"}, New: func() Checker { return &ReconnectWindow{} }})
+}
 
 // ReconnectWindow judges R4: from a link's heal to the server resuming the
 // session of a client that was recovering towards it takes no longer than the
-// strategy's next scheduled attempt plus tolerance (or an explicit bound).
+// strategy's next scheduled attempt plus tolerance (or an explicit bound). The
+// client's CONNECTED_ACTIVE is held against the server's session.resume: a
+// claim out of step with it beyond the stamps' slack is NON-STRICT.
 type ReconnectWindow struct {
-	// Within is an explicit bound on the window (0: derived from the schedule).
-	Within time.Duration `yaml:"within"`
+	// Within is an explicit bound on the window (unset: derived from the schedule).
+	Within *time.Duration `yaml:"within"`
 	// Tolerance is added to the derived bound (default 50ms).
-	Tolerance time.Duration `yaml:"tolerance"`
+	Tolerance *time.Duration `yaml:"tolerance"`
 }
 
 // Validate checks the parameters.
 func (c *ReconnectWindow) Validate() error {
-	if err := nonNegative("within", c.Within); err != nil {
+	if err := nonNegative("within", or(c.Within, 0)); err != nil {
 		return err
 	}
-	return nonNegative("tolerance", c.Tolerance)
+	return nonNegative("tolerance", or(c.Tolerance, 0))
 }
 
-func (c *ReconnectWindow) tolerance() time.Duration {
-	if c.Tolerance == 0 {
-		return DefaultLossTolerance
-	}
-	return c.Tolerance
-}
+func (c *ReconnectWindow) tolerance() time.Duration { return or(c.Tolerance, DefaultLossTolerance) }
 
 // heals are the fault.off records of loss faults after which no other loss
 // fault stays in force on the link.
@@ -56,13 +55,23 @@ func (v *view) heals() []faultSpan {
 	return out
 }
 
+// NeedsOneClient implements OneClient: without within, the bound is derived
+// from attempts the servers saw, which cannot be attributed to one of several
+// clients.
+func (c *ReconnectWindow) NeedsOneClient() string {
+	if c.Within == nil {
+		return oneClientWhy + " to derive the bound from the schedule (or give within)"
+	}
+	return ""
+}
+
 // Check implements Checker.
 func (c *ReconnectWindow) Check(in Input) Result {
 	v, r, ok := prepare(in, c)
 	if !ok {
 		return r
 	}
-	if c.Within == 0 {
+	if c.Within == nil {
 		if r, ok := v.needOneClient(); !ok {
 			r.Detail += " to derive the bound from the schedule (or give within)"
 			return r
@@ -71,6 +80,7 @@ func (c *ReconnectWindow) Check(in Input) Result {
 	var j judge
 	judged := 0
 	last := time.Duration(0)
+	var gap *claimGap // the widest client-vs-server gap
 	for _, f := range v.heals() {
 		heal := f.Off.T
 		for _, cl := range v.clients {
@@ -87,8 +97,11 @@ func (c *ReconnectWindow) Check(in Input) Result {
 			judged++
 			sess := o.Session()
 			name := fmt.Sprintf("client %d heal at %s (%s)", cl, dur(heal), f)
-			bound, how, boundEv := c.Within, "within "+dur(c.Within), "the check's within parameter"
-			if c.Within == 0 {
+			var bound time.Duration
+			var how, boundEv string
+			if c.Within != nil {
+				bound, how, boundEv = *c.Within, "within "+dur(*c.Within), "the check's within parameter"
+			} else {
 				boundEv = "derived from the strategy and the attempts the servers saw"
 				due, derived := v.nextDue(*o, heal, f.Verb)
 				next := due - heal
@@ -110,13 +123,19 @@ func (c *ReconnectWindow) Check(in Input) Result {
 			window := res.T - heal
 			stall := v.stalled(heal, res.T)
 			how += stallNote(stall)
-			j.measureMs(name+": window", window, fmt.Sprintf("server %s session.resume − link fault.off", res.Server), "≤ "+dur(bound+stall))
+			j.measureSpan(name+": window", heal, res.T, fmt.Sprintf("server %s session.resume − link fault.off", res.Server), "≤ "+dur(bound+stall))
 			j.measureStall(name, stall)
 			if res.T > last {
 				last = res.T
 			}
 			if o.Recovered() {
-				j.measureMs(name+": window_client", o.End.T-heal, "client CONNECTED_ACTIVE − link fault.off (client-reported)", "")
+				j.measureSpan(name+": window_client", heal, o.End.T, "client CONNECTED_ACTIVE − link fault.off (client-reported)", "")
+				near := v.resumeNear(sess, res, o.End.T)
+				g := v.claimGap(o.End.T, near.T, near.Server)
+				gap = widest(gap, g)
+				if g.OutOfStep() {
+					j.warn(max(g.Claim, g.Evidence), "client %d: %s", cl, g.describe(fmt.Sprintf("client %d CONNECTED_ACTIVE", cl), "server "+near.Server+" session.resume"))
+				}
 			} else {
 				j.fail(res.T, "client %d: the server resumed %q at %s after the heal at %s, but the client never reported CONNECTED_ACTIVE (it %s)", cl, sess, dur(res.T), dur(heal), o.Ending(v))
 			}
@@ -125,8 +144,21 @@ func (c *ReconnectWindow) Check(in Input) Result {
 			}
 		}
 	}
+	j.measureClaimGap("client claim gap (widest)", gap, "client CONNECTED_ACTIVE − server session.resume")
 	if judged == 0 {
-		return Fail(v.end, j.ms, "nothing to judge: no loss fault was healed while a client was RECOVERING_RECONNECT towards its link")
+		return j.inconclusive(v.end, "nothing to judge: no loss fault was healed while a client was RECOVERING_RECONNECT towards its link")
 	}
 	return j.result(last, "%d heal(s): each session resumed within its bound", judged)
+}
+
+// resumeNear is the server's session.resume the client's CONNECTED_ACTIVE at
+// claim reports: the last one stamped up to the slack after the claim, from
+// the first resume after the heal on (a resumed connection that failed
+// before the client could use it is followed by another resume).
+func (v *view) resumeNear(sess string, first history.Event, claim time.Duration) history.Event {
+	at := first
+	for _, e := range v.sessEvents(sess, history.KindSessionResume, first.T, claim+v.slack) {
+		at = e
+	}
+	return at
 }

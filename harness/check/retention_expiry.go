@@ -9,25 +9,28 @@ import (
 	"github.com/faultline/faultline/harness/scenario"
 )
 
-func init() { Register("retention_expiry", func() Checker { return &RetentionExpiry{} }) }
+func init() {
+	Register(Spec{Name: "retention_expiry", Judges: []string{"R6"}, New: func() Checker { return &RetentionExpiry{} }})
+}
 
 // RetentionExpiry judges R6: the server keeps a disconnected session for the
 // granted retention, min(requested, server maximum); a later resume is
 // refused as unknown and the client closes (unknown_session) without looping.
 type RetentionExpiry struct {
 	// Tolerance on the expiry time and on attempts in flight (default 100ms).
-	Tolerance time.Duration `yaml:"tolerance"`
+	Tolerance *time.Duration `yaml:"tolerance"`
 }
 
 // Validate checks the parameters.
-func (c *RetentionExpiry) Validate() error { return nonNegative("tolerance", c.Tolerance) }
+func (c *RetentionExpiry) Validate() error { return nonNegative("tolerance", or(c.Tolerance, 0)) }
 
 func (c *RetentionExpiry) tolerance() time.Duration {
-	if c.Tolerance == 0 {
-		return DefaultTimingTolerance
-	}
-	return c.Tolerance
+	return or(c.Tolerance, DefaultTimingTolerance)
 }
+
+// NeedsOneClient implements OneClient: attempts are judged from server-side
+// accepts, which cannot be attributed to one of several clients.
+func (c *RetentionExpiry) NeedsOneClient() string { return oneClientWhy }
 
 // Check implements Checker.
 func (c *RetentionExpiry) Check(in Input) Result {
@@ -41,7 +44,7 @@ func (c *RetentionExpiry) Check(in Input) Result {
 	tol := c.tolerance()
 	expires := v.h.Kind(history.KindSessionExpire)
 	if len(expires) == 0 {
-		return Fail(v.end, nil, "nothing to judge: no server expired a session (no session.expire)")
+		return Inconclusive(v.end, nil, "nothing to judge: no server expired a session (no session.expire)")
 	}
 	var j judge
 	last := time.Duration(0)

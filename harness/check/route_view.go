@@ -163,21 +163,19 @@ func partKey(id string, part int) string { return id + "/" + strconv.Itoa(part) 
 
 // prepareRoute validates the configuration and the input and indexes the
 // history; on a problem it returns the FAILED result to give.
-func prepareRoute(in Input, cfg any, lag time.Duration) (*routeView, Result, bool) {
+func prepareRoute(in Input, cfg any, lagParam *time.Duration) (*routeView, Result, bool) {
 	if val, ok := cfg.(validator); ok {
 		if err := val.Validate(); err != nil {
 			return nil, Fail(0, nil, "bad parameters: %v", err), false
 		}
 	}
 	if in.Scenario == nil {
-		return nil, Fail(0, nil, "no scenario to judge the history against"), false
+		return nil, Inconclusive(0, nil, "no scenario to judge the history against"), false
 	}
 	if in.Scenario.Client.Router == nil {
 		return nil, Fail(0, nil, "not a routing scenario: the client has no router block"), false
 	}
-	if lag <= 0 {
-		lag = routerLiveness(in.Scenario)
-	}
+	lag := or(lagParam, routerLiveness(in.Scenario))
 	return newRouteView(in.History, in.Scenario, lag), Result{}, true
 }
 

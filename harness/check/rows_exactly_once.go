@@ -6,7 +6,9 @@ import (
 	"time"
 )
 
-func init() { Register("rows_exactly_once", func() Checker { return &RowsExactlyOnce{} }) }
+func init() {
+	Register(Spec{Name: "rows_exactly_once", Judges: []string{"M3", "M4", "M5"}, New: func() Checker { return &RowsExactlyOnce{} }})
+}
 
 // RowsExactlyOnce judges M3: every streaming request the driver accepted is
 // answered with rows 1..rows, each exactly once and in order, ending in
@@ -129,10 +131,10 @@ func (c *RowsExactlyOnce) Check(in Input) Result {
 	j.count("interrupted by a migration", interrupted, "server row events of the request both before and after its session's server migration MIGRATING")
 	j.count("rows written again", resent, "server row events repeating an n (a resume sending what the client had not received)")
 	if requests == 0 {
-		return Fail(v.end, j.ms, "nothing to judge: no client request was accepted")
+		return j.inconclusive(v.end, "nothing to judge: no client request was accepted")
 	}
 	if interrupted < minInt && !j.failed() {
-		return Fail(v.end, j.ms, "nothing to judge: %d request(s) interrupted by a migration, want at least %d (no request's rows were written both before and after a MIGRATING)", interrupted, minInt)
+		return j.inconclusive(v.end, "nothing to judge: %d request(s) interrupted by a migration, want at least %d (no request's rows were written both before and after a MIGRATING)", interrupted, minInt)
 	}
 	return j.result(last, "%d request(s), %d interrupted by a migration: every row exactly once and in order, each written by a server, ending in one final done", requests, interrupted)
 }

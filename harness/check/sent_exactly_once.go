@@ -7,7 +7,9 @@ import (
 	"github.com/faultline/faultline/harness/history"
 )
 
-func init() { Register("sent_exactly_once", func() Checker { return &SentExactlyOnce{} }) }
+func init() {
+	Register(Spec{Name: "sent_exactly_once", Judges: []string{"R3"}, New: func() Checker { return &SentExactlyOnce{} }})
+}
 
 // SentExactlyOnce judges R3 (client → server): every send the driver
 // acknowledged reaches the server exactly once and in order (n = 1..N), the
@@ -89,7 +91,12 @@ func (c *SentExactlyOnce) Check(in Input) Result {
 	j.count("duplicates", totalDup, "server receive with dup=true (or n seen before)")
 	j.count("lost", totalLost, "acknowledged n with no server receive")
 	if totalAcked == 0 && totalRecv == 0 {
-		return Fail(v.end, j.ms, "nothing to judge: the driver acknowledged no send (no reply op=send ok=true)")
+		return j.inconclusive(v.end, "nothing to judge: the driver acknowledged no send (no reply op=send ok=true)")
+	}
+	if totalRecv == 0 && !j.failed() {
+		// Every acknowledged send was declared lost: the declaration is
+		// no_silent_loss's to judge; nothing here arrived to be counted.
+		return j.inconclusive(v.end, "nothing to judge: %d acknowledged send(s), none received by a server (each declared lost)", totalAcked)
 	}
 	return j.result(last, "%d acknowledged send(s) reached the server exactly once and in order", totalAcked)
 }

@@ -55,6 +55,10 @@ func TestSentExactlyOnce(t *testing.T) {
 			detail: []string{"received send n=2 at 220.0ms after n=3 (out of order)"}},
 		{name: "more received than acknowledged", cfg: &SentExactlyOnce{}, h: sendStory(2, "1", "2", "3").hist(), verdict: NonStrict,
 			detail: []string{"beyond the 2 send(s) the driver acknowledged"}},
-		{name: "nothing sent", cfg: &SentExactlyOnce{}, h: sendStory(0).hist(), verdict: Failed, detail: []string{"nothing to judge"}},
+		{name: "nothing sent", cfg: &SentExactlyOnce{}, h: sendStory(0).hist(), verdict: Unknown, detail: []string{"nothing to judge"}},
+		// Every send declared lost: nothing arrived to be counted once.
+		{name: "every send declared lost, none received", cfg: &SentExactlyOnce{},
+			h: sendStory(3).add(state(400, cA, cF, "A", "reason=lost_messages")).hist(), verdict: Unknown,
+			detail: []string{"nothing to judge: 3 acknowledged send(s), none received by a server"}},
 	})
 }

@@ -7,7 +7,9 @@ import (
 	"github.com/faultline/faultline/harness/history"
 )
 
-func init() { Register("session_preserved", func() Checker { return &SessionPreserved{} }) }
+func init() {
+	Register(Spec{Name: "session_preserved", Judges: []string{"R3", "R5"}, New: func() Checker { return &SessionPreserved{} }})
+}
 
 // SessionPreserved judges R3 (session): every recovery keeps the session id,
 // and the server resumed that session (no new session in between).
@@ -70,9 +72,10 @@ func (c *SessionPreserved) Check(in Input) Result {
 	j.count("recoveries", recoveries, "client RECOVERING_RECONNECT → CONNECTED_ACTIVE, each checked against a server session.resume")
 	if recoveries == 0 {
 		if lastOutage == nil {
-			return Fail(v.end, j.ms, "nothing to judge: no client entered RECOVERING_RECONNECT, so no recovery happened")
+			return j.inconclusive(v.end, "nothing to judge: no client entered RECOVERING_RECONNECT, so no recovery happened")
 		}
-		return Fail(lastOutage.Until(v), j.ms, "nothing to judge: no client recovered (RECOVERING_RECONNECT → CONNECTED_ACTIVE); %d outage(s), the last %s", outs, lastOutage.Ending(v))
+		// Outages with no recovery are the SDK's: it was given the chance.
+		j.fail(lastOutage.Until(v), "no client recovered (RECOVERING_RECONNECT → CONNECTED_ACTIVE); %d outage(s), the last %s", outs, lastOutage.Ending(v))
 	}
 	return j.result(last, "%d recovery(ies) kept the session id, each resumed by the server", recoveries)
 }

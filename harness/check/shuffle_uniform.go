@@ -9,7 +9,9 @@ import (
 	"time"
 )
 
-func init() { Register("shuffle_uniform", func() Checker { return &ShuffleUniform{} }) }
+func init() {
+	Register(Spec{Name: "shuffle_uniform", Judges: []string{"F3"}, New: func() Checker { return &ShuffleUniform{} }})
+}
 
 // ShuffleUniform judges F3: with load balancing, the list is shuffled before
 // the next server is chosen, so over many failovers every candidate is

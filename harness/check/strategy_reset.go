@@ -5,28 +5,34 @@ import (
 	"time"
 )
 
-func init() { Register("strategy_reset", func() Checker { return &StrategyReset{} }) }
+func init() {
+	Register(Spec{Name: "strategy_reset", Judges: []string{"R9"}, New: func() Checker { return &StrategyReset{} }})
+}
 
 // StrategyReset judges R9: after a successful reconnect the strategy starts
 // again from its first delay: each later outage's attempts follow Delay(0),
 // Delay(1), … rather than continuing the earlier count.
 type StrategyReset struct {
 	// Tolerance is the absolute slack on each delay (default 30ms).
-	Tolerance time.Duration `yaml:"tolerance"`
+	Tolerance *time.Duration `yaml:"tolerance"`
 	// TolerancePct adds this percentage of the expected delay (default 10).
-	TolerancePct float64 `yaml:"tolerance_pct"`
+	TolerancePct *float64 `yaml:"tolerance_pct"`
 }
 
 // Validate checks the parameters.
 func (c *StrategyReset) Validate() error {
-	if err := nonNegative("tolerance", c.Tolerance); err != nil {
+	if err := nonNegative("tolerance", or(c.Tolerance, 0)); err != nil {
 		return err
 	}
-	if c.TolerancePct < 0 {
-		return fmt.Errorf("tolerance_pct must not be negative (got %g)", c.TolerancePct)
+	if pct := or(c.TolerancePct, 0); pct < 0 {
+		return fmt.Errorf("tolerance_pct must not be negative (got %g)", pct)
 	}
 	return nil
 }
+
+// NeedsOneClient implements OneClient: attempts are judged from server-side
+// accepts, which cannot be attributed to one of several clients.
+func (c *StrategyReset) NeedsOneClient() string { return oneClientWhy }
 
 // Check implements Checker.
 func (c *StrategyReset) Check(in Input) Result {
@@ -38,7 +44,7 @@ func (c *StrategyReset) Check(in Input) Result {
 		return r
 	}
 	st := v.sc.Client.Reconnect.Strategy
-	tol := scheduleTolerances(c.Tolerance, c.TolerancePct, st)
+	tol := tolerancesOf(c.Tolerance, c.TolerancePct, st)
 	var j judge
 	judged, withAttempts, outCount := 0, 0, 0
 	last := time.Duration(0)
@@ -71,7 +77,7 @@ func (c *StrategyReset) Check(in Input) Result {
 		}
 	}
 	if withAttempts < 2 || judged == 0 {
-		return Fail(v.end, j.ms, "nothing to judge: needs ≥ 2 outages that each had ≥ 1 attempt seen by the servers, the later after a successful recovery (seen: %d outage(s), %d with attempts, %d after a recovery)", outCount, withAttempts, judged)
+		return j.inconclusive(v.end, "nothing to judge: needs ≥ 2 outages that each had ≥ 1 attempt seen by the servers, the later after a successful recovery (seen: %d outage(s), %d with attempts, %d after a recovery)", outCount, withAttempts, judged)
 	}
 	return j.result(last, "%d outage(s) after a recovery started again from Delay(0)", judged)
 }

@@ -8,7 +8,9 @@ import (
 	"github.com/faultline/faultline/harness/history"
 )
 
-func init() { Register("unavailable_500", func() Checker { return &Unavailable500{} }) }
+func init() {
+	Register(Spec{Name: "unavailable_500", Judges: []string{"T3"}, New: func() Checker { return &Unavailable500{} }})
+}
 
 // Unavailable500 judges T3: when no instance is available the request gets
 // a 500 at once; nothing is dropped silently or queued for ever.
@@ -34,7 +36,7 @@ type Unavailable500 struct {
 	// Expect500 is how many 500s the scenario must produce at least (its point).
 	Expect500 int `yaml:"expect_500"`
 	// Lag as in round_robin (default: the router's liveness bound).
-	Lag time.Duration `yaml:"lag"`
+	Lag *time.Duration `yaml:"lag"`
 }
 
 // Validate checks the parameters.
@@ -42,7 +44,7 @@ func (c *Unavailable500) Validate() error {
 	if c.Expect500 < 0 {
 		return fmt.Errorf("expect_500 must not be negative")
 	}
-	return nonNegative("lag", c.Lag)
+	return nonNegative("lag", or(c.Lag, 0))
 }
 
 // Check implements Checker.
@@ -125,7 +127,7 @@ func (c *Unavailable500) Check(in Input) Result {
 		j.fail(v.end, "%d messages answered 500, the scenario expects at least %d", n["answered 500"], c.Expect500)
 	}
 	if n["accepted"] == 0 {
-		j.fail(v.end, "nothing to judge: no edge accepted a message")
+		j.unknown(v.end, "nothing to judge: no edge accepted a message")
 	}
 	return j.result(v.end, "%d messages: each answered once, 500 only when no instance was available, nothing dropped", n["accepted"])
 }

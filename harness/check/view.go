@@ -103,7 +103,7 @@ func prepare(in Input, cfg any) (*view, Result, bool) {
 		}
 	}
 	if in.Scenario == nil {
-		return nil, Fail(0, nil, "no scenario to judge the history against"), false
+		return nil, Inconclusive(0, nil, "no scenario to judge the history against"), false
 	}
 	return newView(in.History, in.Scenario), Result{}, true
 }
@@ -188,6 +188,10 @@ func faultKey(e history.Event) string {
 	}
 	return e.Link + "|verb:" + e.Verb
 }
+
+// oneClientWhy is why a checker that attributes server-side accepts needs
+// one client (the loader says it; needOneClient backs it up at run time).
+const oneClientWhy = "server-side accepts cannot be attributed to one client"
 
 // needOneClient is the FAILED result for checkers that attribute server-side
 // accepts to a client, which only works with one client.

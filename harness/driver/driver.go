@@ -1,7 +1,8 @@
-// Package driver is the harness's side of the driver protocol (DESIGN.md,
-// fixed): the operations the harness sends to a client engine and the events
-// the engine reports. The runner only ever talks to a Driver, whether the
-// engine is the in-process Go engine or another SDK's program over stdio.
+// Package driver is the harness's side of the driver protocol
+// (docs/driver-protocol.md, fixed): the operations the harness sends to a
+// client engine and the events the engine reports. The runner only ever talks
+// to a Driver, whether the engine is the in-process Go engine or another
+// SDK's program over stdio.
 package driver
 
 import (
@@ -42,7 +43,23 @@ const (
 	EvError     = "error"
 )
 
-// Session states (seeds 001/003).
+// Session states (Diffusion's; docs/driver-protocol.md), and the lifecycle
+// rule U1 every engine keeps, judged in every scenario by the universal check
+// "lifecycle" (harness/check/lifecycle.go):
+//
+//   - a session's first state event has no "from" and goes into CONNECTING;
+//     only a connect op starts a session;
+//   - every later event's "from" is the previous event's "to";
+//   - only these transitions occur:
+//     CONNECTING → CONNECTED_ACTIVE | CLOSED_*;
+//     CONNECTED_ACTIVE → RECOVERING_RECONNECT | CONNECTING (a failover) | CLOSED_*;
+//     RECOVERING_RECONNECT → CONNECTED_ACTIVE | CONNECTING (a failover) | CLOSED_*;
+//   - a closed session stays closed: after CLOSED_* nothing follows for that
+//     client but a new session, after a new connect op.
+//
+// The stdio driver only checks that a state is one of these names (a typo is
+// a broken line); a breach of the rule is a verdict naming every offending
+// event and the one before it, not a killed driver.
 const (
 	Connecting          = "CONNECTING"
 	ConnectedActive     = "CONNECTED_ACTIVE"

@@ -2,7 +2,7 @@ package driver
 
 import "github.com/faultline/faultline/harness/scenario"
 
-// Streaming requests and migration (seed 002, M1–M6) over the driver
+// Streaming requests and migration (Open Server's, M1–M6) over the driver
 // protocol:
 //
 //	{"id":7,"op":"request","rows":500}        a streaming request; its id is the op's id (drivers use it

@@ -2,10 +2,10 @@ package driver
 
 import "github.com/faultline/faultline/harness/scenario"
 
-// Routing (seed 004, T1–T6) over the driver protocol. The engine under test
-// is a router: connect starts it (servers: the discovery's initial instance
-// URLs, in circular-list order; options.router: its settings) and the harness
-// plays its edges and its service discovery:
+// Routing (ThingWorx's Connection Server, T1–T6) over the driver protocol.
+// The engine under test is a router: connect starts it (servers: the
+// discovery's initial instance URLs, in circular-list order; options.router:
+// its settings) and the harness plays its edges and its service discovery:
 //
 //	{"id":1,"op":"connect","servers":["ws://…/","ws://…/"],"options":{…,"router":{"high_watermark":16384,…}}}
 //	{"id":2,"op":"edge","edge":"e1"}                                  open an edge connection (ok even with no instance)

@@ -4,7 +4,7 @@ import "context"
 
 // Multi-session drivers: one process hosting many clients' sessions, so that
 // a scenario with a thousand clients does not need a thousand processes.
-// The extension is additive (DESIGN.md's protocol is fixed):
+// The extension is additive (the protocol is fixed, docs/driver-protocol.md):
 //
 //	{"sdk":"…","version":"…","features":[…],"sessions":4096}   the hello: up to 4096 sessions per process
 //	{"id":7000000001,"op":"connect","client":7,"driver":8,"seed":1,"servers":[…],"options":{…}}

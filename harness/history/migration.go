@@ -1,6 +1,6 @@
 package history
 
-// Event kinds of streaming requests and migration (seed 002, M1–M6). The
+// Event kinds of streaming requests and migration (Open Server's, M1–M6). The
 // server records them with Source server; the driver reports row, done and
 // migration with Source client (same names, the driver protocol's).
 const (

@@ -1,5 +1,5 @@
 // Package requirement lists faultline's conformance requirements. The IDs are
-// fixed (DESIGN.md): scenarios, results and reports name them.
+// fixed (docs/requirements.md): scenarios, results and reports name them.
 package requirement
 
 // Requirement is one numbered conformance requirement.
@@ -10,6 +10,7 @@ type Requirement struct {
 
 // All requirements, in order.
 var All = []Requirement{
+	{"U1", "lifecycle: a closed session stays closed, every transition starts where the last ended, only legal transitions occur"},
 	{"R1", "loss detection"},
 	{"R2", "reconnection schedule"},
 	{"R3", "recovery: same session, nothing lost or duplicated"},

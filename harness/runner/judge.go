@@ -11,12 +11,21 @@ import (
 	"github.com/faultline/faultline/harness/scenario"
 )
 
-// judge runs every expect of the scenario over the history. A requirement
-// whose feature the driver did not declare is UNIMPLEMENTED, not FAILED; a run
-// whose harness or driver failed is FAILED with that evidence.
+// judge runs every expect of the scenario over the history, then the
+// universal checks (check.UniversalsFor: the rules every library keeps, judged
+// in every scenario they speak of). A requirement whose feature the driver did
+// not declare is UNIMPLEMENTED, not FAILED; a run whose harness or driver
+// failed is FAILED with that evidence. Every judged result also accounts for
+// every client the scenario asked to connect (check.Account): none is OK
+// while a client is unaccounted for.
 func judge(sc *scenario.Scenario, h history.History, hello driver.Hello, helloOK bool, problems []string) []CheckResult {
 	var out []CheckResult
-	for _, ex := range sc.Expect {
+	expects := append([]scenario.Expect(nil), sc.Expect...)
+	for _, u := range check.UniversalsFor(sc) {
+		expects = append(expects, scenario.Expect{Check: u.Name, Requirement: u.Judges[0]})
+	}
+	acct, unaccounted := safeAccount(sc, h)
+	for _, ex := range expects {
 		cr := CheckResult{Scenario: sc.Name, File: sc.File, Requirement: ex.Requirement, Check: ex.Check}
 		switch {
 		case helloOK && featureFor(ex.Requirement) != "" && !hello.Has(featureFor(ex.Requirement)):
@@ -26,6 +35,9 @@ func judge(sc *scenario.Scenario, h history.History, hello driver.Hello, helloOK
 			cr.Result = check.Result{Verdict: check.Failed, Detail: "the run did not go as scheduled: " + listProblems(problems)}
 		default:
 			cr.Result = safeCheck(ex, check.Input{History: h, Scenario: sc, Requirement: ex.Requirement})
+			if unaccounted {
+				cr.Result = check.Merge(cr.Result, acct)
+			}
 		}
 		if cr.Measurements == nil {
 			cr.Measurements = []check.Measurement{}
@@ -35,23 +47,35 @@ func judge(sc *scenario.Scenario, h history.History, hello driver.Hello, helloOK
 	return out
 }
 
-// safeCheck turns a checker panic into a FAILED result: a broken checker must
-// not take the suite down, and must not pass.
+// safeCheck turns a checker panic into an UNKNOWN result: a broken checker
+// must not take the suite down, must not pass, and is the harness's fault,
+// not the SDK's.
 func safeCheck(ex scenario.Expect, in check.Input) (res check.Result) {
 	defer func() {
 		if r := recover(); r != nil {
-			res = check.Result{Verdict: check.Failed, Detail: fmt.Sprintf("checker %s panicked: %v\n%s", ex.Check, r, debug.Stack())}
+			res = check.Result{Verdict: check.Unknown, Detail: fmt.Sprintf("checker %s panicked: %v\n%s", ex.Check, r, debug.Stack())}
 		}
 	}()
 	c, ok := ex.Params.(check.Checker)
 	if !ok {
 		fresh, found := check.New(ex.Check)
 		if !found {
-			return check.Result{Verdict: check.Failed, Detail: "unknown checker " + ex.Check}
+			return check.Result{Verdict: check.Unknown, Detail: "unknown checker " + ex.Check}
 		}
 		c = fresh
 	}
 	return c.Check(in)
+}
+
+// safeAccount is check.Account, with a panic turned into an UNKNOWN finding
+// (as safeCheck does): the accounting must never pass a check it broke.
+func safeAccount(sc *scenario.Scenario, h history.History) (res check.Result, found bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			res, found = check.Result{Verdict: check.Unknown, Detail: fmt.Sprintf("client accounting panicked: %v\n%s", r, debug.Stack())}, true
+		}
+	}()
+	return check.Account(h, sc)
 }
 
 // maxProblems caps the problems a detail repeats: 300 driver processes that

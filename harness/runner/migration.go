@@ -10,7 +10,7 @@ import (
 	"github.com/faultline/faultline/harness/scenario"
 )
 
-// Migration (seed 002): the run's session servers share one context store,
+// Migration (the Open Server family, M1–M6): the run's session servers share one context store,
 // and resolve each other's names to their links' URLs, the addresses
 // clients reach them at. In-process servers get an in-memory store here;
 // servers in other processes get theirs from their topology

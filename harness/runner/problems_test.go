@@ -11,7 +11,7 @@ import (
 )
 
 func TestManyFailingDriversAreCappedInTheDetail(t *testing.T) {
-	sc := load(t, strings.Replace(small, "servers:\n", "clients: 8\nservers:\n", 1))
+	sc := load(t, manyClients(t, 8))
 	broken := func(ctx context.Context, sink driver.Sink) (driver.Driver, error) {
 		return &stub{hello: driver.Hello{SDK: "crashes", Features: []string{driver.FeatReconnect}},
 			do: func(ctx context.Context, op driver.Op) (driver.Reply, error) {

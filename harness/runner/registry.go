@@ -16,6 +16,7 @@ func Registry() scenario.Registry {
 			c, ok := check.New(name)
 			return c, ok
 		},
+		Judges:       check.Judges,
 		Fault:        proxy.NewAttrs,
 		Kinds:        fakeserver.Kinds(),
 		Requirements: requirement.IDs(),

@@ -14,7 +14,7 @@ import (
 	"github.com/faultline/faultline/harness/scenario"
 )
 
-// Routing scenarios (client.router, seed 004). The client is a router, fed
+// Routing scenarios (client.router; the ThingWorx family, T1–T6). The client is a router, fed
 // by the harness as its edges and its service discovery. Its ops stay
 // sequential, but a send step's messages (and their parts) are interleaved
 // with later steps by time: an instance is added, an edge opened or a link

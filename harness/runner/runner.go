@@ -7,6 +7,7 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -53,10 +54,11 @@ type Result struct {
 	Wall     time.Duration      `json:"wall"`
 }
 
-// Failed reports whether any check FAILED.
+// Failed reports whether any check FAILED or could not judge (UNKNOWN):
+// either fails the run.
 func (r *Result) Failed() bool {
 	for _, c := range r.Checks {
-		if c.Verdict == check.Failed {
+		if check.FailsRun(c.Verdict) {
 			return true
 		}
 	}
@@ -263,7 +265,9 @@ func (t *run) fault(ctx context.Context, st scenario.Step, end time.Time) {
 		}
 		hctx, cancel := context.WithTimeout(context.Background(), t.cfg.OpTimeout)
 		defer cancel()
-		if err := l.Heal(hctx, id); err != nil {
+		// A heal step may have ended the fault before its `for` ran out:
+		// then there is nothing left to heal, and nothing went wrong.
+		if err := l.Heal(hctx, id); err != nil && !errors.Is(err, proxy.ErrUnknownFault) {
 			t.problem("heal %s on %s: %v", st.Fault, st.Link, err)
 		}
 	}()

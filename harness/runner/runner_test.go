@@ -61,8 +61,14 @@ func TestHungDriverIsFailedWithEvidenceAndBounded(t *testing.T) {
 	if el := time.Since(start); el > 3*time.Second {
 		t.Fatalf("run took %v: a hung driver must not hang the run", el)
 	}
-	if len(res.Checks) != 1 || res.Checks[0].Verdict != check.Failed {
-		t.Fatalf("want one FAILED check, got %+v", res.Checks)
+	// The expect entry and every universal check: all FAILED with the evidence.
+	if len(res.Checks) != 1+len(check.Universals()) {
+		t.Fatalf("want the expect entry and the universal checks, got %+v", res.Checks)
+	}
+	for _, c := range res.Checks {
+		if c.Verdict != check.Failed || !strings.Contains(c.Detail, "op connect") {
+			t.Fatalf("want FAILED with the op that hung, got %+v", c)
+		}
 	}
 	if !strings.Contains(res.Checks[0].Detail, "op connect") {
 		t.Errorf("detail should carry the evidence (the op that hung): %q", res.Checks[0].Detail)
@@ -77,8 +83,15 @@ func TestUndeclaredFeatureIsUnimplemented(t *testing.T) {
 		}}, nil
 	}
 	res := Run(context.Background(), sc, Config{Driver: bare})
-	if len(res.Checks) != 1 || res.Checks[0].Verdict != check.Unimplemented {
+	if len(res.Checks) != 1+len(check.Universals()) || res.Checks[0].Verdict != check.Unimplemented {
 		t.Fatalf("want UNIMPLEMENTED, got %+v", res.Checks)
+	}
+	// The universal rules need no feature: they are judged all the same (a
+	// driver that refuses to connect with no fault in force is FAILED).
+	for _, c := range res.Checks[1:] {
+		if c.Verdict == check.Unimplemented || c.Verdict == check.OK {
+			t.Errorf("universal %s: %s %s", c.Check, c.Verdict, c.Detail)
+		}
 	}
 }
 

@@ -64,6 +64,19 @@ func (p *parser) expect(sc *Scenario, n *yaml.Node) Expect {
 		return e
 	}
 	e.Params = target
+	if p.reg.Judges != nil && e.Requirement != "" && req != nil {
+		if js := p.reg.Judges(e.Check); !slices.Contains(js, e.Requirement) {
+			p.errorf(req.val, "check %s judges %s, not %s", e.Check, list(js), e.Requirement)
+		}
+	}
+	done := p.mark()
 	p.config(params, target, n, "expect", "check "+e.Check, []string{"check", "requirement"})
+	// A check that attributes server accepts to one client cannot judge a
+	// scenario with more: bad input, not a FAILED run.
+	if oc, ok := target.(interface{ NeedsOneClient() string }); ok && done() && sc.Clients > 1 {
+		if why := oc.NeedsOneClient(); why != "" {
+			p.errorf(check.val, "check %s needs clients: 1 (the scenario has %d): %s", e.Check, sc.Clients, why)
+		}
+	}
 	return e
 }

@@ -93,6 +93,7 @@ func parse(file string, src []byte, reg Registry) (sc *Scenario, namePos Pos, er
 		return nil, Pos{}, errs
 	}
 	sc, namePos = p.scenario(root)
+	sc.Source = string(src)
 	return sc, namePos, p.errs.sorted()
 }
 

@@ -3,6 +3,7 @@ package scenario
 import (
 	"encoding/json"
 	"errors"
+	"os"
 	"reflect"
 	"testing"
 	"time"
@@ -54,6 +55,7 @@ func TestLoadGood(t *testing.T) {
 			{Check: "reconnect_window", Requirement: "R4", Params: &windowParams{Within: 250 * ms}, Pos: pos(33, 5)},
 			{Check: "session_preserved", Requirement: "R3", Params: &struct{}{}, Pos: pos(34, 5)},
 		},
+		Source: readFile(t, file),
 	}
 	if !reflect.DeepEqual(sc, want) {
 		got, _ := json.MarshalIndent(sc, "", " ")
@@ -101,6 +103,15 @@ expect: [{check: session_preserved, requirement: R1}]
 	if sc.Name != "fixed" || len(sc.Steps) != 0 {
 		t.Errorf("name %q, steps %d", sc.Name, len(sc.Steps))
 	}
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
 
 func TestLoadMissingFile(t *testing.T) {

@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// Migration (seed 002, M1–M6): session servers ask their sessions to move
+// Migration (the Open Server family, M1–M6; docs/requirements.md): session servers ask their sessions to move
 // to another server that shares their context store; clients stream
 // requests and cancel them.
 //

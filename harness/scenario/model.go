@@ -26,6 +26,9 @@ type Scenario struct {
 	Duration time.Duration `json:"duration,omitempty"` // when the run ends; default: the last step's end plus Settle
 	Steps    []Step        `json:"steps"`              // sorted by At (stable: file order for equal At)
 	Expect   []Expect      `json:"expect"`
+	// Source is the file's text as loaded (reports keep it, so that a run
+	// can be judged again from its report alone: faultline check).
+	Source string `json:"-"`
 }
 
 // Settle is how long a run goes on after its last step when no duration is given.
@@ -121,7 +124,7 @@ func (s Strategy) Delay(n int) time.Duration {
 	return time.Duration(d)
 }
 
-// Failover configures moving across the server list (issue 3).
+// Failover configures moving across the server list (F1–F4, C1–C3).
 type Failover struct {
 	Auto          bool `json:"auto"`
 	LoadBalancing bool `json:"load_balancing"`

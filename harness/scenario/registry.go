@@ -7,12 +7,13 @@ import "fmt"
 // fault verbs live in packages that import this one.
 type Registry struct {
 	Check        func(name string) (any, bool) // pointer to the checker's struct (its yaml tags are its parameters)
+	Judges       func(check string) []string   // the requirements a check judges; nil: any
 	Fault        func(verb string) (any, bool) // pointer to the fault verb's attribute struct (yaml tags)
 	Kinds        []string                      // server kinds; empty means ["session"]
 	Requirements []string                      // valid requirement IDs; empty means RequirementIDs()
 }
 
-// RequirementIDs lists the conformance requirement IDs fixed by DESIGN.md.
+// RequirementIDs lists the conformance requirement IDs (docs/requirements.md).
 func RequirementIDs() []string {
 	var ids []string
 	for _, g := range []struct {

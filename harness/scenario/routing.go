@@ -11,7 +11,7 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// Routing (seed 004, T1–T6): a client with a router block is a router, an
+// Routing (the ThingWorx Connection Server family, T1–T6; docs/requirements.md): a client with a router block is a router, an
 // engine connected upstream to platform instances (servers of kind
 // "instance", each behind its own link) that the harness feeds with ingress
 // messages as edge connections.

@@ -110,6 +110,9 @@ func kindOf(doc obj, p obj) string {
 
 // goKind is the schema kind a Go field type must have.
 func goKind(t reflect.Type) string {
+	if t.Kind() == reflect.Pointer { // an optional parameter: nil is "not given"
+		t = t.Elem()
+	}
 	switch t {
 	case reflect.TypeFor[time.Duration]():
 		return "duration"

@@ -11,10 +11,11 @@ import (
 	"github.com/faultline/faultline/harness/scenario"
 )
 
-// Migration across processes (seed 002). The session servers of a run share
-// one context store: one serve process hosts it (the first session server's),
-// and the others reach it over its control API. Each server is told, once
-// the links are up, the store and every server's link URL by name.
+// Migration across processes (Open Server's shared client context). The
+// session servers of a run share one context store: one serve process hosts
+// it (the first session server's), and the others reach it over its control
+// API. Each server is told, once the links are up, the store and every
+// server's link URL by name.
 
 // Migrates says whether sc has migrate steps: only then do its servers need
 // peers (a call per server that other scenarios need not wait for).

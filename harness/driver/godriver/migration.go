@@ -7,8 +7,8 @@ import (
 	"github.com/faultline/faultline/harness/driver"
 )
 
-// requestOp runs the request and cancel ops (seed 002): a request's id is
-// the op's id, on the wire too, so the servers' evidence names it.
+// requestOp runs the request and cancel ops (Open Server's): a request's id
+// is the op's id, on the wire too, so the servers' evidence names it.
 func (d *Driver) requestOp(ctx context.Context, op driver.Op) (bool, error) {
 	switch op.Op {
 	case driver.OpRequest, driver.OpCancel:

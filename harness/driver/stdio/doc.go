@@ -1,6 +1,7 @@
 // Package stdio runs a client engine's driver as a separate program that
-// speaks the driver protocol (DESIGN.md, fixed) as newline-delimited JSON
-// over its stdin and stdout, and serves a driver.Driver the same way.
+// speaks the driver protocol (docs/driver-protocol.md, fixed) as
+// newline-delimited JSON over its stdin and stdout, and serves a
+// driver.Driver the same way.
 //
 // Factory is the harness's side: it starts the program from an argv (no
 // shell), in a process group of its own so that a kill takes its children

@@ -81,8 +81,8 @@ func TestMultiSessionDemuxesEventsByClient(t *testing.T) {
 	wg.Wait()
 	for i, c := range []int{5, 6, 7} {
 		evs := m.evs[i].all()
-		if len(evs) != 2 {
-			t.Fatalf("client %d: events %+v, want its own two", c, evs)
+		if len(evs) != 3 { // the announce, then CONNECTING and CONNECTED_ACTIVE
+			t.Fatalf("client %d: events %+v, want its own three", c, evs)
 		}
 		// the driver number is the client's place in the batch, whatever
 		// process it is in; the seed is the run's
@@ -90,8 +90,8 @@ func TestMultiSessionDemuxesEventsByClient(t *testing.T) {
 		if evs[0].Text != want || evs[0].Client == nil || *evs[0].Client != c {
 			t.Errorf("client %d: announce %q (client %v), want %q", c, evs[0].Text, evs[0].Client, want)
 		}
-		if evs[1].To != driver.ConnectedActive || *evs[1].Client != c {
-			t.Errorf("client %d: state event %+v", c, evs[1])
+		if evs[1].To != driver.Connecting || evs[2].To != driver.ConnectedActive || *evs[2].Client != c {
+			t.Errorf("client %d: state events %+v %+v", c, evs[1], evs[2])
 		}
 	}
 	// a fourth fits, a fifth is over the hello's limit
@@ -195,7 +195,7 @@ func TestOneSessionDriverIsUnchanged(t *testing.T) {
 	if rep, err := p.Do(ctx, driver.Op{ID: 1, Op: driver.OpConnect}); err != nil || !rep.OK {
 		t.Fatalf("%+v %v", rep, err)
 	}
-	if evs := ev.all(); len(evs) != 1 || evs[0].Client != nil {
+	if evs := ev.all(); len(evs) != 2 || evs[0].Client != nil || evs[1].Client != nil {
 		t.Errorf("events %+v: no client field from a one-session driver", evs)
 	}
 }

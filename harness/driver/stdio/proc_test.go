@@ -129,7 +129,7 @@ func TestGoodDriverRepliesAndReportsEvents(t *testing.T) {
 	if err != nil || !rep.OK || rep.Re != 1 {
 		t.Fatalf("connect: %+v %v", rep, err)
 	}
-	if evs := ev.all(); len(evs) != 1 || evs[0].To != driver.ConnectedActive {
+	if evs := ev.all(); len(evs) != 2 || evs[0].To != driver.Connecting || evs[1].To != driver.ConnectedActive {
 		t.Fatalf("events = %+v (the state event comes before the reply)", evs)
 	}
 	pid := p.PID()
@@ -244,7 +244,7 @@ func TestGarbageLineFailsWithTheLineQuoted(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := do(t, p, 2, driver.OpSubscribe, 5*time.Second)
-	wantDriverErr(t, err, "malformed line 4 on stdout (not a JSON object)", `"this is not JSON <script>alert(1)</script>"`)
+	wantDriverErr(t, err, "malformed line 5 on stdout (not a JSON object)", `"this is not JSON <script>alert(1)</script>"`)
 	assertGone(t, p.PID())
 }
 

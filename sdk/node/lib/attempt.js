@@ -1,4 +1,4 @@
-// Attempt is one reconnection attempt offered to a strategy (the seeds'
+// Attempt is one reconnection attempt offered to a strategy (Diffusion's
 // start/abort pair). Only the first call of start() or abort() counts; calls
 // after the session left RECOVERING_RECONNECT are ignored by the session.
 //

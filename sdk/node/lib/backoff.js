@@ -1,7 +1,7 @@
 // The built-in reconnection strategy, the same schedule as the Go engine's
 // client.Backoff: delay n (0-based, counted since the last reset) is
 // min(initial · multiplier^n, max), or initial when fixed. The first attempt
-// after a loss waits delay 0 (= initial), as in the seeds' JavaScript
+// after a loss waits delay 0 (= initial), as in Diffusion's JavaScript
 // example `min(2^attempts++ · 100, max)`. Jitter J scales each delay by a
 // uniform factor in [1 − J, 1]. After maxAttempts attempts (0: unlimited)
 // the next offer aborts, which closes the session (or fails over).

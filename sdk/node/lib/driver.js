@@ -1,4 +1,4 @@
-// The driver protocol (DESIGN.md "Driver protocol (fixed)", types in
+// The driver protocol (docs/driver-protocol.md, types in
 // harness/driver/driver.go) over a pair of streams: newline-delimited JSON,
 // ops in, replies and events out. driver.js runs it on stdin/stdout; tests
 // run it on in-memory streams.

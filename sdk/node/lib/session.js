@@ -6,7 +6,7 @@
 // faultline tree, see its package doc); where this file says "as Go", the
 // behaviour is deliberately the same so both SDKs are judged alike.
 //
-// States (seeds 001/003): CONNECTING → CONNECTED_ACTIVE | CLOSED_*;
+// States (Diffusion's): CONNECTING → CONNECTED_ACTIVE | CLOSED_*;
 // CONNECTED_ACTIVE → RECOVERING_RECONNECT | CONNECTING (failover) | CLOSED_*;
 // RECOVERING_RECONNECT → CONNECTED_ACTIVE | CONNECTING (failover) | CLOSED_*.
 // A closed session never reopens.
@@ -18,7 +18,7 @@
 // run after the transition that caused them, in order, so a callback may
 // call close() or send() without finding the session half-changed.
 //
-// Servers, cascading, autofailover, load balancing (seed 000), as Go:
+// Servers, cascading, autofailover, load balancing (Diffusion's), as Go:
 //
 //  - An attempt is one dial + upgrade + hello + answer, bounded by
 //    connectTimeoutMs (and by the reconnection deadline while recovering).
@@ -502,8 +502,8 @@ export class Session {
   }
 
   // #failover gives up the current session and walks the list for a new one
-  // (F1, F2). Nothing is carried over (seed 000: the new server has no
-  // knowledge of the client).
+  // (F1, F2). Nothing is carried over (Diffusion's failover docs: the new
+  // server has no knowledge of the client).
   #failover(reason, cause) {
     const lost = this.#server;
     this.#stopRecovery();

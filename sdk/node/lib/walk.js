@@ -1,5 +1,5 @@
-// Server lists for cascading and autofailover (seed 000), the same orders as
-// the Go engine's client/walk.go.
+// Server lists for cascading and autofailover (Diffusion's), the same orders
+// as the Go engine's client/walk.go.
 
 // cascadeOrder is the first connection's list: every server in list order
 // with cascading on, else the first server only. Load balancing does not

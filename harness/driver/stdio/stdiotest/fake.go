@@ -138,6 +138,8 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 				Text: fmt.Sprintf("connect driver=%d seed=%d pid=%d", op.Driver, deref(op.Seed), os.Getpid())})
 		}
 		if op.Op == driver.OpConnect && *refuse == "" {
+			// A well-formed lifecycle (U1): into CONNECTING first, then on.
+			_ = out.Encode(driver.Event{Type: driver.EvState, To: driver.Connecting, Client: eventClient(op, *evClient)})
 			_ = out.Encode(driver.Event{Type: driver.EvState, From: driver.Connecting, To: driver.ConnectedActive, Session: "fake",
 				Client: eventClient(op, *evClient)})
 		}
