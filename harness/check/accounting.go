@@ -20,7 +20,8 @@ import (
 // other 3,328). Account finds them; the runner merges its finding into every
 // judged result. It only ever adds a finding: it is never OK on its own.
 //
-// A client is accounted for when it reached CONNECTED_ACTIVE, or when the
+// A client is accounted for when it reached CONNECTED_ACTIVE on a session a
+// server created or resumed (the client's word alone connects nothing), or when the
 // scenario explains why it did not: a close op sent to it, a fault or a kill
 // on one of its servers in force when its connect began, or one that began
 // during its connect after a link had taken its attempt. For the others the
@@ -45,6 +46,7 @@ type connectee struct {
 	closeOp  *history.Event // a close op sent to it
 	states   int
 	active   bool
+	ghost    *history.Event // a CONNECTED_ACTIVE on a session no server created or resumed
 	why      string   // its close reason and last error, for details
 	addrs    []string // the local addresses of its attempts, as its errors name them
 }
@@ -59,10 +61,14 @@ func Account(h history.History, sc *scenario.Scenario) (Result, bool) {
 	v := newView(h, sc)
 	l := v.ledger()
 	cs := v.connectees()
-	var silent, unattributed, doubt, noOp []connectee
+	var silent, unattributed, doubt, noOp, ghosts []connectee
 	fates := map[fate][]connectee{}
 	for _, c := range cs {
 		if c.active {
+			continue
+		}
+		if c.ghost != nil { // a claim no server backs: the SDK's, whatever the faults
+			ghosts = append(ghosts, c)
 			continue
 		}
 		why, began := v.explained(c, l)
@@ -71,13 +77,13 @@ func Account(h history.History, sc *scenario.Scenario) (Result, bool) {
 		}
 		c.until = c.to
 		switch {
-		case began >= 0 && c.op != nil:
-			c.until = began
-			doubt = append(doubt, c)
 		case c.op == nil:
 			noOp = append(noOp, c)
 		case c.states == 0 && c.why == "":
 			silent = append(silent, c)
+		case began >= 0:
+			c.until = began
+			doubt = append(doubt, c)
 		case len(c.addrs) > 0:
 			f := l.fateOf(v, c)
 			fates[f] = append(fates[f], c)
@@ -90,7 +96,7 @@ func Account(h history.History, sc *scenario.Scenario) (Result, bool) {
 	if len(doubt) > 0 && v.tally(l, doubt).taken(l) < len(doubt) {
 		unattributed = append(unattributed, doubt...)
 	}
-	n := len(silent) + len(unattributed) + len(noOp)
+	n := len(silent) + len(unattributed) + len(noOp) + len(ghosts)
 	for _, g := range fates {
 		n += len(g)
 	}
@@ -103,6 +109,11 @@ func Account(h history.History, sc *scenario.Scenario) (Result, bool) {
 	head := fmt.Sprintf("client accounting: %d of %d client(s) never connected, and no fault, kill or close op explains it", n, len(cs))
 	if len(noOp) > 0 {
 		j.unknown(noOp[0].from, "the harness could not serve %s: it never sent them their connect op", clientList(noOp))
+	}
+	if len(ghosts) > 0 {
+		g := ghosts[0].ghost
+		j.fail(g.T, "%s reported CONNECTED_ACTIVE on a session no server created or resumed (first: client %d, session %q at %s, client-reported; no server session.create or session.resume of it)",
+			clientList(ghosts), g.Client, g.Session, dur(g.T))
 	}
 	if len(silent) > 0 {
 		c := silent[0]
@@ -162,6 +173,8 @@ type ledger struct {
 	hands    map[string]bool            // server|conn with a handshake
 	claimed  map[string]bool            // session ids some client's state names
 	remote   bool                       // the links recorded no accepts (a remote Toxiproxy)
+	kills    []history.Event            // process.kill and process.start, in order
+	restarts []history.Event
 }
 
 func (v *view) ledger() *ledger {
@@ -177,6 +190,10 @@ func (v *view) ledger() *ledger {
 			l.hands[connKey(e.Server, e.Conn)] = true
 		case e.Kind == history.KindState && e.Session != "":
 			l.claimed[e.Session] = true
+		case e.Kind == history.KindKill:
+			l.kills = append(l.kills, e)
+		case e.Kind == history.KindRestart:
+			l.restarts = append(l.restarts, e)
 		}
 	}
 	l.remote = len(l.byAddr) == 0
@@ -265,8 +282,14 @@ func (v *view) connectees() []connectee {
 			}
 		case e.Kind == history.KindState:
 			c.states++
+			// Connected on the servers' word, not the client's: the
+			// session it names must be one a server created or resumed.
 			if e.To == driver.ConnectedActive {
-				c.active = true
+				if v.sessionServed(e.Session) {
+					c.active = true
+				} else if c.ghost == nil {
+					c.ghost = e
+				}
 			}
 			if driver.IsClosed(e.To) && c.why == "" {
 				c.why = e.To + reasonText(*e)
@@ -334,24 +357,24 @@ func (v *view) explained(c connectee, l *ledger) (why string, began time.Duratio
 			return f.String(), -1
 		}
 	}
-	for _, e := range v.h {
-		if e.T > to {
+	for _, k := range l.kills {
+		if k.T > to {
 			break
 		}
-		if e.Kind == history.KindKill && v.cServers[e.Server] && !v.restartedBefore(e, from) && meant(e.T) {
-			return fmt.Sprintf("server %s killed at %s", e.Server, dur(e.T)), -1
+		if v.cServers[k.Server] && !l.restartedBefore(k, from) && meant(k.T) {
+			return fmt.Sprintf("server %s killed at %s", k.Server, dur(k.T)), -1
 		}
 	}
 	return "", began
 }
 
 // restartedBefore reports whether the killed server was up again by t.
-func (v *view) restartedBefore(kill history.Event, t time.Duration) bool {
-	for _, e := range v.h {
+func (l *ledger) restartedBefore(kill history.Event, t time.Duration) bool {
+	for _, e := range l.restarts {
 		if e.T > t {
 			return false
 		}
-		if e.Kind == history.KindRestart && e.Server == kill.Server && e.T > kill.T {
+		if e.Server == kill.Server && e.T > kill.T {
 			return true
 		}
 	}
@@ -503,4 +526,14 @@ func connectReplyText(r *history.Event) string {
 	default:
 		return fmt.Sprintf("; replied %q at %s", r.Reason, dur(r.T))
 	}
+}
+
+// sessionServed reports whether a server created or resumed the session.
+func (v *view) sessionServed(id string) bool {
+	for _, e := range v.bySess[id] {
+		if e.Kind == history.KindSessionCreate || e.Kind == history.KindSessionResume {
+			return true
+		}
+	}
+	return false
 }

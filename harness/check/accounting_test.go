@@ -92,6 +92,16 @@ func TestAccount(t *testing.T) {
 		{name: "its server was killed", sc: acctScen(2),
 			h: hist(joined(0, 0), refusedConnect(1, 10, "connection refused"), []history.Event{ev(5, "process.kill", "server=s1")})},
 
+		// The client's word alone connects nothing: a CONNECTED_ACTIVE on a
+		// session no server created or resumed is the SDK's failure.
+		{name: "connected on a session no server opened", sc: acctScen(2),
+			h: hist(joined(0, 0), []history.Event{
+				ev(1, "op", "op=connect", "client=1"),
+				ev(2, "state", "to="+cg, "server=s1", "client=1"),
+				ev(3, "state", "from="+cg, "to="+cA, "server=s1", "session=ghost", "client=1"),
+				ev(4, "reply", "op=connect", "ok=true", "client=1")}),
+			verdict: Failed, detail: []string{`client 1 reported CONNECTED_ACTIVE on a session no server created or resumed (first: client 1, session "ghost" at 3.0ms`}},
+
 		// Unaccounted for: the harness could not serve them.
 		{name: "connects reset with no trace at the link (listen backlog)", sc: acctScen(3),
 			h:       hist(joined(0, 0), refusedConnect(1, 1, reset), refusedConnect(2, 2, reset)),

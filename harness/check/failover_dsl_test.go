@@ -10,7 +10,7 @@ import (
 	"github.com/faultline/faultline/harness/scenario"
 )
 
-// A DSL for histories over several servers and clients (issue 3): every
+// A DSL for histories over several servers and clients: every
 // server numbers its own connections, every new session gets a fresh id.
 //
 //	s := newF()

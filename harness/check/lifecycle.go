@@ -25,9 +25,12 @@ func init() {
 //   - a CONNECTED_ACTIVE never names a session its server had ended
 //     (session.close, session.expire, session.lost) and not served again.
 //
-// The rules are judged here, with evidence, rather than by the stdio driver,
-// which would kill the driver on the first bad line: a verdict names every
-// offending event and the one before it.
+// The states are the client's word: an OK says its reports are well formed,
+// held to the harness's connect ops and to the servers' ends of sessions;
+// whether each claim was true is for the checks that hold it to the servers'
+// records. The rules are judged here, with evidence, rather than by the
+// stdio driver, which would kill the driver on the first bad line: a verdict
+// names every offending event and the one before it.
 type Lifecycle struct{}
 
 // legalNext lists the states a session may go to from each state ("": its

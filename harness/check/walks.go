@@ -12,7 +12,7 @@ import (
 )
 
 // Walks: a client's passes over the server list in search of a new session
-// (issue 3): the cascade of its first connection, and each failover. The
+// (F1–F4, C1–C3): the cascade of its first connection, and each failover. The
 // attempts of a walk are the server accepts in its window, in the order of
 // their links' accepts where recorded (link_accepts.go); they are
 // attributed to the client only when no other client was looking for a

@@ -57,8 +57,8 @@ func TestClientsArePackedIntoMultiSessionProcesses(t *testing.T) {
 	}
 	pids := map[string][]int{}
 	for c := 0; c < n; c++ {
-		if connects[c] != 1 {
-			t.Errorf("client %d: %d state events, want its own one", c, connects[c])
+		if connects[c] != 2 { // CONNECTING, then CONNECTED_ACTIVE
+			t.Errorf("client %d: %d state events, want its own two", c, connects[c])
 		}
 		pids[pidOf[c]] = append(pids[pidOf[c]], c)
 	}
