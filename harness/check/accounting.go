@@ -47,8 +47,8 @@ type connectee struct {
 	states   int
 	active   bool
 	ghost    *history.Event // a CONNECTED_ACTIVE on a session no server created or resumed
-	why      string   // its close reason and last error, for details
-	addrs    []string // the local addresses of its attempts, as its errors name them
+	why      string         // its close reason and last error, for details
+	addrs    []string       // the local addresses of its attempts, as its errors name them
 }
 
 // Account returns the accounting finding for h, and false when every client

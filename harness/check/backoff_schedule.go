@@ -51,11 +51,9 @@ func (c *BackoffSchedule) minAttempts() int {
 func (c *BackoffSchedule) NeedsOneClient() string { return oneClientWhy }
 
 // Check implements Checker.
-func (c *BackoffSchedule) Check(in Input) Result {
-	v, r, ok := prepare(in, c)
-	if !ok {
-		return r
-	}
+func (c *BackoffSchedule) Check(in Input) Result { return onView(in, c, c.check) }
+
+func (c *BackoffSchedule) check(v *view) Result {
 	if r, ok := v.needOneClient(); !ok {
 		return r
 	}

@@ -29,11 +29,9 @@ type CancelAcknowledged struct {
 func (c *CancelAcknowledged) Validate() error { return nonNegative("within", or(c.Within, 0)) }
 
 // Check implements Checker.
-func (c *CancelAcknowledged) Check(in Input) Result {
-	v, r, ok := prepare(in, c)
-	if !ok {
-		return r
-	}
+func (c *CancelAcknowledged) Check(in Input) Result { return onView(in, c, c.check) }
+
+func (c *CancelAcknowledged) check(v *view) Result {
 	runs, _ := v.migrations()
 	var j judge
 	cancels, acked, completed, during, late := 0, 0, 0, 0, 0

@@ -45,11 +45,9 @@ func (c *CascadeOrder) Validate() error {
 }
 
 // Check implements Checker.
-func (c *CascadeOrder) Check(in Input) Result {
-	v, r, ok := prepare(in, c)
-	if !ok {
-		return r
-	}
+func (c *CascadeOrder) Check(in Input) Result { return onView(in, c, c.check) }
+
+func (c *CascadeOrder) check(v *view) Result {
 	if !v.sc.Client.Failover.Cascading {
 		return Fail(0, nil, "the scenario has failover.cascading off: cascade_order judges cascading")
 	}

@@ -26,11 +26,9 @@ func init() {
 type CascadeScope struct{}
 
 // Check implements Checker.
-func (c *CascadeScope) Check(in Input) Result {
-	v, r, ok := prepare(in, c)
-	if !ok {
-		return r
-	}
+func (c *CascadeScope) Check(in Input) Result { return onView(in, c, c.check) }
+
+func (c *CascadeScope) check(v *view) Result {
 	fo := v.sc.Client.Failover
 	list := v.sc.Client.Servers
 	if len(list) < 2 {

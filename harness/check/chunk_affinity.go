@@ -39,11 +39,9 @@ func (c *ChunkAffinity) Validate() error {
 }
 
 // Check implements Checker.
-func (c *ChunkAffinity) Check(in Input) Result {
-	v, r, ok := prepareRoute(in, c, c.Lag)
-	if !ok {
-		return r
-	}
+func (c *ChunkAffinity) Check(in Input) Result { return onRouteView(in, c, c.Lag, c.check) }
+
+func (c *ChunkAffinity) check(v *routeView) Result {
 	var j judge
 	multi, complete, failed := 0, 0, 0
 	for _, m := range v.order {
@@ -75,7 +73,7 @@ func (c *ChunkAffinity) Check(in Input) Result {
 				case conn != "" && rc.Conn != conn:
 					j.fail(rc.T, "message %s: part %d reached %s on connection %s, part 1 on %s: a new connection knows nothing of the request", m.id, p.part, inst, rc.Conn, conn)
 				}
-				if p.op.T > failAt+v.lag {
+				if p.op.T > failAt+v.live {
 					j.fail(rc.T, "message %s failed at %s, yet its part %d (sent at %s) was delivered to %s", m.id, dur(failAt), p.part, dur(p.op.T), rc.Server)
 				}
 			}

@@ -23,11 +23,9 @@ func init() {
 type CloseNamesTried struct{}
 
 // Check implements Checker.
-func (c *CloseNamesTried) Check(in Input) Result {
-	v, r, ok := prepare(in, c)
-	if !ok {
-		return r
-	}
+func (c *CloseNamesTried) Check(in Input) Result { return onView(in, c, c.check) }
+
+func (c *CloseNamesTried) check(v *view) Result {
 	var j judge
 	judged := 0
 	last := time.Duration(0)
@@ -100,29 +98,4 @@ func (c *CloseNamesTried) Check(in Input) Result {
 		return Inconclusive(v.end, nil, "nothing to judge: no cascade or failover ended CLOSED_FAILED")
 	}
 	return j.result(last, "%d close(s) after every server failed named each server tried, and nothing followed", judged)
-}
-
-// busyAfter says which other client may have made attempts after t ("" if
-// none: accepts after t are then this client's).
-func (v *view) busyAfter(client int, t time.Duration) string { return v.othersBusy(client, t, v.end) }
-
-// othersBusy says which other client may have made attempts in [from, to]
-// ("" if none).
-func (v *view) othersBusy(client int, from, to time.Duration) string {
-	for _, w := range v.walks() {
-		if w.Client != client && w.Until(v) >= from && w.From <= to {
-			return fmt.Sprintf("%s until %s", w, dur(w.Until(v)))
-		}
-	}
-	for _, c := range v.clients {
-		if c == client {
-			continue
-		}
-		for _, o := range v.outages(c) {
-			if o.Until(v) >= from && o.Start.T <= to {
-				return fmt.Sprintf("%s until %s", o, dur(o.Until(v)))
-			}
-		}
-	}
-	return ""
 }

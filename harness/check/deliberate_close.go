@@ -66,11 +66,9 @@ func (c *DeliberateClose) closes(v *view) []closeEvent {
 func (c *DeliberateClose) NeedsOneClient() string { return oneClientWhy }
 
 // Check implements Checker.
-func (c *DeliberateClose) Check(in Input) Result {
-	v, r, ok := prepare(in, c)
-	if !ok {
-		return r
-	}
+func (c *DeliberateClose) Check(in Input) Result { return onView(in, c, c.check) }
+
+func (c *DeliberateClose) check(v *view) Result {
 	if r, ok := v.needOneClient(); !ok {
 		return r
 	}

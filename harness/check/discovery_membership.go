@@ -41,11 +41,9 @@ func (c *DiscoveryMembership) Validate() error {
 }
 
 // Check implements Checker.
-func (c *DiscoveryMembership) Check(in Input) Result {
-	v, r, ok := prepareRoute(in, c, c.Lag)
-	if !ok {
-		return r
-	}
+func (c *DiscoveryMembership) Check(in Input) Result { return onRouteView(in, c, c.Lag, c.check) }
+
+func (c *DiscoveryMembership) check(v *routeView) Result {
 	within := or(c.Within, time.Second)
 	rp := v.replay()
 	var j judge
@@ -156,7 +154,7 @@ func (c *DiscoveryMembership) judgeAdd(j *judge, v *routeView, d discOp, within 
 	}
 	routed, got := 0, 0
 	for _, p := range v.sends {
-		if p.part != 1 || p.op.T < conn.open.T+v.lag || p.op.T > until || p.route == nil {
+		if p.part != 1 || p.op.T < conn.open.T+v.live || p.op.T > until || p.route == nil {
 			continue
 		}
 		routed++

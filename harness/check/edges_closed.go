@@ -122,11 +122,9 @@ func (v *routeView) downSpans() []downSpan {
 }
 
 // Check implements Checker.
-func (c *EdgesClosed) Check(in Input) Result {
-	v, r, ok := prepareRoute(in, c, c.Lag)
-	if !ok {
-		return r
-	}
+func (c *EdgesClosed) Check(in Input) Result { return onRouteView(in, c, c.Lag, c.check) }
+
+func (c *EdgesClosed) check(v *routeView) Result {
 	within := or(c.Within, routerLiveness(v.sc)+100*time.Millisecond)
 	var j judge
 	// Edges as the harness opened them and the router closed them.
@@ -179,7 +177,7 @@ func (c *EdgesClosed) Check(in Input) Result {
 		}
 		required++
 		for _, l := range lives {
-			if l.opened > s.from || (l.closed >= 0 && l.closed < s.from-v.lag) {
+			if l.opened > s.from || (l.closed >= 0 && l.closed < s.from-v.live) {
 				continue // not open when every instance was lost
 			}
 			switch {
@@ -196,7 +194,7 @@ func (c *EdgesClosed) Check(in Input) Result {
 		e := v.router[i]
 		cause := false
 		for _, s := range spans {
-			if s.from <= e.T+v.lag && s.to >= e.T-within-v.lag {
+			if s.from <= e.T+v.live && s.to >= e.T-within-v.live {
 				cause = true
 				break
 			}

@@ -30,11 +30,9 @@ func (c *ExactlyOnceInOrder) Validate() error {
 }
 
 // Check implements Checker.
-func (c *ExactlyOnceInOrder) Check(in Input) Result {
-	v, r, ok := prepare(in, c)
-	if !ok {
-		return r
-	}
+func (c *ExactlyOnceInOrder) Check(in Input) Result { return onView(in, c, c.check) }
+
+func (c *ExactlyOnceInOrder) check(v *view) Result {
 	// Server deliveries per session|seq on the topic: the first one, and counts.
 	type key struct {
 		session string

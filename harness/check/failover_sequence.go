@@ -54,11 +54,9 @@ func (c *FailoverSequence) Validate() error {
 }
 
 // Check implements Checker.
-func (c *FailoverSequence) Check(in Input) Result {
-	v, r, ok := prepare(in, c)
-	if !ok {
-		return r
-	}
+func (c *FailoverSequence) Check(in Input) Result { return onView(in, c, c.check) }
+
+func (c *FailoverSequence) check(v *view) Result {
 	fo := v.sc.Client.Failover
 	if !fo.Auto {
 		return Fail(0, nil, "the scenario has failover.auto off: failover_sequence judges autofailover")

@@ -40,11 +40,9 @@ func (c *HandoffWindow) Validate() error {
 }
 
 // Check implements Checker.
-func (c *HandoffWindow) Check(in Input) Result {
-	v, r, ok := prepare(in, c)
-	if !ok {
-		return r
-	}
+func (c *HandoffWindow) Check(in Input) Result { return onView(in, c, c.check) }
+
+func (c *HandoffWindow) check(v *view) Result {
 	var j judge
 	runs, refused := v.migrations()
 	for _, e := range refused {

@@ -46,11 +46,9 @@ func (c *HotSpot) Validate() error {
 }
 
 // Check implements Checker.
-func (c *HotSpot) Check(in Input) Result {
-	v, r, ok := prepare(in, c)
-	if !ok {
-		return r
-	}
+func (c *HotSpot) Check(in Input) Result { return onView(in, c, c.check) }
+
+func (c *HotSpot) check(v *view) Result {
 	if !v.sc.Client.Failover.Auto {
 		return Fail(0, nil, "the scenario has failover.auto off: hot_spot judges where failovers land")
 	}

@@ -104,11 +104,9 @@ type jitterSample struct {
 }
 
 // Check implements Checker.
-func (c *JitterDistribution) Check(in Input) Result {
-	v, r, ok := prepare(in, c)
-	if !ok {
-		return r
-	}
+func (c *JitterDistribution) Check(in Input) Result { return onView(in, c, c.check) }
+
+func (c *JitterDistribution) check(v *view) Result {
 	if r, ok := v.needOneClient(); !ok {
 		return r
 	}

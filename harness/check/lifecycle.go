@@ -3,7 +3,6 @@ package check
 import (
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/faultline/faultline/harness/driver"
 	"github.com/faultline/faultline/harness/history"
@@ -57,11 +56,9 @@ func legal(from, to string) bool {
 func (c *Lifecycle) Applies(sc *scenario.Scenario) bool { return sc == nil || !sc.Client.IsRouter() }
 
 // Check implements Checker.
-func (c *Lifecycle) Check(in Input) Result {
-	v, r, ok := prepare(in, c)
-	if !ok {
-		return r
-	}
+func (c *Lifecycle) Check(in Input) Result { return onView(in, c, c.check) }
+
+func (c *Lifecycle) check(v *view) Result {
 	var j judge
 	perClient := map[int][]history.Event{} // connect ops and states, in order
 	for _, e := range v.h {
@@ -151,44 +148,6 @@ func prevText(prev *history.Event) string {
 		return ""
 	}
 	return " (previous: " + describeState(*prev) + ")"
-}
-
-// endedBy is the servers' word on a session that a client reopened: its
-// server's record of its end, when there is one.
-func (v *view) endedBy(closed, e history.Event) string {
-	for _, sess := range []string{e.Session, closed.Session} {
-		if sess == "" {
-			continue
-		}
-		if end, ok := v.sessionEnd(sess, e.T+v.slack); ok {
-			return fmt.Sprintf("; server %s ended session %s at %s: %s%s", end.Server, sess, dur(end.T), end.Kind, reasonText(end))
-		}
-	}
-	return ""
-}
-
-// sessionEnd is the last record of a session's end (close, expire, lost) by
-// its server at or before t.
-func (v *view) sessionEnd(sess string, t time.Duration) (history.Event, bool) {
-	var out history.Event
-	found := false
-	for _, e := range v.bySess[sess] {
-		if e.T > t {
-			break
-		}
-		if isSessionEnd(e.Kind) {
-			out, found = e, true
-		}
-	}
-	return out, found
-}
-
-func isSessionEnd(kind string) bool {
-	return kind == history.KindSessionClose || kind == history.KindSessionExpire || kind == history.KindSessionLost
-}
-
-func isSessionServe(kind string) bool {
-	return kind == history.KindSessionCreate || kind == history.KindSessionResume || kind == history.KindMigrationResume
 }
 
 // claims holds each CONNECTED_ACTIVE naming a session to the servers' word:

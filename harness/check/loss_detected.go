@@ -65,11 +65,9 @@ func (c *LossDetected) bound(v *view, h lossHit) (time.Duration, string) {
 }
 
 // Check implements Checker.
-func (c *LossDetected) Check(in Input) Result {
-	v, r, ok := prepare(in, c)
-	if !ok {
-		return r
-	}
+func (c *LossDetected) Check(in Input) Result { return onView(in, c, c.check) }
+
+func (c *LossDetected) check(v *view) Result {
 	hits := v.lossHits()
 	if len(hits) == 0 {
 		return Inconclusive(v.end, nil, "nothing to judge: no loss fault (cut|reset|blackhole|down) hit a link while a client was CONNECTED_ACTIVE on its server")

@@ -44,11 +44,9 @@ func (c *MigrationFailedIntact) Validate() error {
 }
 
 // Check implements Checker.
-func (c *MigrationFailedIntact) Check(in Input) Result {
-	v, r, ok := prepare(in, c)
-	if !ok {
-		return r
-	}
+func (c *MigrationFailedIntact) Check(in Input) Result { return onView(in, c, c.check) }
+
+func (c *MigrationFailedIntact) check(v *view) Result {
 	runs, refused := v.migrations()
 	var j judge
 	judged := 0

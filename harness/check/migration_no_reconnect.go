@@ -32,11 +32,9 @@ type MigrationNoReconnect struct {
 func (c *MigrationNoReconnect) Validate() error { return nonNegative("settle", or(c.Settle, 0)) }
 
 // Check implements Checker.
-func (c *MigrationNoReconnect) Check(in Input) Result {
-	v, r, ok := prepare(in, c)
-	if !ok {
-		return r
-	}
+func (c *MigrationNoReconnect) Check(in Input) Result { return onView(in, c, c.check) }
+
+func (c *MigrationNoReconnect) check(v *view) Result {
 	settle := or(c.Settle, time.Second)
 	runs, _ := v.migrations()
 	var j judge
@@ -107,14 +105,4 @@ func (c *MigrationNoReconnect) Check(in Input) Result {
 		return j.inconclusive(v.end, "nothing to judge: no migration of a client's session")
 	}
 	return j.result(last, "%d migration(s): no reconnect, no failover; the source's disconnect was taken as the end of the move", watched)
-}
-
-// lossOnLink reports whether a loss fault was in force on link at t.
-func (v *view) lossOnLink(link string, t time.Duration) bool {
-	for _, f := range v.faults {
-		if f.Link == link && isLossVerb(f.Verb) && f.On.T <= t+stampSlack && (f.Off == nil || f.Off.T >= t) {
-			return true
-		}
-	}
-	return false
 }

@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"sort"
-	"strconv"
 	"time"
 
 	"github.com/faultline/faultline/harness/driver"
@@ -90,8 +88,25 @@ func (m *migRun) Outcome(v *view) string {
 }
 
 // migrations lists the history's migrations in request order, and the
-// requests refused because the connection cannot migrate.
+// requests refused because the connection cannot migrate (once per view).
 func (v *view) migrations() (runs []*migRun, refused []history.Event) {
+	m := derive(v.memo, migrationsKey{}, func() migrationsFound {
+		runs, refused := v.findMigrations()
+		return migrationsFound{runs, refused}
+	})
+	return m.runs, m.refused
+}
+
+type (
+	migrationsKey   struct{}
+	migrationsFound struct {
+		runs    []*migRun
+		refused []history.Event
+	}
+)
+
+// findMigrations reads the migrations from the servers' records.
+func (v *view) findMigrations() (runs []*migRun, refused []history.Event) {
 	byID := map[string]*migRun{}
 	for _, e := range v.h {
 		if e.Source != history.SrcServer {
@@ -158,74 +173,6 @@ func (v *view) clientMigs(c int) []history.Event {
 			out = append(out, e)
 		}
 	}
-	return out
-}
-
-// ---- commands -------------------------------------------------------------
-
-// command is one op the harness sent and the driver accepted.
-type command struct {
-	Client int
-	Op     history.Event // the op event
-	Reply  history.Event // its OK reply
-	ID     int64         // the op's id
-	N      int64         // send: its number within the client's session (1, 2, …)
-	Req    int64         // request: its own id; cancel: the request it cancels
-	Rows   int64         // request
-}
-
-func (c command) String() string {
-	switch c.Op.Op {
-	case driver.OpSend:
-		return fmt.Sprintf("client %d send n=%d (op %d at %s)", c.Client, c.N, c.ID, dur(c.Op.T))
-	case driver.OpRequest:
-		return fmt.Sprintf("client %d request %d (%d rows, at %s)", c.Client, c.Req, c.Rows, dur(c.Op.T))
-	case driver.OpCancel:
-		return fmt.Sprintf("client %d cancel of request %d (op %d at %s)", c.Client, c.Req, c.ID, dur(c.Op.T))
-	}
-	return fmt.Sprintf("client %d %s (op %d at %s)", c.Client, c.Op.Op, c.ID, dur(c.Op.T))
-}
-
-func atoi64(s string) int64 {
-	n, _ := strconv.ParseInt(s, 10, 64)
-	return n
-}
-
-// commands lists a client's accepted send, request, cancel and subscribe
-// ops, in op order; sends are numbered in the order they were taken.
-func (v *view) commands(c int) []command {
-	ops := map[string]history.Event{}
-	var out []command
-	var sends int64
-	for _, e := range v.h {
-		if e.Client != c || e.Source != history.SrcHarness {
-			continue
-		}
-		switch e.Kind {
-		case history.KindOp:
-			ops[e.Attr("id")] = e
-		case history.KindReply:
-			op, ok := ops[e.Attr("id")]
-			if !ok || !e.OK {
-				continue
-			}
-			cmd := command{Client: c, Op: op, Reply: e, ID: atoi64(op.Attr("id"))}
-			switch op.Op {
-			case driver.OpSend:
-				sends++
-				cmd.N = sends
-			case driver.OpRequest:
-				cmd.Req, cmd.Rows = cmd.ID, atoi64(op.Attr("rows"))
-			case driver.OpCancel:
-				cmd.Req = atoi64(op.Attr("request"))
-			case driver.OpSubscribe:
-			default:
-				continue
-			}
-			out = append(out, cmd)
-		}
-	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Op.T < out[j].Op.T })
 	return out
 }
 
@@ -357,4 +304,19 @@ func percentile(xs []time.Duration, p float64) time.Duration {
 	slices.Sort(s)
 	k := int(math.Ceil(p/100*float64(len(s)))) - 1
 	return s[max(0, min(k, len(s)-1))]
+}
+
+// migrationAt is the migration of the command's session under way when the
+// command was issued (from READY to its end), if any.
+func migrationAt(runs []*migRun, v *view, cmd command) *migRun {
+	for _, m := range runs {
+		if m.Client != cmd.Client || m.Ready == nil {
+			continue
+		}
+		over, _ := m.Over(v)
+		if cmd.Op.T > m.HoldFrom() && cmd.Op.T < over {
+			return m
+		}
+	}
+	return nil
 }

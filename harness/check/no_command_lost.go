@@ -51,11 +51,9 @@ func (c *NoCommandLost) Validate() error {
 }
 
 // Check implements Checker.
-func (c *NoCommandLost) Check(in Input) Result {
-	v, r, ok := prepare(in, c)
-	if !ok {
-		return r
-	}
+func (c *NoCommandLost) Check(in Input) Result { return onView(in, c, c.check) }
+
+func (c *NoCommandLost) check(v *view) Result {
 	runs, _ := v.migrations()
 	var j judge
 	total, lost, dups, held, forwarded := 0, 0, 0, 0, 0
@@ -151,73 +149,4 @@ func heldText(on bool, n int) string {
 		return ""
 	}
 	return fmt.Sprintf("; %d issued during a migration were held and delivered after it", n)
-}
-
-// commandEvidence lists the server events that show a command arrived (in
-// the client's sessions), and whether the command needed to arrive at all
-// (a cancel of a request that had already ended needs not).
-func (v *view) commandEvidence(cmd command, sessions map[string]bool, reqs map[int64]*reqTrace) ([]history.Event, bool) {
-	var out []history.Event
-	match := func(e history.Event) bool {
-		switch cmd.Op.Op {
-		case driver.OpSend:
-			return e.Kind == history.KindReceive && e.Seq == cmd.N
-		case driver.OpRequest:
-			return e.Kind == history.KindRequest && atoi64(e.Attr("req")) == cmd.Req
-		case driver.OpCancel:
-			return e.Kind == history.KindAttention && atoi64(e.Attr("req")) == cmd.Req
-		case driver.OpSubscribe:
-			return e.Kind == history.KindSubscribe && e.Topic == cmd.Op.Topic
-		}
-		return false
-	}
-	for _, e := range v.h {
-		if e.Source == history.SrcServer && sessions[e.Session] && match(e) {
-			out = append(out, e)
-		}
-	}
-	if cmd.Op.Op == driver.OpCancel {
-		if rq := reqs[cmd.Req]; rq != nil && len(rq.Dones) > 0 && rq.Dones[0].T <= cmd.Reply.T && len(out) == 0 {
-			return nil, false // the request had ended: the engine had nothing to cancel
-		}
-	}
-	return out, true
-}
-
-// forwardNote says what became of a lost command at a source, if anything.
-func (v *view) forwardNote(cmd command, sessions map[string]bool) string {
-	for _, e := range v.h {
-		if e.Kind != history.KindMigrationForward || !sessions[e.Session] {
-			continue
-		}
-		same := false
-		switch cmd.Op.Op {
-		case driver.OpSend:
-			same = e.Attr("what") == "send" && e.Seq == cmd.N
-		case driver.OpRequest, driver.OpCancel:
-			same = atoi64(e.Attr("req")) == cmd.Req && (e.Attr("what") == "req") == (cmd.Op.Op == driver.OpRequest)
-		}
-		if same {
-			if e.Attr("dropped") == "true" {
-				return fmt.Sprintf(" (the source %s forwarded it at %s, but the shared context was gone)", e.Server, dur(e.T))
-			}
-			return fmt.Sprintf(" (the source %s forwarded it at %s, but no server ran it)", e.Server, dur(e.T))
-		}
-	}
-	return ""
-}
-
-// migrationAt is the migration of the command's session under way when the
-// command was issued (from READY to its end), if any.
-func migrationAt(runs []*migRun, v *view, cmd command) *migRun {
-	for _, m := range runs {
-		if m.Client != cmd.Client || m.Ready == nil {
-			continue
-		}
-		over, _ := m.Over(v)
-		if cmd.Op.T > m.HoldFrom() && cmd.Op.T < over {
-			return m
-		}
-	}
-	return nil
 }

@@ -29,11 +29,9 @@ type NoReconnect struct{}
 func (c *NoReconnect) NeedsOneClient() string { return oneClientWhy }
 
 // Check implements Checker.
-func (c *NoReconnect) Check(in Input) Result {
-	v, r, ok := prepare(in, c)
-	if !ok {
-		return r
-	}
+func (c *NoReconnect) Check(in Input) Result { return onView(in, c, c.check) }
+
+func (c *NoReconnect) check(v *view) Result {
 	if v.sc.Client.Reconnect.Enabled {
 		return Fail(0, nil, "the scenario has reconnect.enabled true: no_reconnect judges a client that opted out")
 	}
@@ -129,79 +127,4 @@ func (c *NoReconnect) Check(in Input) Result {
 		return j.result(last, "the opt-out client left each lost session at once with zero reconnection attempts (failovers open new sessions); the server closed the session (no_reconnect)")
 	}
 	return j.result(last, "the opt-out client closed on loss with zero attempts; the server closed its session (no_reconnect)")
-}
-
-// resumesOf are the server events from from on that show an attempt to
-// resume session: a handshake naming it as a resume (accepted or refused),
-// a session.resume, or a session.unknown.
-func (v *view) resumesOf(session string, from time.Duration) []history.Event {
-	var out []history.Event
-	for _, e := range v.bySess[session] {
-		if e.T < from {
-			continue
-		}
-		switch {
-		case e.Kind == history.KindHandshake && e.Attr("resume") == "true",
-			e.Kind == history.KindSessionUnknown:
-			out = append(out, e)
-		case e.Kind == history.KindSessionResume:
-			// the handshake that led to it is listed already
-			if !v.resumeHandshakeOn(session, e.Conn) {
-				out = append(out, e)
-			}
-		}
-	}
-	return out
-}
-
-func (v *view) resumeHandshakeOn(session, conn string) bool {
-	for _, e := range v.bySess[session] {
-		if e.Kind == history.KindHandshake && e.Conn == conn && e.Attr("resume") == "true" {
-			return true
-		}
-	}
-	return false
-}
-
-func describeResume(e history.Event) string {
-	switch {
-	case e.Kind == history.KindHandshake && e.OK:
-		return "accepted a resume handshake on " + e.Conn
-	case e.Kind == history.KindHandshake:
-		return fmt.Sprintf("refused a resume handshake on %s (%s)", e.Conn, e.Reason)
-	}
-	return e.Kind + " on " + e.Conn
-}
-
-// splitByFailover splits accepts into those outside every failover window of
-// client c (walkReach) and the count of those inside one.
-func (v *view) splitByFailover(c int, accepts []history.Event) (outside []history.Event, inside int) {
-	ws := v.walksOf(walkFailover)
-	for _, a := range accepts {
-		in := false
-		for i := range ws {
-			if w := &ws[i]; w.Client == c && a.T >= w.From && a.T <= v.walkReach(w) {
-				in = true
-				break
-			}
-		}
-		if in {
-			inside++
-		} else {
-			outside = append(outside, a)
-		}
-	}
-	return outside, inside
-}
-
-// verifiedLandings counts client c's failovers after t that landed on a
-// session the servers created.
-func (v *view) verifiedLandings(c int, t time.Duration) int {
-	n := 0
-	for _, w := range v.walksOf(walkFailover) {
-		if w.Client == c && w.Start.T >= t && w.Landed() && v.landing(w).Problem == "" {
-			n++
-		}
-	}
-	return n
 }

@@ -36,11 +36,9 @@ func (c *NoRepeat) Validate() error {
 }
 
 // Check implements Checker.
-func (c *NoRepeat) Check(in Input) Result {
-	v, r, ok := prepare(in, c)
-	if !ok {
-		return r
-	}
+func (c *NoRepeat) Check(in Input) Result { return onView(in, c, c.check) }
+
+func (c *NoRepeat) check(v *view) Result {
 	minA := or(c.MinAttempts, DefaultNoRepeatMinAttempts)
 	list := v.sc.Client.Servers
 	var j judge

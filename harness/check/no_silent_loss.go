@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/faultline/faultline/harness/driver"
 	"github.com/faultline/faultline/harness/history"
 )
 
@@ -25,22 +24,10 @@ type NoSilentLoss struct {
 
 func (c *NoSilentLoss) expectLoss() bool { return c.ExpectLoss == nil || *c.ExpectLoss }
 
-// activeAfter is the client's first CONNECTED_ACTIVE state with T > t.
-func (v *view) activeAfter(cl int, t time.Duration) (history.Event, bool) {
-	for _, e := range v.states[cl] {
-		if e.T > t && e.To == driver.ConnectedActive {
-			return e, true
-		}
-	}
-	return history.Event{}, false
-}
-
 // Check implements Checker.
-func (c *NoSilentLoss) Check(in Input) Result {
-	v, r, ok := prepare(in, c)
-	if !ok {
-		return r
-	}
+func (c *NoSilentLoss) Check(in Input) Result { return onView(in, c, c.check) }
+
+func (c *NoSilentLoss) check(v *view) Result {
 	var j judge
 	situations, lostEvs, holes, lmCloses, received := 0, 0, 0, 0, 0
 	last := time.Duration(0)
@@ -127,17 +114,4 @@ func (c *NoSilentLoss) Check(in Input) Result {
 		return Pass(v.end, j.ms, "nothing was lost: %d message(s) received, no session.lost, no gap, no lost_messages close", received)
 	}
 	return j.result(last, "%d loss situation(s), each closed CLOSED_FAILED (lost_messages) without resuming", situations)
-}
-
-// lastStateText describes the client's last state, for details.
-func (v *view) lastStateText(cl int) string {
-	e, ok := v.lastState(cl)
-	if !ok {
-		return "it reported no state"
-	}
-	s := fmt.Sprintf("last state %s at %s", e.To, dur(e.T))
-	if e.Reason != "" {
-		s += " (" + e.Reason + ")"
-	}
-	return s
 }

@@ -45,11 +45,9 @@ func (c *ReconnectBeforeFailover) Validate() error {
 var giveUpReasons = []string{driver.ReasonReconnectTimeout, driver.ReasonReconnectAborted, driver.ReasonUnknownSession, driver.ReasonLostMessages}
 
 // Check implements Checker.
-func (c *ReconnectBeforeFailover) Check(in Input) Result {
-	v, r, ok := prepare(in, c)
-	if !ok {
-		return r
-	}
+func (c *ReconnectBeforeFailover) Check(in Input) Result { return onView(in, c, c.check) }
+
+func (c *ReconnectBeforeFailover) check(v *view) Result {
 	if !v.sc.Client.Reconnect.Enabled || !v.sc.Client.Failover.Auto {
 		return Fail(0, nil, "the scenario needs reconnect.enabled and failover.auto on: reconnect_before_failover judges them together")
 	}

@@ -34,11 +34,9 @@ func (c *ReconnectTimeout) tolerance() time.Duration {
 func (c *ReconnectTimeout) NeedsOneClient() string { return oneClientWhy }
 
 // Check implements Checker.
-func (c *ReconnectTimeout) Check(in Input) Result {
-	v, r, ok := prepare(in, c)
-	if !ok {
-		return r
-	}
+func (c *ReconnectTimeout) Check(in Input) Result { return onView(in, c, c.check) }
+
+func (c *ReconnectTimeout) check(v *view) Result {
 	if r, ok := v.needOneClient(); !ok {
 		return r
 	}

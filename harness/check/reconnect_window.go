@@ -34,27 +34,6 @@ func (c *ReconnectWindow) Validate() error {
 
 func (c *ReconnectWindow) tolerance() time.Duration { return or(c.Tolerance, DefaultLossTolerance) }
 
-// heals are the fault.off records of loss faults after which no other loss
-// fault stays in force on the link.
-func (v *view) heals() []faultSpan {
-	var out []faultSpan
-	for i, f := range v.faults {
-		if !isLossVerb(f.Verb) || f.Off == nil {
-			continue
-		}
-		still := false
-		for k, g := range v.faults {
-			if k != i && g.Link == f.Link && isLossVerb(g.Verb) && g.inForce(f.Off.T) {
-				still = true
-			}
-		}
-		if !still {
-			out = append(out, f)
-		}
-	}
-	return out
-}
-
 // NeedsOneClient implements OneClient: without within, the bound is derived
 // from attempts the servers saw, which cannot be attributed to one of several
 // clients.
@@ -66,11 +45,9 @@ func (c *ReconnectWindow) NeedsOneClient() string {
 }
 
 // Check implements Checker.
-func (c *ReconnectWindow) Check(in Input) Result {
-	v, r, ok := prepare(in, c)
-	if !ok {
-		return r
-	}
+func (c *ReconnectWindow) Check(in Input) Result { return onView(in, c, c.check) }
+
+func (c *ReconnectWindow) check(v *view) Result {
 	if c.Within == nil {
 		if r, ok := v.needOneClient(); !ok {
 			r.Detail += " to derive the bound from the schedule (or give within)"
@@ -149,16 +126,4 @@ func (c *ReconnectWindow) Check(in Input) Result {
 		return j.inconclusive(v.end, "nothing to judge: no loss fault was healed while a client was RECOVERING_RECONNECT towards its link")
 	}
 	return j.result(last, "%d heal(s): each session resumed within its bound", judged)
-}
-
-// resumeNear is the server's session.resume the client's CONNECTED_ACTIVE at
-// claim reports: the last one stamped up to the slack after the claim, from
-// the first resume after the heal on (a resumed connection that failed
-// before the client could use it is followed by another resume).
-func (v *view) resumeNear(sess string, first history.Event, claim time.Duration) history.Event {
-	at := first
-	for _, e := range v.sessEvents(sess, history.KindSessionResume, first.T, claim+v.slack) {
-		at = e
-	}
-	return at
 }

@@ -33,11 +33,9 @@ func (c *RetentionExpiry) tolerance() time.Duration {
 func (c *RetentionExpiry) NeedsOneClient() string { return oneClientWhy }
 
 // Check implements Checker.
-func (c *RetentionExpiry) Check(in Input) Result {
-	v, r, ok := prepare(in, c)
-	if !ok {
-		return r
-	}
+func (c *RetentionExpiry) Check(in Input) Result { return onView(in, c, c.check) }
+
+func (c *RetentionExpiry) check(v *view) Result {
 	if r, ok := v.needOneClient(); !ok {
 		return r
 	}

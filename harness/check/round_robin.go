@@ -39,11 +39,9 @@ func (c *RoundRobin) Validate() error {
 }
 
 // Check implements Checker.
-func (c *RoundRobin) Check(in Input) Result {
-	v, r, ok := prepareRoute(in, c, c.Lag)
-	if !ok {
-		return r
-	}
+func (c *RoundRobin) Check(in Input) Result { return onRouteView(in, c, c.Lag, c.check) }
+
+func (c *RoundRobin) check(v *routeView) Result {
 	rp := v.replay()
 	var j judge
 	if got, want := strings.Join(rp.initial, ","), strings.Join(v.sc.Client.Servers, ","); got != want {

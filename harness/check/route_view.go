@@ -138,18 +138,18 @@ type edgeOp struct {
 	reply *history.Event
 }
 
+// routeView is a router scenario's history indexed for the T checkers, on
+// the shared base (base.go: fault spans, the run's evidence lag — streamed
+// receipts are stamped late —, memo); ops and their replies come from the
+// shared completions (completions.go).
 type routeView struct {
-	h         history.History
-	sc        *scenario.Scenario
-	end       time.Duration
+	base
 	high, low int
-	lag       time.Duration
-	stream    time.Duration // the run's evidence lag (lagOf): streamed receipts are stamped late
+	live      time.Duration // how far apart the router's and an instance's records of one change may be (routerLiveness)
 	msgs      map[string]*rmsg
 	order     []*rmsg // by part 1's op
 	parts     map[string]*rpart
 	spans     map[string][]*connSpan // per instance
-	faults    []faultSpan
 	disc      []discOp
 	edges     []edgeOp
 	sends     []*rpart        // every send op, in order
@@ -161,76 +161,67 @@ type routeView struct {
 
 func partKey(id string, part int) string { return id + "/" + strconv.Itoa(part) }
 
-// prepareRoute validates the configuration and the input and indexes the
-// history; on a problem it returns the FAILED result to give.
-func prepareRoute(in Input, cfg any, lagParam *time.Duration) (*routeView, Result, bool) {
-	if val, ok := cfg.(validator); ok {
-		if err := val.Validate(); err != nil {
-			return nil, Fail(0, nil, "bad parameters: %v", err), false
-		}
-	}
-	if in.Scenario == nil {
-		return nil, Inconclusive(0, nil, "no scenario to judge the history against"), false
+// beginRoute is the T checkers' prologue: the same admission as begin, a
+// routing scenario, and the routing view on the same base. live is the
+// check's lag parameter (default: routerLiveness).
+func beginRoute(in Input, cfg any, live *time.Duration) (*routeView, Result, bool) {
+	if r, ok := admit(in, cfg); !ok {
+		return nil, r, false
 	}
 	if in.Scenario.Client.Router == nil {
 		return nil, Fail(0, nil, "not a routing scenario: the client has no router block"), false
 	}
-	lag := or(lagParam, routerLiveness(in.Scenario))
-	return newRouteView(in.History, in.Scenario, lag), Result{}, true
+	return newRouteView(in.History, in.Scenario, or(live, routerLiveness(in.Scenario))), Result{}, true
 }
 
-func newRouteView(h history.History, sc *scenario.Scenario, lag time.Duration) *routeView {
-	v := &routeView{h: h, sc: sc, lag: lag, stream: lagOf(h), high: sc.Client.Router.High(), low: sc.Client.Router.Low(),
+// onRouteView is a T checker's Check, as onView.
+func onRouteView(in Input, cfg any, live *time.Duration, check func(*routeView) Result) Result {
+	v, r, ok := beginRoute(in, cfg, live)
+	if !ok {
+		return r
+	}
+	return check(v)
+}
+
+func newRouteView(h history.History, sc *scenario.Scenario, live time.Duration) *routeView {
+	v := &routeView{base: newBase(h, sc), live: live, high: sc.Client.Router.High(), low: sc.Client.Router.Low(),
 		msgs: map[string]*rmsg{}, parts: map[string]*rpart{}, spans: map[string][]*connSpan{}}
 	for _, s := range sc.Servers {
 		if s.Kind == "instance" {
 			v.instances = append(v.instances, s.Name)
 		}
 	}
-	replies := map[string]history.Event{}
-	for _, e := range h {
-		if e.Kind == history.KindReply && e.Client == 0 {
-			replies[e.Attr("id")] = e
+	// The router's feed: client 0's ops, in op order.
+	for _, c := range v.completions()[0] {
+		e := c.Op
+		switch e.Op {
+		case driver.OpSend:
+			id := e.Attr("message")
+			part, _ := strconv.Atoi(e.Attr("part"))
+			parts, _ := strconv.Atoi(e.Attr("parts"))
+			part, parts = max(part, 1), max(parts, 1)
+			m := v.msgs[id]
+			if m == nil {
+				m = &rmsg{id: id, edge: e.Attr("edge"), parts: parts, p: make([]*rpart, parts)}
+				v.msgs[id] = m
+				v.order = append(v.order, m)
+			}
+			b, _ := strconv.Atoi(e.Attr("bytes"))
+			p := &rpart{msg: m, part: part, op: e, reply: c.Reply, bytes: b}
+			if part <= len(m.p) {
+				m.p[part-1] = p
+			}
+			v.parts[partKey(id, part)] = p
+			v.sends = append(v.sends, p)
+		case driver.OpDiscoveryAdd, driver.OpDiscoveryRemove:
+			v.disc = append(v.disc, discOp{add: e.Op == driver.OpDiscoveryAdd, name: e.Server, op: e, reply: c.Reply})
+		case driver.OpEdge:
+			v.edges = append(v.edges, edgeOp{name: e.Attr("edge"), op: e, reply: c.Reply})
 		}
-	}
-	reply := func(op history.Event) *history.Event {
-		if r, ok := replies[op.Attr("id")]; ok {
-			return &r
-		}
-		return nil
 	}
 	spanOf := map[string]*connSpan{}
-	open := map[string][]int{}
 	for _, e := range h {
-		if e.T > v.end {
-			v.end = e.T
-		}
 		switch {
-		case e.Kind == history.KindOp && e.Client == 0:
-			switch e.Op {
-			case driver.OpSend:
-				id := e.Attr("message")
-				part, _ := strconv.Atoi(e.Attr("part"))
-				parts, _ := strconv.Atoi(e.Attr("parts"))
-				part, parts = max(part, 1), max(parts, 1)
-				m := v.msgs[id]
-				if m == nil {
-					m = &rmsg{id: id, edge: e.Attr("edge"), parts: parts, p: make([]*rpart, parts)}
-					v.msgs[id] = m
-					v.order = append(v.order, m)
-				}
-				b, _ := strconv.Atoi(e.Attr("bytes"))
-				p := &rpart{msg: m, part: part, op: e, reply: reply(e), bytes: b}
-				if part <= len(m.p) {
-					m.p[part-1] = p
-				}
-				v.parts[partKey(id, part)] = p
-				v.sends = append(v.sends, p)
-			case driver.OpDiscoveryAdd, driver.OpDiscoveryRemove:
-				v.disc = append(v.disc, discOp{add: e.Op == driver.OpDiscoveryAdd, name: e.Server, op: e, reply: reply(e)})
-			case driver.OpEdge:
-				v.edges = append(v.edges, edgeOp{name: e.Attr("edge"), op: e, reply: reply(e)})
-			}
 		case e.Source == history.SrcClient && e.Client == 0 && (e.Kind == kindRoute || e.Kind == kindResponse || e.Kind == kindInstance || e.Kind == kindEdge):
 			v.router = append(v.router, e)
 		case e.Kind == kindRouteConnect:
@@ -241,17 +232,6 @@ func newRouteView(h history.History, sc *scenario.Scenario, lag time.Duration) *
 			if s := spanOf[connKey(e.Server, e.Conn)]; s != nil && s.close == nil {
 				c := e
 				s.close = &c
-			}
-		case e.Kind == history.KindFaultOn:
-			v.faults = append(v.faults, faultSpan{Link: e.Link, Verb: e.Verb, On: e})
-			k := faultKey(e)
-			open[k] = append(open[k], len(v.faults)-1)
-		case e.Kind == history.KindFaultOff:
-			k := faultKey(e)
-			if idx := open[k]; len(idx) > 0 {
-				off := e
-				v.faults[idx[0]].Off = &off
-				open[k] = idx[1:]
 			}
 		}
 	}
@@ -294,7 +274,7 @@ func newRouteView(h history.History, sc *scenario.Scenario, lag time.Duration) *
 // at least lag before and not closed until at least lag after.
 func (v *routeView) liveSpan(inst string, t time.Duration) *connSpan {
 	for _, s := range v.spans[inst] {
-		if s.open.T+v.lag <= t && (s.close == nil || s.close.T >= t+v.lag) {
+		if s.open.T+v.live <= t && (s.close == nil || s.close.T >= t+v.live) {
 			return s
 		}
 	}
@@ -305,7 +285,7 @@ func (v *routeView) liveSpan(inst string, t time.Duration) *connSpan {
 // any moment within lag of t.
 func (v *routeView) connectedAround(inst string, t time.Duration) bool {
 	for _, s := range v.spans[inst] {
-		if s.open.T <= t+v.lag && (s.close == nil || s.close.T >= t-v.lag) {
+		if s.open.T <= t+v.live && (s.close == nil || s.close.T >= t-v.live) {
 			return true
 		}
 	}
@@ -316,7 +296,7 @@ func (v *routeView) connectedAround(inst string, t time.Duration) bool {
 // instance's link at t (or switched on within lag after t).
 func (v *routeView) lossFault(inst string, t time.Duration) (faultSpan, bool) {
 	for _, f := range v.faults {
-		if f.Link == inst && isLossVerb(f.Verb) && f.On.T <= t+v.lag && (f.Off == nil || f.Off.T > t) {
+		if f.Link == inst && isLossVerb(f.Verb) && f.On.T <= t+v.live && (f.Off == nil || f.Off.T > t) {
 			return f, true
 		}
 	}

@@ -35,11 +35,9 @@ func (c *RowsExactlyOnce) Validate() error {
 }
 
 // Check implements Checker.
-func (c *RowsExactlyOnce) Check(in Input) Result {
-	v, r, ok := prepare(in, c)
-	if !ok {
-		return r
-	}
+func (c *RowsExactlyOnce) Check(in Input) Result { return onView(in, c, c.check) }
+
+func (c *RowsExactlyOnce) check(v *view) Result {
 	minInt := 1
 	if c.MinInterrupted != nil {
 		minInt = *c.MinInterrupted

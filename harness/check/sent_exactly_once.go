@@ -17,22 +17,18 @@ func init() {
 type SentExactlyOnce struct{}
 
 // Check implements Checker.
-func (c *SentExactlyOnce) Check(in Input) Result {
-	v, r, ok := prepare(in, c)
-	if !ok {
-		return r
-	}
+func (c *SentExactlyOnce) Check(in Input) Result { return onView(in, c, c.check) }
+
+func (c *SentExactlyOnce) check(v *view) Result {
 	var j judge
 	totalAcked, totalRecv, totalDup, totalLost := 0, 0, 0, 0
 	last := time.Duration(0)
 	for _, cl := range v.clients {
 		acked := 0
-		for _, e := range v.h {
-			if e.Kind == history.KindReply && e.Client == cl && e.Op == driver.OpSend && e.OK {
+		for _, op := range v.completions()[cl] {
+			if op.Op.Op == driver.OpSend && op.ok() {
 				acked++
-				if e.T > last {
-					last = e.T
-				}
+				last = max(last, op.Reply.T)
 			}
 		}
 		sessions := map[string]bool{}
@@ -99,17 +95,4 @@ func (c *SentExactlyOnce) Check(in Input) Result {
 		return j.inconclusive(v.end, "nothing to judge: %d acknowledged send(s), none received by a server (each declared lost)", totalAcked)
 	}
 	return j.result(last, "%d acknowledged send(s) reached the server exactly once and in order", totalAcked)
-}
-
-// serverClosedLost is a server session.lost, or session.close with reason
-// lost_messages, of one of the sessions.
-func (v *view) serverClosedLost(sessions []string) (history.Event, bool) {
-	for _, s := range sessions {
-		for _, e := range v.bySess[s] {
-			if e.Kind == history.KindSessionLost || (e.Kind == history.KindSessionClose && e.Reason == driver.ReasonLostMessages) {
-				return e, true
-			}
-		}
-	}
-	return history.Event{}, false
 }

@@ -16,11 +16,9 @@ func init() {
 type SessionPreserved struct{}
 
 // Check implements Checker.
-func (c *SessionPreserved) Check(in Input) Result {
-	v, r, ok := prepare(in, c)
-	if !ok {
-		return r
-	}
+func (c *SessionPreserved) Check(in Input) Result { return onView(in, c, c.check) }
+
+func (c *SessionPreserved) check(v *view) Result {
 	var j judge
 	recoveries, outs := 0, 0
 	last := time.Duration(0)

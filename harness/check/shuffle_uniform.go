@@ -3,8 +3,6 @@ package check
 import (
 	"fmt"
 	"math"
-	"slices"
-	"sort"
 	"strings"
 	"time"
 )
@@ -42,11 +40,9 @@ func (c *ShuffleUniform) Validate() error {
 }
 
 // Check implements Checker.
-func (c *ShuffleUniform) Check(in Input) Result {
-	v, r, ok := prepare(in, c)
-	if !ok {
-		return r
-	}
+func (c *ShuffleUniform) Check(in Input) Result { return onView(in, c, c.check) }
+
+func (c *ShuffleUniform) check(v *view) Result {
 	if !v.sc.Client.Failover.Auto || !v.sc.Client.Failover.LoadBalancing {
 		return Fail(0, nil, "the scenario needs failover.auto and failover.load_balancing on: shuffle_uniform judges the failover shuffle")
 	}
@@ -100,65 +96,4 @@ func (c *ShuffleUniform) Check(in Input) Result {
 		}
 	}
 	return j.result(last, "uniform at alpha %.3g: %s", c.Alpha, strings.Join(summary, "; "))
-}
-
-// landingGroup is the verified failover landings that had the same lost
-// server and the same candidates.
-type landingGroup struct {
-	Lost       string
-	Candidates []string // list order
-	Counts     []int    // per candidate
-	N          int
-	Last       time.Duration
-}
-
-// landingGroups gathers every failover's verified landing, grouped by lost
-// server and candidate set, largest group first. Claims the servers do not
-// confirm are failures in j; landings outside the candidates are noted.
-func (v *view) landingGroups(j *judge) []*landingGroup {
-	byKey := map[string]*landingGroup{}
-	var out []*landingGroup
-	bad, outside := 0, 0
-	for _, w := range v.walksOf(walkFailover) {
-		if !w.Landed() {
-			continue
-		}
-		l := v.landing(w)
-		if l.Problem != "" {
-			if bad < maxListed {
-				j.fail(w.End.T, "%s", l.Problem)
-			}
-			bad++
-			continue
-		}
-		var cands []string
-		for _, s := range v.sc.Client.Servers {
-			if _, failing := v.lossFaultDuring(s, w.From, w.End.T); s != w.Lost && !failing {
-				cands = append(cands, s)
-			}
-		}
-		i := slices.Index(cands, l.Server)
-		if i < 0 {
-			outside++
-			continue
-		}
-		key := w.Lost + "|" + strings.Join(cands, ",")
-		g := byKey[key]
-		if g == nil {
-			g = &landingGroup{Lost: w.Lost, Candidates: cands, Counts: make([]int, len(cands))}
-			byKey[key] = g
-			out = append(out, g)
-		}
-		g.Counts[i]++
-		g.N++
-		g.Last = max(g.Last, w.End.T)
-	}
-	if bad > maxListed {
-		j.fail(0, "… %d landing claims in all not confirmed by the servers", bad)
-	}
-	if outside > 0 {
-		j.note("%d landing(s) on the lost server or on a server with a fault were not samples", outside)
-	}
-	sort.SliceStable(out, func(a, b int) bool { return out[a].N > out[b].N })
-	return out
 }

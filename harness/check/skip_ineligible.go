@@ -44,11 +44,9 @@ type SkipIneligible struct {
 func (c *SkipIneligible) Validate() error { return nonNegative("lag", or(c.Lag, 0)) }
 
 // Check implements Checker.
-func (c *SkipIneligible) Check(in Input) Result {
-	v, r, ok := prepareRoute(in, c, c.Lag)
-	if !ok {
-		return r
-	}
+func (c *SkipIneligible) Check(in Input) Result { return onRouteView(in, c, c.Lag, c.check) }
+
+func (c *SkipIneligible) check(v *routeView) Result {
 	rp := v.replay()
 	var j judge
 	skips := map[string]map[string]int{} // instance → view state → count

@@ -35,11 +35,9 @@ func (c *StrategyReset) Validate() error {
 func (c *StrategyReset) NeedsOneClient() string { return oneClientWhy }
 
 // Check implements Checker.
-func (c *StrategyReset) Check(in Input) Result {
-	v, r, ok := prepare(in, c)
-	if !ok {
-		return r
-	}
+func (c *StrategyReset) Check(in Input) Result { return onView(in, c, c.check) }
+
+func (c *StrategyReset) check(v *view) Result {
 	if r, ok := v.needOneClient(); !ok {
 		return r
 	}

@@ -48,11 +48,9 @@ func (c *Unavailable500) Validate() error {
 }
 
 // Check implements Checker.
-func (c *Unavailable500) Check(in Input) Result {
-	v, r, ok := prepareRoute(in, c, c.Lag)
-	if !ok {
-		return r
-	}
+func (c *Unavailable500) Check(in Input) Result { return onRouteView(in, c, c.Lag, c.check) }
+
+func (c *Unavailable500) check(v *routeView) Result {
 	rp := v.replay()
 	dec := map[string]decision{}
 	for _, d := range rp.decisions {
@@ -145,7 +143,7 @@ func (c *Unavailable500) judge200(j *judge, v *routeView, m *rmsg, resp history.
 			j.fail(p.recvs[1].T, "message %s part %d was received %d times: %s", m.id, p.part, len(p.recvs), describeRecvs(p.recvs))
 		case p.recvs[0].Server != resp.Server:
 			j.fail(p.recvs[0].T, "message %s answered 200 by %s, but part %d was received by %s (server)", m.id, resp.Server, p.part, p.recvs[0].Server)
-		case p.recvs[0].T > resp.T+v.stream:
+		case p.recvs[0].T > resp.T+v.lag:
 			j.fail(resp.T, "message %s answered 200 at %s, before %s received part %d at %s", m.id, dur(resp.T), p.recvs[0].Server, p.part, dur(p.recvs[0].T))
 		}
 	}
@@ -193,7 +191,7 @@ func (c *Unavailable500) judgeError(j *judge, v *routeView, m *rmsg, resp histor
 	if _, ok := v.gone(m, inst, resp.T); ok {
 		return
 	}
-	if status == 504 && resp.T-p1.op.T >= timeout-v.lag {
+	if status == 504 && resp.T-p1.op.T >= timeout-v.live {
 		return
 	}
 	j.fail(resp.T, "message %s answered %d (%s) at %s, but its instance %s was connected, writable and not removed: no cause for an error", m.id, status, resp.Reason, dur(resp.T), inst)
@@ -210,17 +208,17 @@ func (v *routeView) gone(m *rmsg, inst string, t time.Duration) (string, bool) {
 		conn = p1.recvs[0].Conn
 	}
 	for _, s := range v.spans[inst] {
-		if s.close != nil && s.close.T >= from-v.lag && s.close.T <= t+v.lag && (conn == "" || s.conn == conn) {
+		if s.close != nil && s.close.T >= from-v.live && s.close.T <= t+v.live && (conn == "" || s.conn == conn) {
 			return fmt.Sprintf("%s's connection %s closed at %s (server)", inst, s.conn, dur(s.close.T)), true
 		}
 	}
 	for _, f := range v.faults {
-		if f.Link == inst && isLossVerb(f.Verb) && f.On.T <= t+v.lag && (f.Off == nil || f.Off.T >= from) {
+		if f.Link == inst && isLossVerb(f.Verb) && f.On.T <= t+v.live && (f.Off == nil || f.Off.T >= from) {
 			return fmt.Sprintf("%s (link)", f), true
 		}
 	}
 	for _, d := range v.disc {
-		if !d.add && d.name == inst && d.op.T <= t+v.lag && d.op.T >= from-v.lag {
+		if !d.add && d.name == inst && d.op.T <= t+v.live && d.op.T >= from-v.live {
 			return fmt.Sprintf("%s removed by discovery at %s (harness)", inst, dur(d.op.T)), true
 		}
 	}
@@ -280,5 +278,5 @@ func (v *routeView) due(m *rmsg, timeout time.Duration) bool {
 			last = p.op.T
 		}
 	}
-	return v.end >= last+timeout+v.lag
+	return v.end >= last+timeout+v.live
 }

@@ -17,7 +17,9 @@ import (
 // not declare is UNIMPLEMENTED, not FAILED; a run whose harness or driver
 // failed is FAILED with that evidence. Every judged result also accounts for
 // every client the scenario asked to connect (check.Account): none is OK
-// while a client is unaccounted for.
+// while a client is unaccounted for; and none is judged as the SDK's when the
+// harness could not put a fault in place as the scenario asked
+// (check.Timeline: UNKNOWN).
 func judge(sc *scenario.Scenario, h history.History, hello driver.Hello, helloOK bool, problems []string) []CheckResult {
 	var out []CheckResult
 	expects := append([]scenario.Expect(nil), sc.Expect...)
@@ -25,6 +27,7 @@ func judge(sc *scenario.Scenario, h history.History, hello driver.Hello, helloOK
 		expects = append(expects, scenario.Expect{Check: u.Name, Requirement: u.Judges[0]})
 	}
 	acct, unaccounted := safeAccount(sc, h)
+	slip, slipped := safeTimeline(sc, h)
 	for _, ex := range expects {
 		cr := CheckResult{Scenario: sc.Name, File: sc.File, Requirement: ex.Requirement, Check: ex.Check}
 		switch {
@@ -37,6 +40,13 @@ func judge(sc *scenario.Scenario, h history.History, hello driver.Hello, helloOK
 			cr.Result = safeCheck(ex, check.Input{History: h, Scenario: sc, Requirement: ex.Requirement})
 			if unaccounted {
 				cr.Result = check.Merge(cr.Result, acct)
+			}
+			if slipped {
+				// Not merged: a FAILED against a fault the scenario never asked
+				// for is not the SDK's either. What the check said is kept.
+				cr.Result = check.Result{Verdict: check.Unknown, At: slip.At,
+					Detail:       slip.Detail + fmt.Sprintf(" (judged anyway: %s: %s)", cr.Verdict, cr.Detail),
+					Measurements: append(cr.Measurements, slip.Measurements...)}
 			}
 		}
 		if cr.Measurements == nil {
@@ -65,6 +75,18 @@ func safeCheck(ex scenario.Expect, in check.Input) (res check.Result) {
 		c = fresh
 	}
 	return c.Check(in)
+}
+
+// safeTimeline is check.Timeline, a panic an UNKNOWN finding as well: a
+// fault the harness could not put in place as asked makes every judged
+// result UNKNOWN (the machine's fault, not the SDK's).
+func safeTimeline(sc *scenario.Scenario, h history.History) (res check.Result, found bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			res, found = check.Result{Verdict: check.Unknown, Detail: fmt.Sprintf("timeline check panicked: %v\n%s", r, debug.Stack())}, true
+		}
+	}()
+	return check.Timeline(h, sc)
 }
 
 // safeAccount is check.Account, with a panic turned into an UNKNOWN finding

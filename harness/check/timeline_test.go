@@ -1,0 +1,47 @@
+package check
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/faultline/faultline/harness/history"
+	"github.com/faultline/faultline/harness/scenario"
+)
+
+func TestTimeline(t *testing.T) {
+	// The thousand-client scenario's cut: at 8s for 1.5s, then a cut for good.
+	sc := scen(func(sc *scenario.Scenario) {
+		sc.Steps = []scenario.Step{
+			{At: 8 * time.Second, Link: "s1", Fault: "cut", For: 1500 * time.Millisecond},
+			{At: 9 * time.Second, Link: "s1", Fault: "heal"},
+			{At: 14 * time.Second, Link: "s1", Fault: "cut"},
+		}
+	})
+	on := func(ms float64, apply string) history.Event {
+		return ev(ms, "fault.on", "link=s1", "verb=cut", "apply_ms="+apply)
+	}
+	cases := []struct {
+		name   string
+		h      history.History
+		detail string // "" when the timeline held
+	}{
+		{name: "applied in 200ms", h: history.History{on(8200, "199.5"), on(14300, "300")}},
+		{name: "a cut for good may take its time", h: history.History{on(8200, "199.5"), on(19000, "5000")}},
+		{name: "in force after its scheduled heal", h: history.History{on(11199.5, "3198.699"), on(14652.8, "652.7")},
+			detail: "cut on s1, due at 8000.0ms for 1.5s, came into force at 11199.5ms (took 3198.7ms to apply), after its scheduled heal at 9500.0ms"},
+		{name: "longer to apply than to last", h: history.History{on(9400, "1600")},
+			detail: "cut on s1 took 1600.0ms to apply, longer than its for: 1.5s"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r, found := Timeline(tc.h, sc)
+			if found != (tc.detail != "") {
+				t.Fatalf("found %v: %s %s", found, r.Verdict, r.Detail)
+			}
+			if found && (r.Verdict != Unknown || !strings.Contains(r.Detail, tc.detail)) {
+				t.Errorf("got %s: %s\nwant UNKNOWN with %q", r.Verdict, r.Detail, tc.detail)
+			}
+		})
+	}
+}
