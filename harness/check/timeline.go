@@ -62,4 +62,3 @@ func Timeline(h history.History, sc *scenario.Scenario) (Result, bool) {
 	r.Detail = fmt.Sprintf("%s: nothing is judged of the SDK against a fault the scenario did not ask for", r.Detail)
 	return r, true
 }
-
