@@ -385,7 +385,7 @@ func TestShuffleUniform(t *testing.T) {
 			detail: []string{"not a uniform choice", "s2 0,"}},
 		{name: "off-by-one loop bound", cfg: cfg(), sc: sc, h: lbStory(300, shortLoop, 1).hist(), verdict: Failed,
 			detail: []string{"not a uniform choice", "s3 0,"}},
-		{name: "too few samples", cfg: cfg(), sc: fscen(4, auto, lb, clients(100)), h: lbStory(100, fisherYates, 1).hist(), verdict: Failed,
+		{name: "too few samples", cfg: cfg(), sc: fscen(4, auto, lb, clients(100)), h: lbStory(100, fisherYates, 1).hist(), verdict: Unknown,
 			detail: []string{"too few samples", "100 failover(s) from s1 over [s2,s3,s4], need 300"}},
 		{name: "claims the servers never saw", cfg: cfg(), sc: sc, h: func() history.History {
 			s := lbStory(300, fisherYates, 1)

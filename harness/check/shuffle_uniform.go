@@ -61,7 +61,7 @@ func (c *ShuffleUniform) check(v *view) Result {
 			g := groups[0]
 			most = fmt.Sprintf("; most: %d failover(s) from %s over [%s], need %d", g.N, g.Lost, strings.Join(g.Candidates, ","), need(g))
 		}
-		return Fail(v.end, j.ms, "too few samples: no group of failovers with a common candidate set has enough verified landings%s%s", most, failText(j))
+		return j.inconclusive(v.end, "nothing to judge: too few samples: no group of failovers with a common candidate set has enough verified landings%s%s", most, failText(j))
 	}
 	alpha := c.Alpha / float64(len(tested)) // Bonferroni: the run's false-FAIL probability stays ≤ alpha
 	if len(tested) > 1 {
