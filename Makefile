@@ -2,7 +2,7 @@
 GO ?= go
 REPORT ?= faultline-report
 
-.PHONY: conformance test vet fmt fuzz bench ginkgo-p images images-if-docker soak
+.PHONY: conformance test vet fmt generate fuzz bench ginkgo-p images images-if-docker soak
 
 # The main job: the conformance suite against the Go engine on the embedded
 # Toxiproxy, writing $(REPORT)/report.json. Exits 1 if anything FAILED.
@@ -36,6 +36,15 @@ images-if-docker:
 
 fmt:
 	gofmt -l -w .
+
+# Rewrite what is generated from the registries (checkers, fault verbs,
+# server kinds, requirements) and the checkers' Go comments: the
+# registry-derived parts of harness/scenario/schema.json and the generated
+# blocks of docs/ (parameter tables, checks by requirement). Tests fail when
+# either is stale.
+generate:
+	$(GO) test ./harness/scenario -count=1 -run '^TestSchemaIsGenerated$$' -update
+	$(GO) test ./harness/runner -count=1 -run '^TestGeneratedDocs$$' -update
 
 # Short fuzzing of the decoders, one target at a time (FUZZTIME=3m for longer).
 FUZZTIME ?= 20s

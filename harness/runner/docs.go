@@ -7,18 +7,30 @@ import (
 	"strings"
 
 	"github.com/faultline/faultline/harness/check"
+	"github.com/faultline/faultline/harness/internal/regdoc"
 	"github.com/faultline/faultline/harness/requirement"
 )
 
 // Generated documentation: tables rendered from the registries, so that the
 // docs cannot drift from the code. A test (docs_test.go) fails when a
-// generated block in docs/ is stale; `go test ./harness/runner -run
-// TestGeneratedDocs -update` rewrites it.
+// generated block in docs/ is stale; `make generate` (or `go test
+// ./harness/runner -run TestGeneratedDocs -update`) rewrites it.
 
 // DocBlocks are the generated blocks, by marker name. In a Markdown file a
 // block stands between `<!-- generated: NAME -->` and `<!-- end: NAME -->`.
-func DocBlocks() map[string]string {
-	return map[string]string{"checks-by-requirement": checksTable()}
+// Besides the table of checks by requirement, each check has its parameter
+// table (`params:NAME`, in its section of docs/authoring.md), from its
+// struct's fields and their comments (harness/internal/regdoc).
+func DocBlocks() (map[string]string, error) {
+	out := map[string]string{"checks-by-requirement": checksTable()}
+	checks, err := regdoc.Checks()
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range checks {
+		out["params:"+c.Spec.Name] = regdoc.ParamTable(c)
+	}
+	return out, nil
 }
 
 // checksTable lists every registered check with the requirements it judges,
@@ -60,7 +72,11 @@ func checksTable() string {
 // FillDocBlocks replaces every generated block of a Markdown text with its
 // current rendering; unknown markers are left alone.
 func FillDocBlocks(text string) (string, error) {
-	for name, body := range DocBlocks() {
+	blocks, err := DocBlocks()
+	if err != nil {
+		return "", err
+	}
+	for name, body := range blocks {
 		open, end := "<!-- generated: "+name+" -->\n", "<!-- end: "+name+" -->"
 		i := strings.Index(text, open)
 		if i < 0 {

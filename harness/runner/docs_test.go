@@ -14,15 +14,26 @@ import (
 var update = flag.Bool("update", false, "rewrite the generated blocks of docs/")
 
 // TestGeneratedDocs fails when a generated block of docs/ differs from what
-// the registries render today (a check added, or its requirements changed).
+// the registries render today (a check added, its requirements or its
+// parameters changed, a parameter's comment edited). make generate rewrites
+// them.
 func TestGeneratedDocs(t *testing.T) {
-	for _, path := range []string{"../../docs/requirements.md"} {
+	var params []string
+	for _, n := range check.Names() {
+		params = append(params, "params:"+n)
+	}
+	for path, blocks := range map[string][]string{
+		"../../docs/requirements.md": {"checks-by-requirement"},
+		"../../docs/authoring.md":    params,
+	} {
 		raw, err := os.ReadFile(path)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !strings.Contains(string(raw), "<!-- generated: checks-by-requirement -->") {
-			t.Fatalf("%s has no generated checks-by-requirement block", path)
+		for _, b := range blocks {
+			if !strings.Contains(string(raw), "<!-- generated: "+b+" -->") {
+				t.Errorf("%s has no generated %s block", path, b)
+			}
 		}
 		fresh, err := FillDocBlocks(string(raw))
 		if err != nil {
@@ -37,7 +48,32 @@ func TestGeneratedDocs(t *testing.T) {
 			}
 			continue
 		}
-		t.Errorf("%s is stale: run go test ./harness/runner -run TestGeneratedDocs -update", path)
+		t.Errorf("%s is stale: run make generate (or go test ./harness/runner -run TestGeneratedDocs -update)", path)
+	}
+}
+
+// TestParamTablesInTheirSections: each check's parameter table stands in
+// that check's section of docs/authoring.md (after its heading, before the
+// next heading).
+func TestParamTablesInTheirSections(t *testing.T) {
+	raw, err := os.ReadFile("../../docs/authoring.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(raw)
+	for _, n := range check.Names() {
+		h := strings.Index(text, "#### `"+n+"`\n")
+		if h < 0 {
+			t.Errorf("docs/authoring.md has no section for %s", n)
+			continue
+		}
+		section := text[h+1:]
+		if i := strings.Index(section, "\n#"); i >= 0 {
+			section = section[:i]
+		}
+		if !strings.Contains(section, "<!-- generated: params:"+n+" -->\n") || !strings.Contains(section, "<!-- end: params:"+n+" -->") {
+			t.Errorf("docs/authoring.md: the section of %s has no params:%s block", n, n)
+		}
 	}
 }
 
@@ -49,6 +85,14 @@ func TestFillDocBlocksReplacesOnlyItsBlock(t *testing.T) {
 	}
 	if !strings.HasPrefix(out, "before\n") || !strings.HasSuffix(out, "<!-- end: checks-by-requirement -->\nafter\n") ||
 		strings.Contains(out, "old") || !strings.Contains(out, "| `backoff_schedule` | R2 |") {
+		t.Errorf("got:\n%s", out)
+	}
+	in = "#### `deliberate_close`\n\nprose\n\n<!-- generated: params:deliberate_close -->\n<!-- end: params:deliberate_close -->\n"
+	out, err = FillDocBlocks(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "| `by` | one of `client`, `server` | required | Who closes") {
 		t.Errorf("got:\n%s", out)
 	}
 	if _, err := FillDocBlocks("<!-- generated: checks-by-requirement -->\nno end"); err == nil {

@@ -28,6 +28,7 @@ func realRegistry() scenario.Registry {
 			c, ok := check.New(name)
 			return c, ok
 		},
+		Judges:       check.Judges,
 		Fault:        proxy.NewAttrs,
 		Kinds:        fakeserver.Kinds(),
 		Requirements: requirement.IDs(),
@@ -189,6 +190,7 @@ func TestSchemaRejectsWithRealRegistries(t *testing.T) {
 		"deliberate_close by x":  head + "  - {at: 0s, client: connect}\nexpect: [{check: deliberate_close, requirement: R8, by: x}]\n",
 		"check param of another": head + "  - {at: 0s, client: connect}\nexpect: [{check: loss_detected, requirement: R1, topic: t}]\n",
 		"heal with an attribute": head + "  - {at: 0s, link: s1, fault: heal, latency: 5ms}\nexpect: [{check: loss_detected, requirement: R1}]\n",
+		"requirement not judged": head + "  - {at: 0s, client: connect}\nexpect: [{check: loss_detected, requirement: R8}]\n",
 	} {
 		t.Run(name, func(t *testing.T) {
 			if _, err := scenario.Parse("x.yaml", []byte(src), reg); err == nil {
