@@ -51,7 +51,7 @@ var _ = Describe("containers mode: process-kill-failover", Label("containers", "
 		Expect(res.Problems).To(BeEmpty(), "harness problems (teardown's are not in the history):\n%v", res.History.String())
 	})
 	It("judges as embedded mode does: every check OK", func() {
-		Expect(res.Checks).To(HaveLen(len(sc.Expect)))
+		Expect(res.Checks).To(HaveLen(len(sc.Expect) + len(check.UniversalsFor(sc))))
 		for _, c := range res.Checks {
 			// The matcher first: it shows the detail and the timeline around it.
 			Expect(matchers.Verdict{Check: c, History: res.History}).To(matchers.Conform())
