@@ -116,7 +116,7 @@ func (r *Report) HTML() ([]byte, error) {
 			var tips []string
 			for _, res := range byScenario[sc.Name] {
 				if res.Requirement == id {
-					cell.Verdict = worse(cell.Verdict, res.Verdict)
+					cell.Verdict = check.Worse(cell.Verdict, res.Verdict)
 					tips = append(tips, fmt.Sprintf("%s: %s: %s", res.Check, res.Verdict, clip(res.Detail, 200)))
 				}
 			}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/faultline/faultline/harness/check"
 	"github.com/faultline/faultline/harness/driver"
 	"github.com/faultline/faultline/harness/requirement"
 )
@@ -67,7 +68,7 @@ func Merge(reps []*Report, sources []string) *Merged {
 			worst, n := "", Totals{}
 			for _, res := range r.Results {
 				if res.Requirement == id {
-					worst = worse(worst, res.Verdict)
+					worst = check.Worse(worst, res.Verdict)
 					n[res.Verdict]++
 				}
 			}

@@ -72,7 +72,7 @@ func Build(hello driver.Hello, started time.Time, seed int64, runs []*runner.Res
 			Covers: run.Scenario.Covers, WallMS: check.Ms(run.Wall), Problems: run.Problems, History: run.History,
 			Source: run.Scenario.Source, NoHello: run.Hello.SDK == ""})
 	}
-	r.Totals = tally(r.Results)
+	r.Tally()
 	r.WallMS = check.Ms(time.Since(started))
 	return r
 }
@@ -83,8 +83,8 @@ func ResultOf(c runner.CheckResult) Result {
 		Measurements: c.Measurements, Detail: c.Detail, Check: c.Check, File: c.File, AtMS: check.Ms(c.At)}
 }
 
-// Tally counts Totals again from Results (after they were replaced, as
-// faultline check does).
+// Tally counts Totals from Results: Build does, and so does faultline check
+// after it replaced them.
 func (r *Report) Tally() { r.Totals = tally(r.Results) }
 
 // tally counts the results' verdicts: Totals is always this of Results.
@@ -96,7 +96,7 @@ func tally(results []Result) Totals {
 	return t
 }
 
-// Failed reports whether any result FAILED.
+// Failed reports whether any result fails the run: FAILED or UNKNOWN.
 func (r *Report) Failed() bool { return r.Totals[check.Failed]+r.Totals[check.Unknown] > 0 }
 
 // WriteJSON writes dir/report.json.

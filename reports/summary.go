@@ -36,7 +36,7 @@ func (r *Report) Summary() []byte {
 		for _, res := range r.Results {
 			if res.Requirement == id {
 				n[res.Verdict]++
-				worst = worse(worst, res.Verdict)
+				worst = check.Worse(worst, res.Verdict)
 			}
 		}
 		fmt.Fprintf(&b, "| %s %s | %s %s |", md(id), md(requirement.Title(id)), verdictMark(worst), md(worst))

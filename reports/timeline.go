@@ -569,7 +569,7 @@ func labelMarks(ms []tlMark) {
 			if !strings.Contains(" "+ms[lead].Label+" ", " "+ms[i].Label+" ") {
 				ms[lead].Label += " " + ms[i].Label
 			}
-			ms[lead].verdict = worse(ms[lead].verdict, ms[i].verdict)
+			ms[lead].verdict = check.Worse(ms[lead].verdict, ms[i].verdict)
 			ms[lead].LabelClass = verdictClass(ms[lead].verdict)
 			ms[i].Label = ""
 			continue

@@ -22,9 +22,6 @@ func (r *Report) columns() []string {
 	return out
 }
 
-// worse returns the worse of two verdicts ("" is none): check's algebra.
-func worse(a, b string) string { return check.Worse(a, b) }
-
 // verdictClass is the CSS class of a verdict; anything unknown is "v-none".
 func verdictClass(v string) string {
 	switch v {

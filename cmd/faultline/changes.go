@@ -102,15 +102,24 @@ func (v verdictOf) detail() string {
 // harnessCheck is the pseudo-check of a scenario's harness problems.
 const harnessCheck = "runs as scheduled"
 
+// keyed gives each result its key, in order: a scenario may hold two
+// expects of one check for one requirement, told apart by their order.
+func keyed(rs []reports.Result) []resultKey {
+	seen := map[resultKey]int{}
+	out := make([]resultKey, len(rs))
+	for i, r := range rs {
+		k := resultKey{Scenario: r.Scenario, Requirement: r.Requirement, Check: r.Check}
+		k.N = seen[k]
+		seen[k]++
+		out[i] = k
+	}
+	return out
+}
+
 func resultsOf(r *reports.Report) map[resultKey]verdictOf {
 	out := map[resultKey]verdictOf{}
-	seen := map[resultKey]int{}
-	for _, res := range r.Results {
-		base := resultKey{Scenario: res.Scenario, Requirement: res.Requirement, Check: res.Check}
-		k := base
-		k.N = seen[base]
-		seen[base]++
-		out[k] = verdictOf{Verdict: res.Verdict, Detail: res.Detail}
+	for i, k := range keyed(r.Results) {
+		out[k] = verdictOf{Verdict: r.Results[i].Verdict, Detail: r.Results[i].Detail}
 	}
 	for _, s := range r.Scenarios {
 		v := verdictOf{Verdict: check.OK}

@@ -121,7 +121,7 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	fmt.Fprintf(stdout, "%s: %v\n", strings.Join(paths, " "), map[string]int(rep.Totals))
-	if failsRun(rep) || rep.Incomplete != nil {
+	if rep.Failed() || rep.Incomplete != nil {
 		return 1
 	}
 	return 0
@@ -265,31 +265,11 @@ func plural(names []string) string {
 	return fmt.Sprintf("%d scenarios: %s", len(names), strings.Join(names, ", "))
 }
 
-// checkKey names one result: a scenario may hold two expects of one
-// check for one requirement, told apart by their order.
-type checkKey struct {
-	scenario, requirement, check string
-	n                            int
-}
-
-// keyed gives each result its key, in order.
-func keyed(rs []reports.Result) []checkKey {
-	seen := map[checkKey]int{}
-	out := make([]checkKey, len(rs))
-	for i, r := range rs {
-		k := checkKey{r.Scenario, r.Requirement, r.Check, 0}
-		k.n = seen[k]
-		seen[k]++
-		out[i] = k
-	}
-	return out
-}
-
 // change is one result whose judgment differs between the report and
 // today; Old or New is nil when the result exists on one side only (an
 // expect added to or removed from an edited scenario).
 type change struct {
-	key      checkKey
+	key      resultKey
 	Old, New *reports.Result
 	What     []string // the fields that differ
 }
@@ -301,11 +281,7 @@ func (c change) String() string {
 		}
 		return r.Verdict
 	}
-	name := c.key.check
-	if c.key.n > 0 { // the second expect of that check for that requirement
-		name += fmt.Sprintf(" #%d", c.key.n+1)
-	}
-	s := fmt.Sprintf("%s %s %s: %s → %s", c.key.scenario, c.key.requirement, name, v(c.Old), v(c.New))
+	s := fmt.Sprintf("%s %s %s: %s → %s", c.key.Scenario, c.key.Requirement, c.key.label(), v(c.Old), v(c.New))
 	if c.Old != nil && c.New != nil && c.Old.Verdict == c.New.Verdict {
 		s += " (" + strings.Join(c.What, ", ") + " changed)"
 	}
@@ -387,7 +363,7 @@ func unsupportedReason(rs []reports.Result) string {
 // new results' order, then those gone; compared counts the pairs.
 func compareResults(old, now []reports.Result) ([]change, int) {
 	oldKeys, newKeys := keyed(old), keyed(now)
-	byKey := map[checkKey]int{}
+	byKey := map[resultKey]int{}
 	for i, k := range oldKeys {
 		byKey[k] = i
 	}
@@ -442,15 +418,4 @@ func sameMeasurements(a, b []check.Measurement) bool {
 		return true
 	}
 	return reflect.DeepEqual(a, b)
-}
-
-// failsRun reports whether any result makes the run exit 1: FAILED, or
-// UNKNOWN (a check that could not judge proved nothing).
-func failsRun(rep *reports.Report) bool {
-	for _, r := range rep.Results {
-		if check.FailsRun(r.Verdict) {
-			return true
-		}
-	}
-	return false
 }

@@ -2,6 +2,7 @@ package check
 
 import (
 	"fmt"
+	"math"
 	"regexp"
 	"slices"
 	"sort"
@@ -285,7 +286,7 @@ func (v *view) connectees() []connectee {
 			// Connected on the servers' word, not the client's: the
 			// session it names must be one a server created or resumed.
 			if e.To == driver.ConnectedActive {
-				if v.sessionServed(e.Session) {
+				if _, served := v.firstSessEvent(e.Session, math.MinInt64, history.KindSessionCreate, history.KindSessionResume); served {
 					c.active = true
 				} else if c.ghost == nil {
 					c.ghost = e
@@ -526,14 +527,4 @@ func connectReplyText(r *history.Event) string {
 	default:
 		return fmt.Sprintf("; replied %q at %s", r.Reason, dur(r.T))
 	}
-}
-
-// sessionServed reports whether a server created or resumed the session.
-func (v *view) sessionServed(id string) bool {
-	for _, e := range v.bySess[id] {
-		if e.Kind == history.KindSessionCreate || e.Kind == history.KindSessionResume {
-			return true
-		}
-	}
-	return false
 }

@@ -152,18 +152,6 @@ func Names() []string {
 	return out
 }
 
-// Universals lists the Specs of the checkers judged in every scenario,
-// sorted by name.
-func Universals() []Spec {
-	var out []Spec
-	for _, n := range Names() {
-		if s, _ := Lookup(n); s.Universal {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
 // Fail is a FAILED result with a formatted detail.
 func Fail(at time.Duration, ms []Measurement, format string, args ...any) Result {
 	return Result{Verdict: Failed, Measurements: ms, Detail: fmt.Sprintf(format, args...), At: at}

@@ -19,6 +19,16 @@ const (
 	VerbDown      = "down"
 )
 
+// Fault verbs that only degrade a connection: they delay what crosses the
+// link (slow, throttle, slice) or end it once its byte budget is spent
+// (limit).
+const (
+	VerbSlow     = "slow"
+	VerbThrottle = "throttle"
+	VerbSlice    = "slice"
+	VerbLimit    = "limit"
+)
+
 func isLossVerb(v string) bool {
 	return v == VerbCut || v == VerbReset || v == VerbBlackhole || v == VerbDown
 }

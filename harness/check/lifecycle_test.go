@@ -166,7 +166,4 @@ func TestLifecycleScope(t *testing.T) {
 	if has(UniversalsFor(rscen(2))) {
 		t.Errorf("lifecycle is judged in a router scenario")
 	}
-	if !has(Universals()) {
-		t.Errorf("lifecycle is not universal")
-	}
 }

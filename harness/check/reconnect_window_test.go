@@ -69,22 +69,23 @@ func TestReconnectWindow(t *testing.T) {
 	})
 }
 
+// claimAt is recovery() with the client's CONNECTED_ACTIVE (1907ms there)
+// moved to claim, and extra events.
+func claimAt(claim float64, extra ...history.Event) history.History {
+	h := recovery().add(extra...).hist()
+	for i := range h {
+		if h[i].Kind == history.KindState && h[i].To == cA && h[i].From == rR {
+			h[i].T = msd(claim)
+		}
+	}
+	return (&story{evs: h}).hist()
+}
+
 // The client's CONNECTED_ACTIVE is held against the server's session.resume
 // of the same instant: within the stamps' slack (10ms + the run's lag) plus
 // the machine's stall between them it agrees; beyond it, late or early, the
 // window (judged on the server's stamp) stays, but the result is NON-STRICT.
 func TestReconnectWindowClientClaim(t *testing.T) {
-	// recovery(), with the client's CONNECTED_ACTIVE (1907ms in recovery())
-	// moved to claim, and extra events.
-	claimAt := func(claim float64, extra ...history.Event) history.History {
-		h := recovery().add(extra...).hist()
-		for i := range h {
-			if h[i].Kind == history.KindState && h[i].To == cA && h[i].From == rR {
-				h[i].T = msd(claim)
-			}
-		}
-		return (&story{evs: h}).hist()
-	}
 	stall := func(at float64, d string) history.Event { return ev(at, history.KindStall, "src=harness", "for="+d) }
 	lag := func(d string) history.Event { return ev(100, history.KindLag, "src=harness", "max="+d) }
 	// The first resume's connection fails before the client could use it;
@@ -134,15 +135,6 @@ func TestReconnectWindowExplicitZero(t *testing.T) {
 // (never earliness), and with several clients on the machine's cores a late
 // claim is measured, not judged.
 func TestReconnectWindowClientClaimAcrossTheLink(t *testing.T) {
-	claimAt := func(claim float64, extra ...history.Event) history.History {
-		h := recovery().add(extra...).hist()
-		for i := range h {
-			if h[i].Kind == history.KindState && h[i].To == cA && h[i].From == rR {
-				h[i].T = msd(claim)
-			}
-		}
-		return (&story{evs: h}).hist()
-	}
 	slow := func(dir string) history.Event {
 		return ev(1500, history.KindFaultOn, "link=s1", "verb=slow", "latency=150ms", "jitter=0s", "direction="+dir)
 	}

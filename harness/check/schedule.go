@@ -21,20 +21,10 @@ type tolerances struct {
 	Jitter float64
 }
 
-// tolerancesOf is scheduleTolerances for pointer parameters: nil is the
-// default, an explicit 0 is zero.
+// tolerancesOf is a schedule's tolerances from a check's parameters: nil
+// is the default, an explicit 0 is zero.
 func tolerancesOf(abs *time.Duration, pct *float64, st scenario.Strategy) tolerances {
 	return tolerances{Abs: or(abs, DefaultScheduleTolerance), Pct: or(pct, DefaultScheduleTolerancePct), Jitter: st.Jitter}
-}
-
-func scheduleTolerances(abs time.Duration, pct float64, st scenario.Strategy) tolerances {
-	if abs == 0 {
-		abs = DefaultScheduleTolerance
-	}
-	if pct == 0 {
-		pct = DefaultScheduleTolerancePct
-	}
-	return tolerances{Abs: abs, Pct: pct, Jitter: st.Jitter}
 }
 
 func (t tolerances) tol(d time.Duration) time.Duration {

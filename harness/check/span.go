@@ -61,13 +61,6 @@ func (v *view) claimGap(claim, evidence time.Duration, server string) claimGap {
 	return g
 }
 
-// Degrading verbs that delay what crosses a link.
-const (
-	VerbSlow     = "slow"
-	VerbThrottle = "throttle"
-	VerbSlice    = "slice"
-)
-
 // towardsClient reports whether a fault acts on the server → client stream.
 func towardsClient(f faultSpan) bool {
 	d := f.On.Attr("direction")

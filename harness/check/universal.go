@@ -14,7 +14,11 @@ type Scoped interface {
 // sorted by name: what the runner appends to its expect list.
 func UniversalsFor(sc *scenario.Scenario) []Spec {
 	var out []Spec
-	for _, s := range Universals() {
+	for _, n := range Names() {
+		s, _ := Lookup(n)
+		if !s.Universal {
+			continue
+		}
 		if c, ok := s.New().(Scoped); ok && !c.Applies(sc) {
 			continue
 		}

@@ -84,6 +84,16 @@ func Merge(a, b Result) Result {
 	return out
 }
 
+// Overrule makes r UNKNOWN for the run-level reason in by (a fault the
+// harness could not put in place as asked): unlike Merge, a FAILED does not
+// survive it, since it was judged against a timeline the scenario never
+// asked for. What r said is kept in the detail and its measurements.
+func Overrule(r, by Result) Result {
+	return Result{Verdict: Unknown, At: by.At,
+		Detail:       by.Detail + fmt.Sprintf(" (judged anyway: %s: %s)", r.Verdict, r.Detail),
+		Measurements: append(append([]Measurement(nil), r.Measurements...), by.Measurements...)}
+}
+
 // Inconclusive is an UNKNOWN result: the history gave the rule nothing to
 // judge. The detail says what was missing; the measurements what was seen.
 func Inconclusive(at time.Duration, ms []Measurement, format string, args ...any) Result {

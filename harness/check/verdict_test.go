@@ -34,3 +34,13 @@ func TestMerge(t *testing.T) {
 		t.Errorf("FAILED must stay FAILED: %+v", f)
 	}
 }
+
+// Overrule makes even a FAILED UNKNOWN, and keeps what the check said.
+func TestOverrule(t *testing.T) {
+	slip := Result{Verdict: Unknown, Detail: "the harness could not hold the timeline", At: 11, Measurements: []Measurement{{Name: "s"}}}
+	o := Overrule(Result{Verdict: Failed, Detail: "window 300ms > 250ms", At: 3, Measurements: []Measurement{{Name: "w"}}}, slip)
+	if o.Verdict != Unknown || o.At != 11 || len(o.Measurements) != 2 ||
+		o.Detail != "the harness could not hold the timeline (judged anyway: FAILED: window 300ms > 250ms)" {
+		t.Errorf("overruled %+v", o)
+	}
+}

@@ -68,10 +68,6 @@ func (v *view) orderCheck(w srvWalk, expected []string) (fails []string, skipped
 // close. A client that leaves a slow server before its connect timeout did
 // not see it fail: the server stays unfailed, and passing it is judged.
 
-// VerbLimit is the degrading verb that ends connections itself, once its
-// byte budget is spent.
-const VerbLimit = "limit"
-
 // closesConns reports whether a degrading verb fails an attempt by closing
 // it (limit) rather than by delaying its bytes past the connect timeout.
 func closesConns(verb string) bool { return verb == VerbLimit }

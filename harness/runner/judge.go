@@ -42,11 +42,7 @@ func judge(sc *scenario.Scenario, h history.History, hello driver.Hello, helloOK
 				cr.Result = check.Merge(cr.Result, acct)
 			}
 			if slipped {
-				// Not merged: a FAILED against a fault the scenario never asked
-				// for is not the SDK's either. What the check said is kept.
-				cr.Result = check.Result{Verdict: check.Unknown, At: slip.At,
-					Detail:       slip.Detail + fmt.Sprintf(" (judged anyway: %s: %s)", cr.Verdict, cr.Detail),
-					Measurements: append(cr.Measurements, slip.Measurements...)}
+				cr.Result = check.Overrule(cr.Result, slip)
 			}
 		}
 		if cr.Measurements == nil {

@@ -62,7 +62,7 @@ func TestHungDriverIsFailedWithEvidenceAndBounded(t *testing.T) {
 		t.Fatalf("run took %v: a hung driver must not hang the run", el)
 	}
 	// The expect entry and every universal check: all FAILED with the evidence.
-	if len(res.Checks) != 1+len(check.Universals()) {
+	if len(res.Checks) != 1+len(check.UniversalsFor(sc)) {
 		t.Fatalf("want the expect entry and the universal checks, got %+v", res.Checks)
 	}
 	for _, c := range res.Checks {
@@ -83,7 +83,7 @@ func TestUndeclaredFeatureIsUnimplemented(t *testing.T) {
 		}}, nil
 	}
 	res := Run(context.Background(), sc, Config{Driver: bare})
-	if len(res.Checks) != 1+len(check.Universals()) || res.Checks[0].Verdict != check.Unimplemented {
+	if len(res.Checks) != 1+len(check.UniversalsFor(sc)) || res.Checks[0].Verdict != check.Unimplemented {
 		t.Fatalf("want UNIMPLEMENTED, got %+v", res.Checks)
 	}
 	// The universal rules need no feature: they are judged all the same (a

@@ -1,6 +1,6 @@
 package scenario
 
-import "fmt"
+import "github.com/faultline/faultline/harness/requirement"
 
 // Registry tells the loader which names exist and gives fresh config structs
 // to decode into. It is injected (not looked up) because the checkers and the
@@ -10,21 +10,7 @@ type Registry struct {
 	Judges       func(check string) []string   // the requirements a check judges; nil: any
 	Fault        func(verb string) (any, bool) // pointer to the fault verb's attribute struct (yaml tags)
 	Kinds        []string                      // server kinds; empty means ["session"]
-	Requirements []string                      // valid requirement IDs; empty means RequirementIDs()
-}
-
-// RequirementIDs lists the conformance requirement IDs (docs/requirements.md).
-func RequirementIDs() []string {
-	var ids []string
-	for _, g := range []struct {
-		prefix string
-		n      int
-	}{{"R", 9}, {"F", 4}, {"C", 3}, {"M", 6}, {"T", 6}} {
-		for i := 1; i <= g.n; i++ {
-			ids = append(ids, fmt.Sprintf("%s%d", g.prefix, i))
-		}
-	}
-	return ids
+	Requirements []string                      // valid requirement IDs; empty means requirement.IDs()
 }
 
 // withDefaults fills what a caller left out, so a zero Registry still
@@ -40,7 +26,7 @@ func (r Registry) withDefaults() Registry {
 		r.Kinds = []string{"session"}
 	}
 	if len(r.Requirements) == 0 {
-		r.Requirements = RequirementIDs()
+		r.Requirements = requirement.IDs()
 	}
 	return r
 }

@@ -119,9 +119,6 @@ func goKind(t reflect.Type) string {
 	case reflect.TypeFor[scenario.Bytes]():
 		return "bytes"
 	}
-	if t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
 	switch t.Kind() {
 	case reflect.Bool:
 		return "boolean"

@@ -3,6 +3,8 @@ package scenario
 import (
 	"errors"
 	"time"
+
+	"github.com/faultline/faultline/harness/requirement"
 )
 
 // Stub configs standing in for the check and proxy packages' structs.
@@ -58,6 +60,6 @@ func testRegistry() Registry {
 			return nil, false
 		},
 		Kinds:        []string{"session"},
-		Requirements: RequirementIDs(),
+		Requirements: requirement.IDs(),
 	}
 }

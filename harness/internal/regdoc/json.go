@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"strings"
 )
 
 // Obj is a JSON object that keeps its keys' order, so that a merge rewrites
@@ -91,77 +90,50 @@ func decodeValue(d *json.Decoder) (any, error) {
 
 // Encode writes v as Python's json.dumps(v, indent=2, ensure_ascii=False)
 // does, plus a final newline: the format schema.json has always had, so
-// that a regeneration changes only what it means to.
+// that a regeneration changes only what it means to. encoding/json does the
+// work: Obj marshals its members in order, and json.Indent lays it out
+// (empty objects and lists stay "{}" and "[]", as Python writes them).
 func Encode(v any) ([]byte, error) {
+	raw, err := marshal(v)
+	if err != nil {
+		return nil, err
+	}
 	var b bytes.Buffer
-	if err := encode(&b, v, 0); err != nil {
+	if err := json.Indent(&b, raw, "", "  "); err != nil {
 		return nil, err
 	}
 	b.WriteByte('\n')
 	return b.Bytes(), nil
 }
 
-func encode(b *bytes.Buffer, v any, depth int) error {
-	nl := func(d int) { b.WriteString("\n" + strings.Repeat("  ", d)) }
-	switch v := v.(type) {
-	case Obj:
-		if len(v) == 0 {
-			b.WriteString("{}")
-			return nil
+// MarshalJSON writes the members in their order.
+func (o Obj) MarshalJSON() ([]byte, error) {
+	b := []byte{'{'}
+	for i, m := range o {
+		if i > 0 {
+			b = append(b, ',')
 		}
-		b.WriteByte('{')
-		for i, m := range v {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			nl(depth + 1)
-			if err := scalar(b, m.K); err != nil {
-				return err
-			}
-			b.WriteString(": ")
-			if err := encode(b, m.V, depth+1); err != nil {
-				return err
-			}
+		k, err := marshal(m.K)
+		if err != nil {
+			return nil, err
 		}
-		nl(depth)
-		b.WriteByte('}')
-	case []any:
-		if len(v) == 0 {
-			b.WriteString("[]")
-			return nil
+		v, err := marshal(m.V)
+		if err != nil {
+			return nil, err
 		}
-		b.WriteByte('[')
-		for i, x := range v {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			nl(depth + 1)
-			if err := encode(b, x, depth+1); err != nil {
-				return err
-			}
-		}
-		nl(depth)
-		b.WriteByte(']')
-	case []string:
-		a := make([]any, len(v))
-		for i, s := range v {
-			a[i] = s
-		}
-		return encode(b, a, depth)
-	default:
-		return scalar(b, v)
+		b = append(append(append(b, k...), ':'), v...)
 	}
-	return nil
+	return append(b, '}'), nil
 }
 
-// scalar writes a string, number, bool or null without HTML escaping.
-func scalar(b *bytes.Buffer, v any) error {
-	var s bytes.Buffer
-	e := json.NewEncoder(&s)
+// marshal is json.Marshal without HTML escaping (schema.json says "<" and
+// "&" as they are).
+func marshal(v any) ([]byte, error) {
+	var b bytes.Buffer
+	e := json.NewEncoder(&b)
 	e.SetEscapeHTML(false)
 	if err := e.Encode(v); err != nil {
-		return err
+		return nil, err
 	}
-	b.Write(bytes.TrimSuffix(s.Bytes(), []byte("\n")))
-	return nil
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
