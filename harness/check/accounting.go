@@ -37,6 +37,15 @@ import (
 // reported a state after its connect op is the SDK's; one that was never
 // sent its connect op, the harness's.
 
+// acctView accounts for every client asked to connect, apart from the
+// checks: only Account asks, and it holds the clients' word to the servers'.
+type acctView struct {
+	*view              // the index
+	sv    *sessionView // a connect counts when a server served its session
+}
+
+func newAcctView(v *view, sv *sessionView) *acctView { return &acctView{view: v, sv: sv} }
+
 // connectee is what the history says of one client asked to connect.
 type connectee struct {
 	client   int
@@ -60,8 +69,9 @@ func Account(h history.History, sc *scenario.Scenario) (Result, bool) {
 		return Result{}, false
 	}
 	v := newView(h, sc)
-	l := v.ledger()
-	cs := v.connectees()
+	a := v.accounting()
+	l := a.ledger()
+	cs := a.connectees()
 	var silent, unattributed, doubt, noOp, ghosts []connectee
 	fates := map[fate][]connectee{}
 	for _, c := range cs {
@@ -72,7 +82,7 @@ func Account(h history.History, sc *scenario.Scenario) (Result, bool) {
 			ghosts = append(ghosts, c)
 			continue
 		}
-		why, began := v.explained(c, l)
+		why, began := a.explained(c, l)
 		if why != "" {
 			continue
 		}
@@ -94,7 +104,7 @@ func Account(h history.History, sc *scenario.Scenario) (Result, bool) {
 	}
 	// Unattributed clients whose connect a fault ended: explained when the
 	// links had taken as many attempts before it as there are such clients.
-	if len(doubt) > 0 && v.tally(l, doubt).taken(l) < len(doubt) {
+	if len(doubt) > 0 && a.tally(l, doubt).taken(l) < len(doubt) {
 		unattributed = append(unattributed, doubt...)
 	}
 	n := len(silent) + len(unattributed) + len(noOp) + len(ghosts)
@@ -135,7 +145,7 @@ func Account(h history.History, sc *scenario.Scenario) (Result, bool) {
 		}
 	}
 	if len(unattributed) > 0 {
-		v.judgeUnattributed(&j, l, unattributed)
+		a.judgeUnattributed(&j, l, unattributed)
 	}
 	r := j.result(0, "")
 	r.Detail = head + ": " + r.Detail
@@ -178,7 +188,7 @@ type ledger struct {
 	restarts []history.Event
 }
 
-func (v *view) ledger() *ledger {
+func (v *acctView) ledger() *ledger {
 	l := &ledger{byAddr: map[string][]history.Event{}, dialFail: map[string]bool{}, server: map[string]int{},
 		hands: map[string]bool{}, claimed: map[string]bool{}}
 	for _, e := range v.h {
@@ -244,7 +254,7 @@ func (l *ledger) fateOf(v *view, c connectee) fate {
 var localAddr = regexp.MustCompile(`((?:\d{1,3}\.){3}\d{1,3}:\d+|\[[0-9a-fA-F:]+\]:\d+)->`)
 
 // connectees lists the clients the scenario asks to connect, in order.
-func (v *view) connectees() []connectee {
+func (v *acctView) connectees() []connectee {
 	asked := map[int]time.Duration{}
 	for _, st := range v.sc.Steps {
 		if st.Client == nil || st.Client.Op != driver.OpConnect {
@@ -286,7 +296,7 @@ func (v *view) connectees() []connectee {
 			// Connected on the servers' word, not the client's: the
 			// session it names must be one a server created or resumed.
 			if e.To == driver.ConnectedActive {
-				if _, served := v.firstSessEvent(e.Session, math.MinInt64, history.KindSessionCreate, history.KindSessionResume); served {
+				if _, served := v.sv.firstSessEvent(e.Session, math.MinInt64, history.KindSessionCreate, history.KindSessionResume); served {
 					c.active = true
 				} else if c.ghost == nil {
 					c.ghost = e
@@ -328,13 +338,13 @@ func (v *view) connectees() []connectee {
 // cannot be told apart, a fault or kill that began during its connect is
 // returned as began (else -1): whether the links had taken its attempt by
 // then is counted over all such clients (Account).
-func (v *view) explained(c connectee, l *ledger) (why string, began time.Duration) {
+func (v *acctView) explained(c connectee, l *ledger) (why string, began time.Duration) {
 	from, to := c.from-v.slack, c.to+v.slack
 	if c.closeOp != nil && c.closeOp.T <= to {
 		return "closed by the harness at " + dur(c.closeOp.T), -1
 	}
 	took := time.Duration(-1) // when a link first took one of its attempts
-	for _, la := range l.taken(v, c) {
+	for _, la := range l.taken(v.view, c) {
 		if took < 0 || la.T < took {
 			took = la.T
 		}
@@ -389,7 +399,7 @@ type tally struct {
 	linkAcc, dialFail, servedLinks, srvAcc, answered int
 }
 
-func (v *view) tally(l *ledger, cs []connectee) tally {
+func (v *acctView) tally(l *ledger, cs []connectee) tally {
 	t := tally{from: cs[0].from, to: cs[0].until}
 	for _, c := range cs {
 		t.from, t.to = min(t.from, c.from), max(t.to, c.until)
@@ -438,7 +448,7 @@ func (t tally) taken(l *ledger) int {
 // told apart: over their connect windows, the attempts the links took that
 // did not become sessions, those the servers accepted, and those they
 // answered, against how many clients tried.
-func (v *view) judgeUnattributed(j *judge, l *ledger, tried []connectee) {
+func (v *acctView) judgeUnattributed(j *judge, l *ledger, tried []connectee) {
 	t := v.tally(l, tried)
 	j.count("link accepts not served", t.linkAcc-t.servedLinks-t.dialFail, "link.accept in the unaccounted clients' connect windows, less those that became sessions and failed dials")
 	j.count("server accepts not served", t.srvAcc, "server accept with no session.create/resume on its connection, in those windows")

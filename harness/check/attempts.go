@@ -28,7 +28,7 @@ type attempt struct {
 func (a attempt) conn() string { return a.Accept.Conn }
 
 // attempts are the server accepts on the client's servers with T in [from, to].
-func (v *view) attempts(from, to time.Duration) []attempt {
+func (v *outageView) attempts(from, to time.Duration) []attempt {
 	var out []attempt
 	// accepts are in time order: start at the first one not before from.
 	first := sort.Search(len(v.accepts), func(i int) bool { return v.accepts[i].T >= from })
@@ -53,7 +53,7 @@ func (v *view) attempts(from, to time.Duration) []attempt {
 
 // acceptsAfter are the server accepts on the client's servers with T > t
 // (+ the run's evidence lag: a streamed accept is stamped late).
-func (v *view) acceptsAfter(t time.Duration) []history.Event {
+func (v *outageView) acceptsAfter(t time.Duration) []history.Event {
 	var out []history.Event
 	for _, e := range v.accepts {
 		if e.T > t+v.lag {
@@ -82,7 +82,7 @@ func describeAccepts(es []history.Event) string {
 // the client gave up after its connect timeout, but the held connection's
 // close may only be recorded at the heal: the end is then the earlier of the
 // close and accept + connect_timeout.
-func (v *view) attemptEnd(a attempt, next time.Duration) (time.Duration, string) {
+func (v *outageView) attemptEnd(a attempt, next time.Duration) (time.Duration, string) {
 	closed := a.Close != nil && a.Close.T <= next
 	if v.faultInForce(a.Accept.Server, VerbBlackhole, a.Accept.T) {
 		ct := v.connectTimeout()

@@ -62,7 +62,7 @@ func (c *BackoffSchedule) check(v *view) Result {
 	var j judge
 	var outs []outage
 	for _, cl := range v.clients {
-		outs = append(outs, v.outages(cl)...)
+		outs = append(outs, v.outages().of(cl)...)
 	}
 	if len(outs) == 0 {
 		return Inconclusive(v.end, nil, "nothing to judge: the client never entered RECOVERING_RECONNECT (no outage)")
@@ -79,7 +79,7 @@ func (c *BackoffSchedule) check(v *view) Result {
 		if st.Attempts > 0 && len(atts) > st.Attempts {
 			j.fail(atts[st.Attempts].Accept.T, "%s made %d attempts (server accepts), more than strategy.attempts %d: attempt %d at %s", o, len(atts), st.Attempts, st.Attempts, dur(atts[st.Attempts].Accept.T))
 		}
-		for _, s := range v.judgeOutage(o, atts, st, tol) {
+		for _, s := range v.outages().judgeOutage(o, atts, st, tol) {
 			if listed < maxSlotMeasurements {
 				j.measureMs(fmt.Sprintf("outage %d attempt %d delay", o.N, s.K), s.Measured, s.Evidence(), s.ExpectedText())
 				j.ms[len(j.ms)-1].Bounds = s.Bounds() // reports draw it against the band
@@ -142,7 +142,7 @@ func (c *BackoffSchedule) judgeAbort(v *view, j *judge, outs []outage, limit int
 	}
 	// + stampSlack (acceptsAfter adds the lag): the last attempt's accept
 	// may be stamped just after the close (view.go, outage.Attempts).
-	after := v.acceptsAfter(o.End.T + stampSlack)
+	after := v.outages().acceptsAfter(o.End.T + stampSlack)
 	j.count("attempts after abort", len(after), "server accept on client.servers after the client's close + the stamp slack")
 	if len(after) > 0 {
 		j.fail(after[0].T, "attempts continuing after abort: %d server accept(s) after the close at %s (%s)", len(after), dur(o.End.T), describeAccepts(after))

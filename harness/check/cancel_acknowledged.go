@@ -32,17 +32,17 @@ func (c *CancelAcknowledged) Validate() error { return nonNegative("within", or(
 func (c *CancelAcknowledged) Check(in Input) Result { return onView(in, c, c.check) }
 
 func (c *CancelAcknowledged) check(v *view) Result {
-	runs, _ := v.migrations()
+	runs, _ := v.migrations().all()
 	var j judge
 	cancels, acked, completed, during, late := 0, 0, 0, 0, 0
 	var lat []time.Duration
 	last := time.Duration(0)
 	for _, cl := range v.clients {
 		reqs := map[int64]*reqTrace{}
-		for _, rq := range v.requests(cl) {
+		for _, rq := range v.commands().requests(cl) {
 			reqs[rq.Req] = rq
 		}
-		for _, cmd := range v.commands(cl) {
+		for _, cmd := range v.commands().of(cl) {
 			if cmd.Op.Op != driver.OpCancel {
 				continue
 			}

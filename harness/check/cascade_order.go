@@ -53,11 +53,11 @@ func (c *CascadeOrder) check(v *view) Result {
 	}
 	ct := v.connectTimeout()
 	tol := tolerances{Abs: or(c.Tolerance, DefaultCascadeTolerance), Pct: or(c.TolerancePct, DefaultScheduleTolerancePct)}.tol(ct)
-	list := v.cascadeList()
+	list := v.walks().cascadeList()
 	var j judge
 	judged := 0
 	last := time.Duration(0)
-	for _, w := range v.walksOf(walkCascade) {
+	for _, w := range v.walks().of(walkCascade) {
 		if !w.Attributed {
 			j.fail(w.From, "%s: its attempts cannot be attributed (%s): judge cascades with one client at a time", w, w.Clash)
 			continue
@@ -66,7 +66,7 @@ func (c *CascadeOrder) check(v *view) Result {
 			j.fail(v.end, "%s %s", w, w.Ending(v))
 			continue
 		}
-		o := v.orderRule(w, list)
+		o := v.walks().orderRule(w, list)
 		cascaded := len(o.SkippedDown) > 0 || len(w.Attempts) > 1 || (w.Landed() && w.End.Server != list[0])
 		if !cascaded && !driver.IsClosed(w.End.To) {
 			continue // the first server answered: nothing cascaded
@@ -74,7 +74,7 @@ func (c *CascadeOrder) check(v *view) Result {
 		judged++
 		last = max(last, w.End.T)
 		if w.Landed() {
-			if l := v.landing(w); l.Problem != "" {
+			if l := v.sessions().landing(w); l.Problem != "" {
 				j.fail(w.End.T, "%s", l.Problem)
 			} else {
 				j.measureMs(fmt.Sprintf("%s: connected to %s", w, l.Server), w.End.T-w.Start.T,

@@ -39,12 +39,12 @@ func (c *CascadeScope) check(v *view) Result {
 	var shown []string
 	pre, post := 0, 0
 	last := time.Duration(0)
-	for _, w := range v.walksOf(walkCascade) {
+	for _, w := range v.walks().of(walkCascade) {
 		if w.End == nil {
 			j.fail(v.end, "%s %s", w, w.Ending(v))
 			continue
 		}
-		fl, failed := v.failedIn(w, first)
+		fl, failed := v.walks().failedIn(w, first)
 		if !failed {
 			continue // the first server was fine: nothing to show
 		}
@@ -61,7 +61,7 @@ func (c *CascadeScope) check(v *view) Result {
 		}
 		landedElsewhere := ""
 		if w.Landed() && w.End.Server != first {
-			if l := v.landing(w); l.Problem != "" {
+			if l := v.sessions().landing(w); l.Problem != "" {
 				j.fail(w.End.T, "%s", l.Problem)
 			} else {
 				landedElsewhere = l.Server
@@ -86,9 +86,9 @@ func (c *CascadeScope) check(v *view) Result {
 			shown = append(shown, fmt.Sprintf("no cascade: %s %s after %s failed (%s), no other server saw an attempt", w, w.Ending(v), first, f.Verb))
 		}
 	}
-	walks := v.walksOf(walkFailover)
+	walks := v.walks().of(walkFailover)
 	done := map[string]bool{}
-	for _, h := range v.lossHits() {
+	for _, h := range v.outages().lossHits() {
 		k := fmt.Sprintf("%d|%d", h.Client, h.Active.T)
 		if done[k] || h.Leave == nil || h.Leave.To == driver.ClosedByClient || h.Leave.To == driver.ClosedByServer {
 			continue
@@ -104,7 +104,7 @@ func (c *CascadeScope) check(v *view) Result {
 		}
 		if fo.Auto {
 			if fw != nil && h.Leave.To == driver.RecoveringReconnect {
-				if next, ok := v.firstStateAfter(h.Client, h.Leave.T+1, driver.ConnectedActive, driver.Connecting); ok && next.To == driver.ConnectedActive && next.T < fw.Start.T {
+				if next, ok := v.client().firstStateAfter(h.Client, h.Leave.T+1, driver.ConnectedActive, driver.Connecting); ok && next.To == driver.ConnectedActive && next.T < fw.Start.T {
 					continue // recovered on the same server first: not a failover
 				}
 			}
@@ -113,7 +113,7 @@ func (c *CascadeScope) check(v *view) Result {
 			case fw == nil:
 				j.fail(h.Leave.T, "autofailover on, but after losing %s (%s) client %d went %s%s at %s and never failed over", lost, h.Fault, h.Client, h.Leave.To, reasonText(*h.Leave), dur(h.Leave.T))
 			case fw.Landed():
-				if l := v.landing(*fw); l.Problem != "" {
+				if l := v.sessions().landing(*fw); l.Problem != "" {
 					j.fail(fw.End.T, "%s", l.Problem)
 				} else if l.Server == lost {
 					j.fail(fw.End.T, "%s came back to %s, not another server", fw, lost)
@@ -122,7 +122,7 @@ func (c *CascadeScope) check(v *view) Result {
 					last = max(last, fw.End.T)
 				}
 			default:
-				healthy, undecided := v.unfailedIn(*fw, list)
+				healthy, undecided := v.walks().unfailedIn(*fw, list)
 				switch {
 				case len(healthy) > 0:
 					j.fail(fw.Until(v), "%s %s although %s did not fail", fw, fw.Ending(v), strings.Join(healthy, ", "))
@@ -137,22 +137,22 @@ func (c *CascadeScope) check(v *view) Result {
 		post++
 		from := h.Fault.On.T
 		to := v.end
-		if cl, ok := v.firstStateAfter(h.Client, h.Active.T+1, driver.ClosedByClient, driver.ClosedByServer, driver.ClosedFailed); ok {
+		if cl, ok := v.client().firstStateAfter(h.Client, h.Active.T+1, driver.ClosedByClient, driver.ClosedByServer, driver.ClosedFailed); ok {
 			to = cl.T
 		}
 		last = max(last, to)
 		if fw != nil {
 			j.fail(fw.Start.T, "autofailover off, but client %d failed over after losing %s: CONNECTING at %s", h.Client, lost, dur(fw.Start.T))
 		}
-		if other, ok := v.firstStateAfter(h.Client, h.Active.T+1, driver.ConnectedActive); ok && other.Server != lost && other.T <= to {
+		if other, ok := v.client().firstStateAfter(h.Client, h.Active.T+1, driver.ConnectedActive); ok && other.Server != lost && other.T <= to {
 			j.fail(other.T, "autofailover off, but client %d reported CONNECTED_ACTIVE on %s at %s after losing %s", h.Client, other.Server, dur(other.T), lost)
 		}
-		if busy := v.othersBusy(h.Client, from, to); busy != "" {
+		if busy := v.walks().othersBusy(h.Client, from, to); busy != "" {
 			j.fail(from, "client %d's attempts after losing %s cannot be attributed (%s): judge autofailover off with one client", h.Client, lost, busy)
 			continue
 		}
 		var elsewhere []string
-		for _, a := range v.attempts(from, to+v.slack) {
+		for _, a := range v.outages().attempts(from, to+v.slack) {
 			if a.Accept.Server != lost {
 				elsewhere = append(elsewhere, fmt.Sprintf("%s (server accept %s at %s)", a.Accept.Server, a.conn(), dur(a.Accept.T)))
 			}
@@ -180,7 +180,7 @@ func onOff(b bool) string {
 }
 
 func endingOf(v *view, h lossHit) string {
-	if cl, ok := v.firstStateAfter(h.Client, h.Active.T+1, driver.ClosedByClient, driver.ClosedByServer, driver.ClosedFailed); ok {
+	if cl, ok := v.client().firstStateAfter(h.Client, h.Active.T+1, driver.ClosedByClient, driver.ClosedByServer, driver.ClosedFailed); ok {
 		return fmt.Sprintf("went %s%s at %s", cl.To, reasonText(cl), dur(cl.T))
 	}
 	return "did not close"

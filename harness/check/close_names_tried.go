@@ -29,7 +29,7 @@ func (c *CloseNamesTried) check(v *view) Result {
 	var j judge
 	judged := 0
 	last := time.Duration(0)
-	for _, w := range v.walks() {
+	for _, w := range v.walks().all() {
 		if w.End == nil || w.End.To != driver.ClosedFailed {
 			continue
 		}
@@ -38,7 +38,7 @@ func (c *CloseNamesTried) check(v *view) Result {
 		last = max(last, e.T)
 		list := v.sc.Client.Servers
 		if w.Kind == walkCascade {
-			list = v.cascadeList()
+			list = v.walks().cascadeList()
 		}
 		var named []string
 		if s := e.Attr("tried"); s != "" {
@@ -84,8 +84,8 @@ func (c *CloseNamesTried) check(v *view) Result {
 			j.note("%s named with the link down: refused before any server, client-reported", strings.Join(down, ", "))
 		}
 		// And stops: no attempt after the close.
-		after := v.acceptsAfter(e.T + v.slack)
-		if other := v.busyAfter(w.Client, e.T); other != "" {
+		after := v.outages().acceptsAfter(e.T + v.slack)
+		if other := v.walks().busyAfter(w.Client, e.T); other != "" {
 			j.note("attempts after %s's close not judged: %s", w, other)
 		} else {
 			j.count(fmt.Sprintf("%s: attempts after the close", w), len(after), "server accept on client.servers after the client's CLOSED_FAILED")

@@ -2,6 +2,7 @@ package check
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 
@@ -12,6 +13,16 @@ import (
 // Commands: the ops a client's driver accepted (harness evidence,
 // completions.go), and the server evidence that each arrived or was
 // forwarded by a migration's source.
+
+// commandView is what the clients were asked to do and what became of it:
+// their commands, requests and topic streams (seqs.go),
+// each read within the client's sessions.
+type commandView struct {
+	*view              // the index
+	sv    *sessionView // a client's commands live in its sessions
+}
+
+func newCommandView(v *view, sv *sessionView) *commandView { return &commandView{view: v, sv: sv} }
 
 // command is one op the harness sent and the driver accepted.
 type command struct {
@@ -41,16 +52,17 @@ func atoi64(s string) int64 {
 	return n
 }
 
-// commands lists a client's accepted send, request, cancel and subscribe
+// of lists a client's accepted send, request, cancel and subscribe
 // ops (completions.go), in op order; sends are numbered in the order the
 // driver accepted them (once per client and view).
-func (v *view) commands(c int) []command {
-	return derive(v.memo, commandsKey{c}, func() []command { return v.commandsOf(c) })
+func (v *commandView) of(c int) []command {
+	return derive(v.memo, commandsKey{c}, func() []command { return v.find(c) })
 }
 
 type commandsKey struct{ client int }
 
-func (v *view) commandsOf(c int) []command {
+// find computes of.
+func (v *commandView) find(c int) []command {
 	var done []completion
 	for _, cp := range v.completions()[c] {
 		if cp.ok() {
@@ -84,7 +96,7 @@ func (v *view) commandsOf(c int) []command {
 // commandEvidence lists the server events that show a command arrived (in
 // the client's sessions), and whether the command needed to arrive at all
 // (a cancel of a request that had already ended needs not).
-func (v *view) commandEvidence(cmd command, sessions map[string]bool, reqs map[int64]*reqTrace) ([]history.Event, bool) {
+func (v *commandView) commandEvidence(cmd command, sessions map[string]bool, reqs map[int64]*reqTrace) ([]history.Event, bool) {
 	var out []history.Event
 	match := func(e history.Event) bool {
 		switch cmd.Op.Op {
@@ -113,7 +125,7 @@ func (v *view) commandEvidence(cmd command, sessions map[string]bool, reqs map[i
 }
 
 // forwardNote says what became of a lost command at a source, if anything.
-func (v *view) forwardNote(cmd command, sessions map[string]bool) string {
+func (v *commandView) forwardNote(cmd command, sessions map[string]bool) string {
 	for _, e := range v.h {
 		if e.Kind != history.KindMigrationForward || !sessions[e.Session] {
 			continue
@@ -133,4 +145,121 @@ func (v *view) forwardNote(cmd command, sessions map[string]bool) string {
 		}
 	}
 	return ""
+}
+
+// ---- requests -------------------------------------------------------------
+
+// reqKey names a request of one session.
+type reqKey struct {
+	Session string
+	Req     int64
+}
+
+// reqTrace is one request as every side saw it.
+type reqTrace struct {
+	Client     int
+	Session    string
+	Req, Total int64 // id, rows asked
+	Op         *command
+	Requests   []history.Event // server request events (dup ones included)
+	ServerRows []history.Event // server row events, in order
+	ServerDone []history.Event // server done events
+	Attns      []history.Event // server attention events
+	Got        []history.Event // client row events, in order
+	Dones      []history.Event // client done events
+}
+
+// servers lists the servers that wrote rows of it, in order of first row.
+func (r *reqTrace) servers() []string {
+	var out []string
+	for _, e := range r.ServerRows {
+		if !slices.Contains(out, e.Server) {
+			out = append(out, e.Server)
+		}
+	}
+	return out
+}
+
+// cancelledDone is the server's first done with cancelled=true.
+func (r *reqTrace) cancelledDone() (history.Event, bool) {
+	for _, e := range r.ServerDone {
+		if e.Attr("cancelled") == "true" {
+			return e, true
+		}
+	}
+	return history.Event{}, false
+}
+
+// requests gathers the client's requests (by op) with every side's events.
+// A client's requests live in its sessions; ids are the ops' ids.
+func (v *commandView) requests(c int) []*reqTrace {
+	sessions := v.sv.of(c)
+	inSess := map[string]bool{}
+	for _, s := range sessions {
+		inSess[s] = true
+	}
+	sessOf := ""
+	if len(sessions) > 0 {
+		sessOf = sessions[0]
+	}
+	byID := map[int64]*reqTrace{}
+	var out []*reqTrace
+	get := func(id int64) *reqTrace {
+		r := byID[id]
+		if r == nil {
+			r = &reqTrace{Client: c, Session: sessOf, Req: id}
+			byID[id] = r
+			out = append(out, r)
+		}
+		return r
+	}
+	for _, cmd := range v.of(c) {
+		if cmd.Op.Op == driver.OpRequest {
+			cmd := cmd
+			r := get(cmd.Req)
+			r.Op, r.Total = &cmd, cmd.Rows
+		}
+	}
+	for _, e := range v.h {
+		id := atoi64(e.Attr("req"))
+		if e.Source == history.SrcClient {
+			id = atoi64(e.Attr("request"))
+			if e.Client != c || (e.Kind != history.KindRow && e.Kind != history.KindDone) {
+				continue
+			}
+		} else if e.Source != history.SrcServer || !inSess[e.Session] {
+			continue
+		}
+		if id == 0 {
+			continue
+		}
+		r := byID[id]
+		if r == nil {
+			if e.Source == history.SrcServer && e.Kind != history.KindRequest {
+				continue // evidence of a request no op of this client made
+			}
+			r = get(id)
+		}
+		if e.Source == history.SrcServer && r.Session == "" {
+			r.Session = e.Session
+		}
+		switch {
+		case e.Source == history.SrcClient && e.Kind == history.KindRow:
+			r.Got = append(r.Got, e)
+		case e.Source == history.SrcClient:
+			r.Dones = append(r.Dones, e)
+		case e.Kind == history.KindRequest:
+			r.Requests = append(r.Requests, e)
+			if r.Total == 0 {
+				r.Total = atoi64(e.Attr("rows"))
+			}
+		case e.Kind == history.KindRow:
+			r.ServerRows = append(r.ServerRows, e)
+		case e.Kind == history.KindDone:
+			r.ServerDone = append(r.ServerDone, e)
+		case e.Kind == history.KindAttention:
+			r.Attns = append(r.Attns, e)
+		}
+	}
+	return out
 }

@@ -42,7 +42,7 @@ func (c *DeliberateClose) closes(v *view) []closeEvent {
 			for _, e := range v.h {
 				if e.Kind == history.KindOp && e.Client == cl && e.Op == driver.OpClose {
 					sess := ""
-					if i := v.stateAt(cl, e.T); i >= 0 {
+					if i := v.client().stateAt(cl, e.T); i >= 0 {
 						sess = v.states[cl][i].Session
 					}
 					out = append(out, closeEvent{client: cl, session: sess, at: e, what: "harness op close"})
@@ -51,8 +51,8 @@ func (c *DeliberateClose) closes(v *view) []closeEvent {
 			}
 			continue
 		}
-		for _, sess := range v.sessions(cl) {
-			if e, ok := v.firstSessEvent(sess, 0, history.KindSessionClose); ok && e.Reason == driver.ReasonClosedByServer {
+		for _, sess := range v.sessions().of(cl) {
+			if e, ok := v.sessions().firstSessEvent(sess, 0, history.KindSessionClose); ok && e.Reason == driver.ReasonClosedByServer {
 				out = append(out, closeEvent{client: cl, session: sess, at: e, what: "server " + e.Server + " session.close (closed_by_server)"})
 				break
 			}
@@ -93,22 +93,22 @@ func (c *DeliberateClose) check(v *view) Result {
 		if c.By == "server" {
 			from = t - v.slack
 		}
-		if i := v.stateAt(ce.client, from); i >= 0 && driver.IsClosed(v.states[ce.client][i].To) {
+		if i := v.client().stateAt(ce.client, from); i >= 0 && driver.IsClosed(v.states[ce.client][i].To) {
 			j.fail(t, "%s was already %s at %s, before the %s at %s: nothing to close", who, v.states[ce.client][i].To, dur(v.states[ce.client][i].T), ce.what, dur(t))
 			continue
 		}
-		if rec, ok := v.firstStateAfter(ce.client, from, driver.RecoveringReconnect); ok {
+		if rec, ok := v.client().firstStateAfter(ce.client, from, driver.RecoveringReconnect); ok {
 			j.fail(rec.T, "reconnect after deliberate close: %s entered RECOVERING_RECONNECT at %s after the %s at %s", who, dur(rec.T), ce.what, dur(t))
 		}
-		after := v.acceptsAfter(t)
+		after := v.outages().acceptsAfter(t)
 		j.measure(who+": attempts after close", float64(len(after)), "count", "server accept on client.servers after the "+ce.what, "0")
 		if len(after) > 0 {
 			j.fail(after[0].T, "reconnect after deliberate close: %d server accept(s) after the %s at %s: %s", len(after), ce.what, dur(t), describeAccepts(after))
 		}
-		closed, ok := v.firstStateAfter(ce.client, from, driver.ClosedByClient, driver.ClosedByServer, driver.ClosedFailed)
+		closed, ok := v.client().firstStateAfter(ce.client, from, driver.ClosedByClient, driver.ClosedByServer, driver.ClosedFailed)
 		switch {
 		case !ok:
-			j.fail(t, "%s never reached %s after the %s at %s (%s)", who, want, ce.what, dur(t), v.lastStateText(ce.client))
+			j.fail(t, "%s never reached %s after the %s at %s (%s)", who, want, ce.what, dur(t), v.client().lastStateText(ce.client))
 		case closed.To != want:
 			j.fail(closed.T, "%s went %s%s at %s after the %s at %s, expected %s", who, closed.To, reasonText(closed), dur(closed.T), ce.what, dur(t), want)
 		default:
@@ -116,7 +116,7 @@ func (c *DeliberateClose) check(v *view) Result {
 			last = closed.T
 		}
 		if c.By == "client" {
-			sc, ok := v.firstSessEvent(ce.session, t, history.KindSessionClose)
+			sc, ok := v.sessions().firstSessEvent(ce.session, t, history.KindSessionClose)
 			switch {
 			case !ok:
 				j.fail(v.end, "the server never recorded session.close of %q after the harness op close at %s", ce.session, dur(t))

@@ -58,9 +58,9 @@ func (c *ExactlyOnceInOrder) check(v *view) Result {
 	streams, published, received, dups, gaps := 0, 0, 0, 0, int64(0)
 	last := time.Duration(0)
 	for _, cl := range v.clients {
-		lastSt, _ := v.lastState(cl)
-		for _, sess := range v.sessions(cl) {
-			s := v.stream(cl, sess, c.Topic)
+		lastSt, _ := v.client().lastState(cl)
+		for _, sess := range v.sessions().of(cl) {
+			s := v.commands().stream(cl, sess, c.Topic)
 			if s.Sub == nil {
 				if len(s.Msgs) > 0 {
 					j.fail(s.Msgs[0].T, "client %d reports %d message(s) on %q in session %q, but the server never saw that session subscribe", cl, len(s.Msgs), c.Topic, sess)

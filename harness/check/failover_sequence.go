@@ -76,7 +76,7 @@ func (c *FailoverSequence) check(v *view) Result {
 	// Every loss of an established session must lead to a failover (or,
 	// with reconnection on, to a recovery first).
 	done := map[string]bool{}
-	for _, h := range v.lossHits() {
+	for _, h := range v.outages().lossHits() {
 		k := fmt.Sprintf("%d|%d", h.Client, h.Active.T)
 		if done[k] {
 			continue
@@ -95,14 +95,14 @@ func (c *FailoverSequence) check(v *view) Result {
 			j.fail(h.Leave.T, "client %d went %s%s at %s after %s instead of failing over to another server", h.Client, h.Leave.To, reasonText(*h.Leave), dur(h.Leave.T), h.Fault)
 		}
 	}
-	walks := v.walksOf(walkFailover)
+	walks := v.walks().of(walkFailover)
 	landedOn := map[string]int{}
 	judged, exhausted, unattributed, listed := 0, 0, 0, 0
 	last := time.Duration(0)
 	for _, w := range walks {
 		judged++
 		last = max(last, w.Until(v))
-		expected := v.failoverList(w.Lost)
+		expected := v.walks().failoverList(w.Lost)
 		switch {
 		case w.End == nil:
 			j.fail(v.end, "%s %s", w, w.Ending(v))
@@ -111,7 +111,7 @@ func (c *FailoverSequence) check(v *view) Result {
 			j.note("%s ended by the client's own close at %s", w, dur(w.End.T))
 			continue
 		case !w.Landed():
-			healthy, undecided := v.unfailedIn(w, v.sc.Client.Servers)
+			healthy, undecided := v.walks().unfailedIn(w, v.sc.Client.Servers)
 			switch {
 			case len(healthy) > 0:
 				j.fail(w.End.T, "%s gave up: %s, although %s did not fail during the failover", w, w.Ending(v), strings.Join(healthy, ", "))
@@ -123,7 +123,7 @@ func (c *FailoverSequence) check(v *view) Result {
 			// A walk that ran out of servers is held to the same order as
 			// one that landed.
 			if order == OrderList {
-				for _, f := range v.orderRule(w, expected).Fails {
+				for _, f := range v.walks().orderRule(w, expected).Fails {
 					j.fail(w.End.T, "%s", f)
 				}
 			}
@@ -132,7 +132,7 @@ func (c *FailoverSequence) check(v *view) Result {
 			}
 			continue
 		}
-		l := v.landing(w)
+		l := v.sessions().landing(w)
 		if l.Problem != "" {
 			j.fail(w.End.T, "%s", l.Problem)
 			continue
@@ -143,13 +143,13 @@ func (c *FailoverSequence) check(v *view) Result {
 		}
 		others := slices.DeleteFunc(slices.Clone(v.sc.Client.Servers), func(s string) bool { return s == w.Lost })
 		if l.Server == w.Lost {
-			if healthy, _ := v.unfailedIn(w, others); len(healthy) > 0 {
+			if healthy, _ := v.walks().unfailedIn(w, others); len(healthy) > 0 {
 				j.fail(w.End.T, "%s landed back on the lost server %s although %s did not fail: the next server in the list comes first", w, w.Lost, strings.Join(healthy, ", "))
 			}
 		}
 		want := ""
 		if order == OrderList {
-			o := v.orderRule(w, expected)
+			o := v.walks().orderRule(w, expected)
 			want = o.Want
 			for _, f := range o.Fails {
 				j.fail(w.End.T, "%s", f)
@@ -160,7 +160,7 @@ func (c *FailoverSequence) check(v *view) Result {
 			if degraded := degradedOnly(o.Passed); len(degraded) > 0 {
 				j.note("%s passed %s", w, failureList(degraded))
 			}
-		} else if f := v.lastAttemptOff(w); f != "" {
+		} else if f := v.walks().lastAttemptOff(w); f != "" {
 			j.fail(w.End.T, "%s", f)
 		}
 		if !w.Attributed {

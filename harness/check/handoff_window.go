@@ -44,7 +44,7 @@ func (c *HandoffWindow) Check(in Input) Result { return onView(in, c, c.check) }
 
 func (c *HandoffWindow) check(v *view) Result {
 	var j judge
-	runs, refused := v.migrations()
+	runs, refused := v.migrations().all()
 	for _, e := range refused {
 		j.fail(e.T, "session %q on %s could not migrate at %s (%s): the client did not declare migration", e.Session, e.Server, dur(e.T), e.Reason)
 	}
@@ -136,7 +136,7 @@ func (c *HandoffWindow) judgeClient(v *view, j *judge, m *migRun) (claimGap, boo
 		return claimGap{}, false
 	}
 	var resumed *history.Event
-	for _, e := range v.clientMigs(m.Client) {
+	for _, e := range v.migrations().clientMigs(m.Client) {
 		if e.T < m.Requested.T-v.slack { // Requested may be streamed: stamped up to lag late
 			continue
 		}
@@ -154,7 +154,7 @@ func (c *HandoffWindow) judgeClient(v *view, j *judge, m *migRun) (claimGap, boo
 	case resumed.Attr("target") != m.Resume.Server:
 		j.fail(resumed.T, "%s: client %d reports RESUMED on %s, but the session resumed on %s", m, m.Client, resumed.Attr("target"), m.Resume.Server)
 	default:
-		g, compared = v.claimGap(resumed.T, m.Resume.T, m.Resume.Server), true
+		g, compared = v.sessions().claimGap(resumed.T, m.Resume.T, m.Resume.Server), true
 		if g.OutOfStep() {
 			j.warn(max(g.Claim, g.Evidence), "%s: %s", m, g.describe(fmt.Sprintf("client %d RESUMED", m.Client), "target "+m.Resume.Server+" migration.resume"))
 		}

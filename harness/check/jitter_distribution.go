@@ -117,7 +117,7 @@ func (c *JitterDistribution) check(v *view) Result {
 	}
 	var outs []outage
 	for _, cl := range v.clients {
-		outs = append(outs, v.outages(cl)...)
+		outs = append(outs, v.outages().of(cl)...)
 	}
 	if len(outs) == 0 {
 		return Inconclusive(v.end, nil, "nothing to judge: the client never entered RECOVERING_RECONNECT (no outage)")
@@ -130,7 +130,7 @@ func (c *JitterDistribution) check(v *view) Result {
 		atts := o.Attempts(v)
 		for k := 1; k < len(atts); k++ {
 			prev, a := atts[k-1], atts[k]
-			end, from := v.attemptEnd(prev, a.Accept.T)
+			end, from := v.outages().attemptEnd(prev, a.Accept.T)
 			if end == prev.Accept.T && (prev.Close == nil || prev.Close.T > a.Accept.T) {
 				skipped++ // when attempt k−1 ended is not known
 				continue

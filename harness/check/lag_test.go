@@ -84,7 +84,7 @@ func TestLagAdmitsOnlyTheLostServersLateAccepts(t *testing.T) {
 		ev(1500, history.KindLag, "src=harness", "max=2ms"),
 	}
 	v := newView(h, sc)
-	os := v.outages(0)
+	os := v.outages().of(0)
 	if len(os) != 1 {
 		t.Fatalf("%d outages", len(os))
 	}

@@ -25,7 +25,7 @@ type landing struct {
 
 // landing checks a walk's CONNECTED_ACTIVE against the servers: the session
 // id it names must have been created (not resumed) by the server it names.
-func (v *view) landing(w srvWalk) landing {
+func (v *sessionView) landing(w srvWalk) landing {
 	e := w.End
 	l := landing{Server: e.Server, Session: e.Session}
 	if e.Session == "" {
@@ -63,9 +63,9 @@ func (v *view) landing(w srvWalk) landing {
 
 // verifiedLandings counts client c's failovers after t that landed on a
 // session the servers created.
-func (v *view) verifiedLandings(c int, t time.Duration) int {
+func (v *sessionView) verifiedLandings(c int, t time.Duration) int {
 	n := 0
-	for _, w := range v.walksOf(walkFailover) {
+	for _, w := range v.wv.of(walkFailover) {
 		if w.Client == c && w.Start.T >= t && w.Landed() && v.landing(w).Problem == "" {
 			n++
 		}
@@ -86,11 +86,11 @@ type landingGroup struct {
 // landingGroups gathers every failover's verified landing, grouped by lost
 // server and candidate set, largest group first. Claims the servers do not
 // confirm are failures in j; landings outside the candidates are noted.
-func (v *view) landingGroups(j *judge) []*landingGroup {
+func (v *sessionView) landingGroups(j *judge) []*landingGroup {
 	byKey := map[string]*landingGroup{}
 	var out []*landingGroup
 	bad, outside := 0, 0
-	for _, w := range v.walksOf(walkFailover) {
+	for _, w := range v.wv.of(walkFailover) {
 		if !w.Landed() {
 			continue
 		}

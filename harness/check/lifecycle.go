@@ -105,7 +105,7 @@ func (c *Lifecycle) walk(v *view, j *judge, cl int, evs []history.Event) (transi
 		case closed && driver.IsClosed(e.To):
 			j.fail(e.T, "client %d: %s follows %s: nothing follows a close", cl, describeState(e), describeState(*prev))
 		case closed:
-			j.fail(e.T, "client %d: a closed session came back: %s after %s%s", cl, describeState(e), describeState(*prev), v.endedBy(*prev, e))
+			j.fail(e.T, "client %d: a closed session came back: %s after %s%s", cl, describeState(e), describeState(*prev), v.sessions().endedBy(*prev, e))
 		case e.From == "" && !start:
 			j.fail(e.T, "client %d: %s starts a session with no connect op for it (the harness sent %d, %d session(s) began)%s", cl, describeState(e), connects, sessions, prevText(prev))
 		case start && e.To != driver.Connecting:
@@ -172,7 +172,7 @@ func (c *Lifecycle) claims(v *view, j *judge) {
 				used[e.Session]++
 				continue
 			}
-			end, ok := v.sessionEnd(e.Session, e.T)
+			end, ok := v.sessions().sessionEnd(e.Session, e.T)
 			if !ok {
 				continue // no server ended it: whether it was served is R3's and F1's to judge
 			}

@@ -68,7 +68,7 @@ func (c *LossDetected) bound(v *view, h lossHit) (time.Duration, string) {
 func (c *LossDetected) Check(in Input) Result { return onView(in, c, c.check) }
 
 func (c *LossDetected) check(v *view) Result {
-	hits := v.lossHits()
+	hits := v.outages().lossHits()
 	if len(hits) == 0 {
 		return Inconclusive(v.end, nil, "nothing to judge: no loss fault (cut|reset|blackhole|down) hit a link while a client was CONNECTED_ACTIVE on its server")
 	}
@@ -105,17 +105,17 @@ func (c *LossDetected) check(v *view) Result {
 		// Server evidence: the session's connection went on the server too.
 		sess := h.Active.Session
 		from := f.began() - v.slack
-		for _, e := range v.sessEvents(sess, history.KindSessionResume, 0, f.On.T) {
+		for _, e := range v.sessions().sessEvents(sess, history.KindSessionResume, 0, f.On.T) {
 			if e.T > from {
 				from = e.T
 			}
 		}
-		for _, e := range v.sessEvents(sess, history.KindSessionCreate, 0, f.On.T) {
+		for _, e := range v.sessions().sessEvents(sess, history.KindSessionCreate, 0, f.On.T) {
 			if e.T > from {
 				from = e.T
 			}
 		}
-		d, seen := v.firstSessEvent(sess, from, history.KindSessionDisconn, history.KindSessionClose)
+		d, seen := v.sessions().firstSessEvent(sess, from, history.KindSessionDisconn, history.KindSessionClose)
 		if !seen {
 			j.fail(h.Leave.T, "client %d claims the loss (%s at %s) but the server never saw session %q disconnect or close by the end (%s)", h.Client, h.Leave.To, dur(h.Leave.T), sess, dur(v.end))
 			continue

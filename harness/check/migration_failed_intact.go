@@ -47,7 +47,7 @@ func (c *MigrationFailedIntact) Validate() error {
 func (c *MigrationFailedIntact) Check(in Input) Result { return onView(in, c, c.check) }
 
 func (c *MigrationFailedIntact) check(v *view) Result {
-	runs, refused := v.migrations()
+	runs, refused := v.migrations().all()
 	var j judge
 	judged := 0
 	var ends []time.Duration
@@ -56,7 +56,7 @@ func (c *MigrationFailedIntact) check(v *view) Result {
 		judged++
 		who := fmt.Sprintf("the refused migration of session %q on %s at %s", e.Session, e.Server, dur(e.T))
 		c.outcome(&j, e, "refused", who)
-		c.intact(v, &j, e.Session, e.Server, e.T, v.owner(e.Session), who, true)
+		c.intact(v, &j, e.Session, e.Server, e.T, v.sessions().owner(e.Session), who, true)
 		last = max(last, e.T)
 	}
 	for _, m := range runs {
@@ -136,14 +136,14 @@ func (c *MigrationFailedIntact) intact(v *view, j *judge, sess, source string, f
 			return
 		}
 	}
-	lastSt, ok := v.lastState(client)
+	lastSt, ok := v.client().lastState(client)
 	switch {
 	case !ok:
 	case lastSt.Session != sess || lastSt.Server != source && lastSt.Server != "":
 		j.fail(lastSt.T, "%s: client %d ends in session %q on %s, not %q on %s", who, client, lastSt.Session, lastSt.Server, sess, source)
 	}
 	if refused {
-		for _, e := range v.clientMigs(client) {
+		for _, e := range v.migrations().clientMigs(client) {
 			if e.T >= from && e.Attr("state") == migResumed {
 				j.fail(e.T, "%s: client %d reports RESUMED on %s, but no server moved it", who, client, e.Attr("target"))
 			}
@@ -158,7 +158,7 @@ func (c *MigrationFailedIntact) clientWord(v *view, j *judge, m *migRun, state s
 		return
 	}
 	said := ""
-	for _, e := range v.clientMigs(m.Client) {
+	for _, e := range v.migrations().clientMigs(m.Client) {
 		if e.T < m.Requested.T-v.slack { // Requested may be streamed: stamped up to lag late
 			continue
 		}

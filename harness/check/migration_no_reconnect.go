@@ -36,7 +36,7 @@ func (c *MigrationNoReconnect) Check(in Input) Result { return onView(in, c, c.c
 
 func (c *MigrationNoReconnect) check(v *view) Result {
 	settle := or(c.Settle, time.Second)
-	runs, _ := v.migrations()
+	runs, _ := v.migrations().all()
 	var j judge
 	watched, leaves, reconnects, closes := 0, 0, 0, 0
 	last := time.Duration(0)

@@ -6,7 +6,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/faultline/faultline/harness/driver"
 	"github.com/faultline/faultline/harness/history"
 )
 
@@ -19,6 +18,15 @@ const (
 	migFailed    = "FAILED"
 	migResumed   = "RESUMED" // the client's report of a completed migration
 )
+
+// migView is the migrations as the servers recorded them and the clients
+// reported them: the M checkers' shared facts, found once per view.
+type migView struct {
+	*view              // the index
+	sv    *sessionView // a migration's client is its session's owner
+}
+
+func newMigView(v *view, sv *sessionView) *migView { return &migView{view: v, sv: sv} }
 
 // migRun is one migration as the servers recorded it: the source's state
 // events, and the target's resume.
@@ -87,11 +95,11 @@ func (m *migRun) Outcome(v *view) string {
 	return fmt.Sprintf("still %s at the end (%s)", state, dur(v.end))
 }
 
-// migrations lists the history's migrations in request order, and the
+// all lists the history's migrations in request order, and the
 // requests refused because the connection cannot migrate (once per view).
-func (v *view) migrations() (runs []*migRun, refused []history.Event) {
+func (v *migView) all() (runs []*migRun, refused []history.Event) {
 	m := derive(v.memo, migrationsKey{}, func() migrationsFound {
-		runs, refused := v.findMigrations()
+		runs, refused := v.find()
 		return migrationsFound{runs, refused}
 	})
 	return m.runs, m.refused
@@ -105,8 +113,8 @@ type (
 	}
 )
 
-// findMigrations reads the migrations from the servers' records.
-func (v *view) findMigrations() (runs []*migRun, refused []history.Event) {
+// find reads the migrations from the servers' records.
+func (v *migView) find() (runs []*migRun, refused []history.Event) {
 	byID := map[string]*migRun{}
 	for _, e := range v.h {
 		if e.Source != history.SrcServer {
@@ -121,7 +129,7 @@ func (v *view) findMigrations() (runs []*migRun, refused []history.Event) {
 			}
 			m := byID[mig]
 			if m == nil {
-				m = &migRun{Mig: mig, Session: e.Session, Source: e.Server, Client: v.owner(e.Session), Requested: e}
+				m = &migRun{Mig: mig, Session: e.Session, Source: e.Server, Client: v.sv.owner(e.Session), Requested: e}
 				byID[mig] = m
 				runs = append(runs, m)
 			}
@@ -166,128 +174,11 @@ func (v *view) findMigrations() (runs []*migRun, refused []history.Event) {
 }
 
 // clientMigs are a client's own migration reports in order.
-func (v *view) clientMigs(c int) []history.Event {
+func (v *migView) clientMigs(c int) []history.Event {
 	var out []history.Event
 	for _, e := range v.h {
 		if e.Source == history.SrcClient && e.Client == c && e.Kind == history.KindMigration {
 			out = append(out, e)
-		}
-	}
-	return out
-}
-
-// ---- requests -------------------------------------------------------------
-
-// reqKey names a request of one session.
-type reqKey struct {
-	Session string
-	Req     int64
-}
-
-// reqTrace is one request as every side saw it.
-type reqTrace struct {
-	Client     int
-	Session    string
-	Req, Total int64 // id, rows asked
-	Op         *command
-	Requests   []history.Event // server request events (dup ones included)
-	ServerRows []history.Event // server row events, in order
-	ServerDone []history.Event // server done events
-	Attns      []history.Event // server attention events
-	Got        []history.Event // client row events, in order
-	Dones      []history.Event // client done events
-}
-
-// servers lists the servers that wrote rows of it, in order of first row.
-func (r *reqTrace) servers() []string {
-	var out []string
-	for _, e := range r.ServerRows {
-		if !slices.Contains(out, e.Server) {
-			out = append(out, e.Server)
-		}
-	}
-	return out
-}
-
-// cancelledDone is the server's first done with cancelled=true.
-func (r *reqTrace) cancelledDone() (history.Event, bool) {
-	for _, e := range r.ServerDone {
-		if e.Attr("cancelled") == "true" {
-			return e, true
-		}
-	}
-	return history.Event{}, false
-}
-
-// requests gathers the client's requests (by op) with every side's events.
-// A client's requests live in its sessions; ids are the ops' ids.
-func (v *view) requests(c int) []*reqTrace {
-	sessions := v.sessions(c)
-	inSess := map[string]bool{}
-	for _, s := range sessions {
-		inSess[s] = true
-	}
-	sessOf := ""
-	if len(sessions) > 0 {
-		sessOf = sessions[0]
-	}
-	byID := map[int64]*reqTrace{}
-	var out []*reqTrace
-	get := func(id int64) *reqTrace {
-		r := byID[id]
-		if r == nil {
-			r = &reqTrace{Client: c, Session: sessOf, Req: id}
-			byID[id] = r
-			out = append(out, r)
-		}
-		return r
-	}
-	for _, cmd := range v.commands(c) {
-		if cmd.Op.Op == driver.OpRequest {
-			cmd := cmd
-			r := get(cmd.Req)
-			r.Op, r.Total = &cmd, cmd.Rows
-		}
-	}
-	for _, e := range v.h {
-		id := atoi64(e.Attr("req"))
-		if e.Source == history.SrcClient {
-			id = atoi64(e.Attr("request"))
-			if e.Client != c || (e.Kind != history.KindRow && e.Kind != history.KindDone) {
-				continue
-			}
-		} else if e.Source != history.SrcServer || !inSess[e.Session] {
-			continue
-		}
-		if id == 0 {
-			continue
-		}
-		r := byID[id]
-		if r == nil {
-			if e.Source == history.SrcServer && e.Kind != history.KindRequest {
-				continue // evidence of a request no op of this client made
-			}
-			r = get(id)
-		}
-		if e.Source == history.SrcServer && r.Session == "" {
-			r.Session = e.Session
-		}
-		switch {
-		case e.Source == history.SrcClient && e.Kind == history.KindRow:
-			r.Got = append(r.Got, e)
-		case e.Source == history.SrcClient:
-			r.Dones = append(r.Dones, e)
-		case e.Kind == history.KindRequest:
-			r.Requests = append(r.Requests, e)
-			if r.Total == 0 {
-				r.Total = atoi64(e.Attr("rows"))
-			}
-		case e.Kind == history.KindRow:
-			r.ServerRows = append(r.ServerRows, e)
-		case e.Kind == history.KindDone:
-			r.ServerDone = append(r.ServerDone, e)
-		case e.Kind == history.KindAttention:
-			r.Attns = append(r.Attns, e)
 		}
 	}
 	return out

@@ -54,23 +54,23 @@ func (c *NoCommandLost) Validate() error {
 func (c *NoCommandLost) Check(in Input) Result { return onView(in, c, c.check) }
 
 func (c *NoCommandLost) check(v *view) Result {
-	runs, _ := v.migrations()
+	runs, _ := v.migrations().all()
 	var j judge
 	total, lost, dups, held, forwarded := 0, 0, 0, 0, 0
 	var maxHold time.Duration
 	last := time.Duration(0)
 	for _, cl := range v.clients {
 		sessions := map[string]bool{}
-		for _, s := range v.sessions(cl) {
+		for _, s := range v.sessions().of(cl) {
 			sessions[s] = true
 		}
 		reqs := map[int64]*reqTrace{}
-		for _, rq := range v.requests(cl) {
+		for _, rq := range v.commands().requests(cl) {
 			reqs[rq.Req] = rq
 		}
-		for _, cmd := range v.commands(cl) {
+		for _, cmd := range v.commands().of(cl) {
 			total++
-			evs, needed := v.commandEvidence(cmd, sessions, reqs)
+			evs, needed := v.commands().commandEvidence(cmd, sessions, reqs)
 			if !needed {
 				continue
 			}
@@ -89,7 +89,7 @@ func (c *NoCommandLost) check(v *view) Result {
 			switch {
 			case n == 0:
 				lost++
-				j.fail(cmd.Op.T, "lost: %s never reached a server%s", cmd, v.forwardNote(cmd, sessions))
+				j.fail(cmd.Op.T, "lost: %s never reached a server%s", cmd, v.commands().forwardNote(cmd, sessions))
 				continue
 			case n > 1 && cmd.Op.Op != driver.OpCancel: // an attention may be repeated: it is idempotent
 				dups++

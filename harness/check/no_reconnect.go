@@ -44,7 +44,7 @@ func (c *NoReconnect) check(v *view) Result {
 	last := time.Duration(0)
 	firstLoss := map[int]lossHit{}
 	done := map[string]bool{}
-	for _, h := range v.lossHits() {
+	for _, h := range v.outages().lossHits() {
 		// Each session lost is judged once (several faults may hit it).
 		k := fmt.Sprintf("%d|%d", h.Client, h.Active.T)
 		if done[k] {
@@ -72,10 +72,10 @@ func (c *NoReconnect) check(v *view) Result {
 			j.fail(h.Leave.T, "client %d went %s at %s after %s, expected CONNECTED_ACTIVE → CLOSED_FAILED at once", h.Client, h.Leave.To, dur(h.Leave.T), f)
 		}
 		sess := h.Active.Session
-		for _, e := range v.resumesOf(sess, f.began()-v.slack) {
+		for _, e := range v.sessions().resumesOf(sess, f.began()-v.slack) {
 			j.fail(e.T, "opt-out client %d tried to resume its lost session %q after %s: server %s %s at %s", h.Client, sess, f, e.Server, describeResume(e), dur(e.T))
 		}
-		cl, ok := v.firstSessEvent(sess, f.began()-v.slack, history.KindSessionClose)
+		cl, ok := v.sessions().firstSessEvent(sess, f.began()-v.slack, history.KindSessionClose)
 		switch {
 		case !ok:
 			j.fail(v.end, "the server never closed session %q with reason no_reconnect after %s", sess, f)
@@ -95,13 +95,13 @@ func (c *NoReconnect) check(v *view) Result {
 			continue
 		}
 		f := h.Fault
-		if rec, ok := v.firstStateAfter(cl, h.Active.T, driver.RecoveringReconnect); ok {
+		if rec, ok := v.client().firstStateAfter(cl, h.Active.T, driver.RecoveringReconnect); ok {
 			j.fail(rec.T, "opt-out client %d entered RECOVERING_RECONNECT at %s after %s", cl, dur(rec.T), f)
 		}
 		// Without autofailover every accept after the loss is an attempt.
-		stray, inFailover := v.acceptsAfter(f.On.T), 0
+		stray, inFailover := v.outages().acceptsAfter(f.On.T), 0
 		if failover {
-			stray, inFailover = v.splitByFailover(cl, stray)
+			stray, inFailover = v.walks().splitByFailover(cl, stray)
 		}
 		ev := "server accept on client.servers after link fault.on"
 		if failover {
@@ -120,7 +120,7 @@ func (c *NoReconnect) check(v *view) Result {
 		}
 		if failover {
 			j.count(fmt.Sprintf("client %d: failover attempts", cl), inFailover, "server accepts in the client's failovers (new sessions, not reconnections)")
-			j.count(fmt.Sprintf("client %d: failover landings", cl), v.verifiedLandings(cl, f.On.T), "client CONNECTED_ACTIVE after a failover, matched to a server session.create of its session id")
+			j.count(fmt.Sprintf("client %d: failover landings", cl), v.sessions().verifiedLandings(cl, f.On.T), "client CONNECTED_ACTIVE after a failover, matched to a server session.create of its session id")
 		}
 	}
 	if failover {

@@ -44,7 +44,7 @@ func (c *NoRepeat) check(v *view) Result {
 	var j judge
 	judged, most, skipped := 0, 0, 0
 	last := time.Duration(0)
-	for _, w := range v.walks() {
+	for _, w := range v.walks().all() {
 		if !w.Attributed {
 			skipped++
 			continue

@@ -32,23 +32,23 @@ func (c *NoSilentLoss) check(v *view) Result {
 	situations, lostEvs, holes, lmCloses, received := 0, 0, 0, 0, 0
 	last := time.Duration(0)
 	for _, cl := range v.clients {
-		lm, closedLM := v.closedLostMessages(cl)
+		lm, closedLM := v.client().closedLostMessages(cl)
 		if closedLM {
 			lmCloses++
 		}
 		who := fmt.Sprintf("client %d", cl)
 		before := situations
-		for _, sess := range v.sessions(cl) {
+		for _, sess := range v.sessions().of(cl) {
 			// Server side: the recovery buffer could not cover the gap.
-			for _, l := range v.sessEvents(sess, history.KindSessionLost, 0, v.end) {
+			for _, l := range v.sessions().sessEvents(sess, history.KindSessionLost, 0, v.end) {
 				situations++
 				lostEvs++
-				if a, ok := v.activeAfter(cl, l.T); ok {
+				if a, ok := v.client().activeAfter(cl, l.T); ok {
 					j.fail(a.T, "%s went on CONNECTED_ACTIVE at %s after server %s refused session %q for lost messages (session.lost at %s): resumed silently", who, dur(a.T), l.Server, sess, dur(l.T))
 					continue
 				}
 				if !closedLM || lm.T < l.T-v.slack {
-					j.fail(l.T, "server %s recorded session.lost for %q at %s but %s never closed CLOSED_FAILED (lost_messages) after it (%s)", l.Server, sess, dur(l.T), who, v.lastStateText(cl))
+					j.fail(l.T, "server %s recorded session.lost for %q at %s but %s never closed CLOSED_FAILED (lost_messages) after it (%s)", l.Server, sess, dur(l.T), who, v.client().lastStateText(cl))
 					continue
 				}
 				j.measureMs(fmt.Sprintf("%s session %q: close after loss", who, sess), lm.T-l.T, "client CLOSED_FAILED (lost_messages) − server session.lost", "")
@@ -57,8 +57,8 @@ func (c *NoSilentLoss) check(v *view) Result {
 				}
 			}
 			// Client side: holes in what it received.
-			for _, topic := range v.clientTopics(cl) {
-				s := v.stream(cl, sess, topic)
+			for _, topic := range v.commands().clientTopics(cl) {
+				s := v.commands().stream(cl, sess, topic)
 				if len(s.Msgs) == 0 {
 					continue
 				}
@@ -73,16 +73,16 @@ func (c *NoSilentLoss) check(v *view) Result {
 					if h.Prev != nil {
 						since = h.Prev.T
 					}
-					if a, ok := v.activeAfter(cl, since); ok && a.T <= h.Next.T && h.Prev != nil {
+					if a, ok := v.client().activeAfter(cl, since); ok && a.T <= h.Next.T && h.Prev != nil {
 						j.fail(a.T, "%s resumed CONNECTED_ACTIVE at %s with a hole: %s", who, dur(a.T), where)
 						continue
 					}
-					if a, ok := v.activeAfter(cl, h.Next.T); ok {
+					if a, ok := v.client().activeAfter(cl, h.Next.T); ok {
 						j.fail(a.T, "%s went on CONNECTED_ACTIVE at %s after a hole: %s", who, dur(a.T), where)
 						continue
 					}
 					if !closedLM || lm.T < h.Next.T {
-						j.fail(h.Next.T, "silent loss: %s, and the client never closed CLOSED_FAILED (lost_messages) after it (%s)", where, v.lastStateText(cl))
+						j.fail(h.Next.T, "silent loss: %s, and the client never closed CLOSED_FAILED (lost_messages) after it (%s)", where, v.client().lastStateText(cl))
 						continue
 					}
 					if lm.T > last {

@@ -12,6 +12,16 @@ import (
 // evidence) with the attempts the servers saw in them, and the loss faults
 // (link evidence) that hit a client while it was CONNECTED_ACTIVE.
 
+// outageView is the servers' attempts (attempts.go) and the clients'
+// outages and loss hits, with their schedule (schedule.go): the facts the
+// R checkers share, apart from walks, which build on them.
+type outageView struct {
+	*view             // the index
+	cv    *clientView // lossHits reads the clients' states
+}
+
+func newOutageView(v *view, cv *clientView) *outageView { return &outageView{view: v, cv: cv} }
+
 // outage is a client's stay in RECOVERING_RECONNECT: from the state event
 // into it to the next state event (End nil: still recovering at the end).
 type outage struct {
@@ -22,7 +32,8 @@ type outage struct {
 	End    *history.Event
 }
 
-func (v *view) outages(c int) []outage {
+// of lists client c's outages, in order.
+func (v *outageView) of(c int) []outage {
 	var out []outage
 	st := v.states[c]
 	for i, e := range st {
@@ -87,7 +98,7 @@ func (o outage) Closed() bool { return o.End != nil && driver.IsClosed(o.End.To)
 // within the lag after the outage's end still belongs to it; one on another
 // server there is the next phase's (a failover's first attempt).
 func (o outage) Attempts(v *view) []attempt {
-	out := v.attempts(o.Start.T, o.Until(v))
+	out := v.outages().attempts(o.Start.T, o.Until(v))
 	// As for walks (walkReach): streamed evidence may come up to lag late,
 	// and the last attempt of an outage that ended closed may have its
 	// accept stamped after the close, up to the full slack, because the
@@ -98,7 +109,7 @@ func (o outage) Attempts(v *view) []attempt {
 	}
 	if reach > 0 {
 		lost := o.Server(v)
-		for _, a := range v.attempts(o.Until(v)+1, o.Until(v)+reach) {
+		for _, a := range v.outages().attempts(o.Until(v)+1, o.Until(v)+reach) {
 			if a.Accept.Server == lost {
 				out = append(out, a)
 			}
@@ -145,7 +156,7 @@ func (l lossHit) Server(v *view) string {
 // lossHits lists, per client in order, each loss fault that hit it while
 // CONNECTED_ACTIVE on the faulted link's server. A client's reaction stamped
 // up to stampSlack before the link's fault.on still counts as the reaction.
-func (v *view) lossHits() []lossHit {
+func (v *outageView) lossHits() []lossHit {
 	var out []lossHit
 	for _, c := range v.clients {
 		st := v.states[c]
@@ -153,12 +164,12 @@ func (v *view) lossHits() []lossHit {
 			if !isLossVerb(f.Verb) {
 				continue
 			}
-			i := v.stateAt(c, f.began()-v.slack)
+			i := v.cv.stateAt(c, f.began()-v.slack)
 			if i < 0 || st[i].To != driver.ConnectedActive {
 				continue
 			}
 			h := lossHit{Client: c, Fault: f, Active: st[i]}
-			if h.Server(v) != f.Link {
+			if h.Server(v.view) != f.Link {
 				continue
 			}
 			if i+1 < len(st) {

@@ -56,9 +56,9 @@ func (c *ReconnectBeforeFailover) check(v *view) Result {
 	var j judge
 	recovered, failedOver := 0, 0
 	last := time.Duration(0)
-	walks := v.walksOf(walkFailover)
+	walks := v.walks().of(walkFailover)
 	for _, cl := range v.clients {
-		for _, o := range v.outages(cl) {
+		for _, o := range v.outages().of(cl) {
 			lost := o.Server(v)
 			sess := o.Session()
 			last = max(last, o.Until(v))
@@ -72,7 +72,7 @@ func (c *ReconnectBeforeFailover) check(v *view) Result {
 				}
 			}
 			// Every attempt during the recovery goes to the lost server.
-			if busy := v.othersBusy(cl, o.Start.T, o.Until(v)); busy != "" {
+			if busy := v.walks().othersBusy(cl, o.Start.T, o.Until(v)); busy != "" {
 				j.note("%s: attempts not attributable (%s)", o, busy)
 			} else {
 				atts := o.Attempts(v)
@@ -102,7 +102,7 @@ func (c *ReconnectBeforeFailover) check(v *view) Result {
 			case o.End == nil:
 				j.fail(v.end, "%s %s", o, o.Ending(v))
 			case o.Recovered():
-				res := v.sessEvents(sess, history.KindSessionResume, o.Start.T, o.End.T+v.slack)
+				res := v.sessions().sessEvents(sess, history.KindSessionResume, o.Start.T, o.End.T+v.slack)
 				switch {
 				case o.End.Server != lost || o.End.Session != sess:
 					j.fail(o.End.T, "%s recovered as %s on %s, not session %q on %s", o, o.End.Session, o.End.Server, sess, lost)
@@ -127,7 +127,7 @@ func (c *ReconnectBeforeFailover) check(v *view) Result {
 				case w == nil || w.End == nil:
 					j.fail(v.end, "%s: the failover never ended", o)
 				case !w.Landed():
-					healthy, undecided := v.unfailedIn(*w, v.sc.Client.Servers)
+					healthy, undecided := v.walks().unfailedIn(*w, v.sc.Client.Servers)
 					switch {
 					case len(healthy) > 0:
 						j.fail(w.End.T, "%s %s although %s did not fail", w, w.Ending(v), strings.Join(healthy, ", "))
@@ -135,7 +135,7 @@ func (c *ReconnectBeforeFailover) check(v *view) Result {
 						j.unknown(w.End.T, "%s %s; %s", w, w.Ending(v), strings.Join(undecided, "; "))
 					}
 				default:
-					l := v.landing(*w)
+					l := v.sessions().landing(*w)
 					switch {
 					case l.Problem != "":
 						j.fail(w.End.T, "%s", l.Problem)

@@ -45,7 +45,7 @@ func (c *ReconnectTimeout) check(v *view) Result {
 	var j judge
 	var outs []outage
 	for _, cl := range v.clients {
-		outs = append(outs, v.outages(cl)...)
+		outs = append(outs, v.outages().of(cl)...)
 	}
 	if len(outs) == 0 {
 		return Inconclusive(v.end, nil, "nothing to judge: the client never entered RECOVERING_RECONNECT, so the session never timed out")
@@ -72,7 +72,7 @@ func (c *ReconnectTimeout) check(v *view) Result {
 		case elapsed < rt-tol:
 			j.fail(o.End.T, "%s closed (reconnect_timeout) %s after the loss at %s, earlier than the reconnect timeout %s − tolerance %s", o, dur(elapsed), dur(o.Start.T), dur(rt), dur(tol))
 		}
-		after := v.acceptsAfter(o.End.T + tol)
+		after := v.outages().acceptsAfter(o.End.T + tol)
 		j.count(fmt.Sprintf("outage %d: attempts after close", o.N), len(after), fmt.Sprintf("server accept on client.servers after the close + tolerance %s", dur(tol)))
 		if len(after) > 0 {
 			j.fail(after[0].T, "%d attempt(s) after the timeout close at %s (+ tolerance %s): server accept %s", len(after), dur(o.End.T), dur(tol), describeAccepts(after))

@@ -62,7 +62,7 @@ func (c *ReconnectWindow) check(v *view) Result {
 		heal := f.Off.T
 		for _, cl := range v.clients {
 			var o *outage
-			for _, oo := range v.outages(cl) {
+			for _, oo := range v.outages().of(cl) {
 				if oo.Start.T <= heal-v.slack && (oo.End == nil || oo.End.T > heal-v.slack) {
 					oo := oo
 					o = &oo
@@ -80,7 +80,7 @@ func (c *ReconnectWindow) check(v *view) Result {
 				bound, how, boundEv = *c.Within, "within "+dur(*c.Within), "the check's within parameter"
 			} else {
 				boundEv = "derived from the strategy and the attempts the servers saw"
-				due, derived := v.nextDue(*o, heal, f.Verb)
+				due, derived := v.outages().nextDue(*o, heal, f.Verb)
 				next := due - heal
 				if next < 0 {
 					next = 0
@@ -89,7 +89,7 @@ func (c *ReconnectWindow) check(v *view) Result {
 				how = fmt.Sprintf("next scheduled attempt %s + tolerance %s; %s", dur(next), dur(c.tolerance()), derived)
 			}
 			j.measureMs(name+": bound", bound, boundEv, how)
-			res, resOK := v.firstSessEvent(sess, heal-v.slack, history.KindSessionResume)
+			res, resOK := v.sessions().firstSessEvent(sess, heal-v.slack, history.KindSessionResume)
 			if resOK && o.End != nil && driver.IsClosed(o.End.To) && res.T > o.End.T {
 				resOK = false
 			}
@@ -107,8 +107,8 @@ func (c *ReconnectWindow) check(v *view) Result {
 			}
 			if o.Recovered() {
 				j.measureSpan(name+": window_client", heal, o.End.T, "client CONNECTED_ACTIVE − link fault.off (client-reported)", "")
-				near := v.resumeNear(sess, res, o.End.T)
-				g := v.claimGap(o.End.T, near.T, near.Server)
+				near := v.sessions().resumeNear(sess, res, o.End.T)
+				g := v.sessions().claimGap(o.End.T, near.T, near.Server)
 				gap = widest(gap, g)
 				if g.OutOfStep() {
 					j.warn(max(g.Claim, g.Evidence), "client %d: %s", cl, g.describe(fmt.Sprintf("client %d CONNECTED_ACTIVE", cl), "server "+near.Server+" session.resume"))

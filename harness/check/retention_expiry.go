@@ -48,7 +48,7 @@ func (c *RetentionExpiry) check(v *view) Result {
 	last := time.Duration(0)
 	for _, ex := range expires {
 		sess := ex.Session
-		create, ok := v.firstSessEvent(sess, 0, history.KindSessionCreate)
+		create, ok := v.sessions().firstSessEvent(sess, 0, history.KindSessionCreate)
 		if !ok {
 			j.fail(ex.T, "server %s expired session %q at %s, but no session.create was recorded for it", ex.Server, sess, dur(ex.T))
 			continue
@@ -72,7 +72,7 @@ func (c *RetentionExpiry) check(v *view) Result {
 			j.fail(create.T, "server %s granted retention %s to session %q at %s, expected %s = %s", create.Server, dur(granted), sess, dur(create.T), wantHow, dur(want))
 		}
 		var disc *history.Event
-		for _, e := range v.sessEvents(sess, history.KindSessionDisconn, 0, ex.T) {
+		for _, e := range v.sessions().sessEvents(sess, history.KindSessionDisconn, 0, ex.T) {
 			e := e
 			disc = &e
 		}
@@ -90,31 +90,31 @@ func (c *RetentionExpiry) check(v *view) Result {
 		case held < granted-tol:
 			j.fail(ex.T, "expiry early: session %q expired at %s, %s after its disconnect at %s; expected the granted retention %s ± %s", sess, dur(ex.T), dur(held), dur(disc.T), dur(granted), dur(tol))
 		}
-		if res := v.sessEvents(sess, history.KindSessionResume, ex.T, v.end); len(res) > 0 {
+		if res := v.sessions().sessEvents(sess, history.KindSessionResume, ex.T, v.end); len(res) > 0 {
 			j.fail(res[0].T, "server %s resumed session %q at %s after expiring it at %s", res[0].Server, sess, dur(res[0].T), dur(ex.T))
 		}
-		unk, ok := v.firstSessEvent(sess, ex.T, history.KindSessionUnknown)
+		unk, ok := v.sessions().firstSessEvent(sess, ex.T, history.KindSessionUnknown)
 		if !ok {
 			j.fail(ex.T, "no later resume of session %q got session.unknown after its expiry at %s (the client never tried to resume it)", sess, dur(ex.T))
 			continue
 		}
 		last = unk.T
-		cl := v.owner(sess)
+		cl := v.sessions().owner(sess)
 		if cl < 0 {
 			j.fail(unk.T, "no client reported session %q", sess)
 			continue
 		}
-		closed, ok := v.firstStateAfter(cl, unk.T-v.slack, driver.ClosedByClient, driver.ClosedByServer, driver.ClosedFailed)
+		closed, ok := v.client().firstStateAfter(cl, unk.T-v.slack, driver.ClosedByClient, driver.ClosedByServer, driver.ClosedFailed)
 		switch {
 		case !ok:
-			j.fail(unk.T, "client %d got session.unknown for %q at %s but never closed (%s)", cl, sess, dur(unk.T), v.lastStateText(cl))
+			j.fail(unk.T, "client %d got session.unknown for %q at %s but never closed (%s)", cl, sess, dur(unk.T), v.client().lastStateText(cl))
 		case closed.To != driver.ClosedFailed || closed.Reason != driver.ReasonUnknownSession:
 			j.fail(closed.T, "client %d closed %s%s at %s after session.unknown at %s, expected CLOSED_FAILED (unknown_session)", cl, closed.To, reasonText(closed), dur(closed.T), dur(unk.T))
 		default:
 			j.measureMs(fmt.Sprintf("session %q: close after unknown", sess), closed.T-unk.T, "client CLOSED_FAILED (unknown_session) − server session.unknown", "")
 			last = closed.T
 		}
-		after := v.acceptsAfter(unk.T + tol)
+		after := v.outages().acceptsAfter(unk.T + tol)
 		j.count(fmt.Sprintf("session %q: attempts after unknown", sess), len(after), fmt.Sprintf("server accept on client.servers after session.unknown + tolerance %s", dur(tol)))
 		if len(after) > 0 {
 			j.fail(after[0].T, "client %d loops after unknown_session: %d server accept(s) after the session.unknown at %s (+ tolerance %s): %s", cl, len(after), dur(unk.T), dur(tol), describeAccepts(after))

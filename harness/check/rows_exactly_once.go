@@ -42,12 +42,12 @@ func (c *RowsExactlyOnce) check(v *view) Result {
 	if c.MinInterrupted != nil {
 		minInt = *c.MinInterrupted
 	}
-	runs, _ := v.migrations()
+	runs, _ := v.migrations().all()
 	var j judge
 	requests, rows, dups, gaps, interrupted, resent := 0, 0, 0, int64(0), 0, 0
 	last := time.Duration(0)
 	for _, cl := range v.clients {
-		for _, rq := range v.requests(cl) {
+		for _, rq := range v.commands().requests(cl) {
 			if rq.Op == nil {
 				continue // not a request this client's driver accepted
 			}

@@ -100,7 +100,7 @@ func (s slot) Detail(t tolerances) string {
 // judgeOutage compares an outage's attempts with the strategy: attempt 0 is
 // measured from the client's RECOVERING_RECONNECT (client-reported), attempt
 // k ≥ 1 from the end of attempt k−1 as the servers saw it (attemptEnd).
-func (v *view) judgeOutage(o outage, atts []attempt, st scenario.Strategy, t tolerances) []slot {
+func (v *outageView) judgeOutage(o outage, atts []attempt, st scenario.Strategy, t tolerances) []slot {
 	var out []slot
 	for k, a := range atts {
 		s := slot{Outage: o, K: k, Attempt: a, Expected: st.Delay(k)}
@@ -126,7 +126,7 @@ func (v *view) judgeOutage(o outage, atts []attempt, st scenario.Strategy, t tol
 // servers see no attempt, so the due time is computed from the client-reported
 // start with refused attempts failing at once. It returns the due time and
 // how it was derived.
-func (v *view) nextDue(o outage, heal time.Duration, verb string) (time.Duration, string) {
+func (v *outageView) nextDue(o outage, heal time.Duration, verb string) (time.Duration, string) {
 	st := v.sc.Client.Reconnect.Strategy
 	if verb == VerbDown {
 		due, k := o.Start.T+st.Delay(0), 0
@@ -136,9 +136,9 @@ func (v *view) nextDue(o outage, heal time.Duration, verb string) (time.Duration
 		}
 		return due, fmt.Sprintf("attempt %d due at %s: client RECOVERING_RECONNECT %s + Delay(0..%d), refused attempts are invisible to the servers (client-reported origin)", k, dur(due), dur(o.Start.T), k)
 	}
-	all := o.Attempts(v)
+	all := o.Attempts(v.view)
 	var before []attempt
-	next := o.Until(v)
+	next := o.Until(v.view)
 	for _, a := range all {
 		if a.Accept.T < heal && a.Served == nil {
 			before = append(before, a)

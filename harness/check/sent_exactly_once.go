@@ -32,7 +32,7 @@ func (c *SentExactlyOnce) check(v *view) Result {
 			}
 		}
 		sessions := map[string]bool{}
-		for _, s := range v.sessions(cl) {
+		for _, s := range v.sessions().of(cl) {
 			sessions[s] = true
 		}
 		seen := map[int64]bool{}
@@ -72,11 +72,11 @@ func (c *SentExactlyOnce) check(v *view) Result {
 			continue
 		}
 		totalLost += len(lost)
-		if lm, ok := v.closedLostMessages(cl); ok {
+		if lm, ok := v.client().closedLostMessages(cl); ok {
 			j.note("client %d: %d send(s) never reached the server, declared by its CLOSED_FAILED (lost_messages) at %s (client-reported)", cl, len(lost), dur(lm.T))
 			continue
 		}
-		if sc, ok := v.serverClosedLost(v.sessions(cl)); ok {
+		if sc, ok := v.sessions().serverClosedLost(v.sessions().of(cl)); ok {
 			j.note("client %d: %d send(s) never reached the server, declared by server %s %s (lost_messages) at %s", cl, len(lost), sc.Server, sc.Kind, dur(sc.T))
 			continue
 		}

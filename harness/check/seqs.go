@@ -20,7 +20,7 @@ type topicStream struct {
 	Msgs    []history.Event // client message events on Topic in the session's span
 }
 
-func (v *view) stream(c int, session, topic string) topicStream {
+func (v *commandView) stream(c int, session, topic string) topicStream {
 	s := topicStream{Client: c, Session: session, Topic: topic}
 	for _, e := range v.bySess[session] {
 		if e.Kind == history.KindSubscribe && e.Topic == topic {
@@ -36,7 +36,7 @@ func (v *view) stream(c int, session, topic string) topicStream {
 			}
 		}
 	}
-	from, to := v.sessionSpan(c, session)
+	from, to := v.sv.sessionSpan(c, session)
 	for _, e := range v.h {
 		if e.Kind == history.KindMessage && e.Source == history.SrcClient && e.Client == c && e.Topic == topic && e.T >= from && (e.T < to || to == v.end) {
 			s.Msgs = append(s.Msgs, e)
@@ -58,7 +58,7 @@ func (s topicStream) first() int64 {
 }
 
 // clientTopics are the topics a client reported messages on, sorted.
-func (v *view) clientTopics(c int) []string {
+func (v *commandView) clientTopics(c int) []string {
 	seen := map[string]bool{}
 	for _, e := range v.h {
 		if e.Kind == history.KindMessage && e.Source == history.SrcClient && e.Client == c {

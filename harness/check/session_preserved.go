@@ -24,7 +24,7 @@ func (c *SessionPreserved) check(v *view) Result {
 	last := time.Duration(0)
 	var lastOutage *outage
 	for _, cl := range v.clients {
-		for _, o := range v.outages(cl) {
+		for _, o := range v.outages().of(cl) {
 			outs++
 			o := o
 			lastOutage = &o
@@ -56,7 +56,7 @@ func (c *SessionPreserved) check(v *view) Result {
 					break
 				}
 			}
-			res := v.sessEvents(before, history.KindSessionResume, from, o.End.T+v.slack)
+			res := v.sessions().sessEvents(before, history.KindSessionResume, from, o.End.T+v.slack)
 			if len(res) == 0 {
 				j.fail(o.End.T, "client claims recovery the server never saw: client %d reported CONNECTED_ACTIVE (session %q) at %s but no server recorded session.resume of %q since the loss at %s", o.Client, after, dur(o.End.T), before, dur(o.Start.T))
 				continue

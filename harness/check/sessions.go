@@ -12,15 +12,26 @@ import (
 // session's server events (server evidence), indexed in newView
 // (view.bySess).
 
-// sessions lists the session ids a client reported, in order of appearance
+// sessionView is the sessions as the clients named them and the servers
+// served them: their spans, owners and server events, the landings of walks
+// (landings.go) and the claims held against the servers' record (span.go).
+type sessionView struct {
+	*view           // the index
+	wv    *walkView // the walks whose landings are sessions
+}
+
+func newSessionView(v *view, wv *walkView) *sessionView { return &sessionView{view: v, wv: wv} }
+
+// of lists the session ids a client reported, in order of appearance
 // (once per client and view).
-func (v *view) sessions(c int) []string {
-	return derive(v.memo, sessionsKey{c}, func() []string { return v.sessionsOf(c) })
+func (v *sessionView) of(c int) []string {
+	return derive(v.memo, sessionsKey{c}, func() []string { return v.find(c) })
 }
 
 type sessionsKey struct{ client int }
 
-func (v *view) sessionsOf(c int) []string {
+// find computes of.
+func (v *sessionView) find(c int) []string {
 	var out []string
 	seen := map[string]bool{}
 	for _, e := range v.states[c] {
@@ -34,7 +45,7 @@ func (v *view) sessionsOf(c int) []string {
 
 // sessionSpan is when a client held a session: from its first state event
 // naming it to the first state event naming another (or the end).
-func (v *view) sessionSpan(c int, session string) (from, to time.Duration) {
+func (v *sessionView) sessionSpan(c int, session string) (from, to time.Duration) {
 	from, to = -1, v.end
 	for _, e := range v.states[c] {
 		if e.Session == session && from < 0 {
@@ -51,7 +62,7 @@ func (v *view) sessionSpan(c int, session string) (from, to time.Duration) {
 }
 
 // owner is the client whose state events name the session (-1: none).
-func (v *view) owner(session string) int {
+func (v *sessionView) owner(session string) int {
 	for _, c := range v.clients {
 		for _, e := range v.states[c] {
 			if e.Session == session {
@@ -64,7 +75,7 @@ func (v *view) owner(session string) int {
 
 // sessEvents are the server events of one kind for a session with T in
 // [from, to], in order.
-func (v *view) sessEvents(session, kind string, from, to time.Duration) []history.Event {
+func (v *sessionView) sessEvents(session, kind string, from, to time.Duration) []history.Event {
 	var out []history.Event
 	for _, e := range v.bySess[session] {
 		if e.Kind == kind && e.T >= from && e.T <= to {
@@ -74,7 +85,7 @@ func (v *view) sessEvents(session, kind string, from, to time.Duration) []histor
 	return out
 }
 
-func (v *view) firstSessEvent(session string, from time.Duration, kinds ...string) (history.Event, bool) {
+func (v *sessionView) firstSessEvent(session string, from time.Duration, kinds ...string) (history.Event, bool) {
 	for _, e := range v.bySess[session] {
 		if e.T < from {
 			continue
@@ -90,7 +101,7 @@ func (v *view) firstSessEvent(session string, from time.Duration, kinds ...strin
 
 // endedBy is the servers' word on a session that a client reopened: its
 // server's record of its end, when there is one.
-func (v *view) endedBy(closed, e history.Event) string {
+func (v *sessionView) endedBy(closed, e history.Event) string {
 	for _, sess := range []string{e.Session, closed.Session} {
 		if sess == "" {
 			continue
@@ -104,7 +115,7 @@ func (v *view) endedBy(closed, e history.Event) string {
 
 // sessionEnd is the last record of a session's end (close, expire, lost) by
 // its server at or before t.
-func (v *view) sessionEnd(sess string, t time.Duration) (history.Event, bool) {
+func (v *sessionView) sessionEnd(sess string, t time.Duration) (history.Event, bool) {
 	var out history.Event
 	found := false
 	for _, e := range v.bySess[sess] {
@@ -130,7 +141,7 @@ func isSessionServe(kind string) bool {
 // claim reports: the last one stamped up to the slack after the claim, from
 // the first resume after the heal on (a resumed connection that failed
 // before the client could use it is followed by another resume).
-func (v *view) resumeNear(sess string, first history.Event, claim time.Duration) history.Event {
+func (v *sessionView) resumeNear(sess string, first history.Event, claim time.Duration) history.Event {
 	at := first
 	for _, e := range v.sessEvents(sess, history.KindSessionResume, first.T, claim+v.slack) {
 		at = e
@@ -141,7 +152,7 @@ func (v *view) resumeNear(sess string, first history.Event, claim time.Duration)
 // resumesOf are the server events from from on that show an attempt to
 // resume session: a handshake naming it as a resume (accepted or refused),
 // a session.resume, or a session.unknown.
-func (v *view) resumesOf(session string, from time.Duration) []history.Event {
+func (v *sessionView) resumesOf(session string, from time.Duration) []history.Event {
 	var out []history.Event
 	for _, e := range v.bySess[session] {
 		if e.T < from {
@@ -161,7 +172,7 @@ func (v *view) resumesOf(session string, from time.Duration) []history.Event {
 	return out
 }
 
-func (v *view) resumeHandshakeOn(session, conn string) bool {
+func (v *sessionView) resumeHandshakeOn(session, conn string) bool {
 	for _, e := range v.bySess[session] {
 		if e.Kind == history.KindHandshake && e.Conn == conn && e.Attr("resume") == "true" {
 			return true
@@ -182,7 +193,7 @@ func describeResume(e history.Event) string {
 
 // serverClosedLost is a server session.lost, or session.close with reason
 // lost_messages, of one of the sessions.
-func (v *view) serverClosedLost(sessions []string) (history.Event, bool) {
+func (v *sessionView) serverClosedLost(sessions []string) (history.Event, bool) {
 	for _, s := range sessions {
 		for _, e := range v.bySess[s] {
 			if e.Kind == history.KindSessionLost || (e.Kind == history.KindSessionClose && e.Reason == driver.ReasonLostMessages) {

@@ -47,7 +47,7 @@ func (c *ShuffleUniform) check(v *view) Result {
 		return Fail(0, nil, "the scenario needs failover.auto and failover.load_balancing on: shuffle_uniform judges the failover shuffle")
 	}
 	var j judge
-	groups := v.landingGroups(&j)
+	groups := v.sessions().landingGroups(&j)
 	need := func(g *landingGroup) int { return max(c.MinSamples, 5*len(g.Candidates)) }
 	var tested []*landingGroup
 	for _, g := range groups {

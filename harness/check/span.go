@@ -36,7 +36,7 @@ type claimGap struct {
 }
 
 // claimGap compares a client's claim with the evidence server's record.
-func (v *view) claimGap(claim, evidence time.Duration, server string) claimGap {
+func (v *sessionView) claimGap(claim, evidence time.Duration, server string) claimGap {
 	g := claimGap{Claim: claim, Evidence: evidence, Gap: claim - evidence, Slack: v.slack,
 		Stall: v.stalled(min(claim, evidence), max(claim, evidence))}
 	var how []string

@@ -47,7 +47,7 @@ func (c *StrategyReset) check(v *view) Result {
 	judged, withAttempts, outCount := 0, 0, 0
 	last := time.Duration(0)
 	for _, cl := range v.clients {
-		outs := v.outages(cl)
+		outs := v.outages().of(cl)
 		outCount += len(outs)
 		earlier := 0 // attempts since the first loss: where an un-reset strategy would be
 		for i, o := range outs {
@@ -57,7 +57,7 @@ func (c *StrategyReset) check(v *view) Result {
 			}
 			if i > 0 && outs[i-1].Recovered() && len(atts) > 0 {
 				judged++
-				for _, s := range v.judgeOutage(o, atts, st, tol) {
+				for _, s := range v.outages().judgeOutage(o, atts, st, tol) {
 					if s.K == 0 {
 						j.measureMs(fmt.Sprintf("outage %d: first delay", o.N), s.Measured, s.Evidence(),
 							fmt.Sprintf("%s; un-reset continuation Delay(%d) %s", s.ExpectedText(), earlier, dur(st.Delay(earlier))))

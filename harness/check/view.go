@@ -23,8 +23,11 @@ func nonNegative(name string, d time.Duration) error {
 // view is a history indexed for the R, F, C and M checkers: on the shared
 // base (base.go: fault spans, lag, memo), per-client states, per-session
 // server events and the servers' accepts, closes and serves. It is built
-// once per Check and never changes; facts derived from it (walks,
-// migrations, completions…) live in their own files and are memoised.
+// once per Check and never changes. It is the trunk: it holds only that
+// index and its sub-views, the typed views of the facts derived from it
+// (a client's word, outages, walks, sessions, migrations, commands,
+// accounting), each built on first use and kept for the view's life, each
+// in its own file with the facts it memoises.
 type view struct {
 	base
 	nClients int
@@ -39,6 +42,78 @@ type view struct {
 
 	// stalls are the spans the machine stood still (stall.go).
 	stalls []stallSpan
+
+	subs subViews
+}
+
+// subViews are a view's sub-views, nil until first asked for.
+type subViews struct {
+	client   *clientView
+	outages  *outageView
+	walks    *walkView
+	sessions *sessionView
+	migs     *migView
+	commands *commandView
+	acct     *acctView
+}
+
+// client is the clients' own word (clients.go).
+func (v *view) client() *clientView {
+	if v.subs.client == nil {
+		v.subs.client = newClientView(v)
+	}
+	return v.subs.client
+}
+
+// outages is the servers' attempts and the clients' outages (outages.go).
+func (v *view) outages() *outageView {
+	if v.subs.outages == nil {
+		v.subs.outages = newOutageView(v, v.client())
+	}
+	return v.subs.outages
+}
+
+// walks is the clients' walks over their server lists (walks.go).
+func (v *view) walks() *walkView {
+	if v.subs.walks == nil {
+		v.subs.walks = newWalkView(v, v.outages())
+	}
+	return v.subs.walks
+}
+
+// sessions is the sessions the clients named and the servers served
+// (sessions.go).
+func (v *view) sessions() *sessionView {
+	if v.subs.sessions == nil {
+		v.subs.sessions = newSessionView(v, v.walks())
+	}
+	return v.subs.sessions
+}
+
+// migrations is the migrations the servers recorded (migration_view.go).
+func (v *view) migrations() *migView {
+	if v.subs.migs == nil {
+		v.subs.migs = newMigView(v, v.sessions())
+	}
+	return v.subs.migs
+}
+
+// commands is the ops the clients' drivers accepted and what became of
+// them (commands.go).
+func (v *view) commands() *commandView {
+	if v.subs.commands == nil {
+		v.subs.commands = newCommandView(v, v.sessions())
+	}
+	return v.subs.commands
+}
+
+// accounting is every client asked to connect, accounted for
+// (accounting.go).
+func (v *view) accounting() *acctView {
+	if v.subs.acct == nil {
+		v.subs.acct = newAcctView(v, v.sessions())
+	}
+	return v.subs.acct
 }
 
 // stalled is the stall time overlapping [from, to].

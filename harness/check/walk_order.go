@@ -18,7 +18,7 @@ import (
 // servers whose link was down (refused: the servers cannot see those, so the
 // skip rests on the link's record, and the attempt on the client's word).
 // It returns the findings and how many servers were skipped as down.
-func (v *view) orderCheck(w srvWalk, expected []string) (fails []string, skippedDown []string) {
+func (v *walkView) orderCheck(w srvWalk, expected []string) (fails []string, skippedDown []string) {
 	p := 0
 	seen := map[string]bool{}
 	for k, a := range inListOrderWithinSlack(w.Attempts, expected) {
@@ -101,13 +101,13 @@ func failureList(fs []failure) string {
 // a server) a little after the client dialled, the first possibly later than
 // the second: the run's slack, and a tenth of the timeout for a loaded
 // machine (a client that gives up in less did not wait for the server).
-func (v *view) gaveUpSlack(ct time.Duration) time.Duration { return v.slack + ct/10 }
+func (v *walkView) gaveUpSlack(ct time.Duration) time.Duration { return v.slack + ct/10 }
 
 // movedOn is when the client gave up attempt k of walk w, as the evidence
 // shows: its next attempt (link accept where recorded), or the walk's close
 // when k was the last. ok is false when the client did not move on from it
 // (the walk landed on it, or had not ended).
-func (v *view) movedOn(w srvWalk, k int) (t time.Duration, what string, ok bool) {
+func (v *walkView) movedOn(w srvWalk, k int) (t time.Duration, what string, ok bool) {
 	if k+1 < len(w.Attempts) {
 		n := w.Attempts[k+1]
 		return n.at(), "its next attempt (" + n.evidence() + ")", true
@@ -120,7 +120,7 @@ func (v *view) movedOn(w srvWalk, k int) (t time.Duration, what string, ok bool)
 
 // degradedFailure is server s's failure in walk w by a degrading fault: the
 // first attempt of w on s that such a fault spoiled, if any.
-func (v *view) degradedFailure(w srvWalk, s string) (failure, bool) {
+func (v *walkView) degradedFailure(w srvWalk, s string) (failure, bool) {
 	ct := v.connectTimeout()
 	for k := range w.Attempts {
 		a := w.Attempts[k]
@@ -151,8 +151,8 @@ func (v *view) degradedFailure(w srvWalk, s string) (failure, bool) {
 }
 
 // failedIn says whether server s failed during walk w, and how.
-func (v *view) failedIn(w srvWalk, s string) (failure, bool) {
-	if f, ok := v.lossFaultDuring(s, w.From, w.Until(v)); ok {
+func (v *walkView) failedIn(w srvWalk, s string) (failure, bool) {
+	if f, ok := v.lossFaultDuring(s, w.From, w.Until(v.view)); ok {
 		return failure{Server: s, Fault: f}, true
 	}
 	return v.degradedFailure(w, s)
@@ -161,11 +161,11 @@ func (v *view) failedIn(w srvWalk, s string) (failure, bool) {
 // undecidedIn says why it cannot be told whether server s failed in walk w
 // ("" when it can): w's attempts are not attributable, so an attempt spoiled
 // by a degrading fault cannot be told from one on a server that was fine.
-func (v *view) undecidedIn(w srvWalk, s string) string {
+func (v *walkView) undecidedIn(w srvWalk, s string) string {
 	if w.Attributed {
 		return ""
 	}
-	f, ok := v.degradedDuring(s, w.From, w.Until(v))
+	f, ok := v.degradedDuring(s, w.From, w.Until(v.view))
 	if !ok {
 		return ""
 	}
@@ -175,7 +175,7 @@ func (v *view) undecidedIn(w srvWalk, s string) string {
 // firstUnfailed is the first server of order that did not fail in walk w
 // ("" when all did), and the failures of those before it; undecided says
 // why the first one that did not provably fail may have failed ("": none).
-func (v *view) firstUnfailed(w srvWalk, order []string) (want string, passed []failure, undecided string) {
+func (v *walkView) firstUnfailed(w srvWalk, order []string) (want string, passed []failure, undecided string) {
 	for _, s := range order {
 		f, ok := v.failedIn(w, s)
 		if !ok {
@@ -188,7 +188,7 @@ func (v *view) firstUnfailed(w srvWalk, order []string) (want string, passed []f
 
 // unfailedIn lists the servers of order that did not fail in walk w, and
 // why it cannot be told for others (undecidedIn).
-func (v *view) unfailedIn(w srvWalk, order []string) (healthy, undecided []string) {
+func (v *walkView) unfailedIn(w srvWalk, order []string) (healthy, undecided []string) {
 	for _, s := range order {
 		if _, ok := v.failedIn(w, s); ok {
 			continue
@@ -224,7 +224,7 @@ type walkOrder struct {
 //
 // The landing must have been verified (landing) first. Attempts are judged
 // only when w is attributable; the landing, always.
-func (v *view) orderRule(w srvWalk, expected []string) walkOrder {
+func (v *walkView) orderRule(w srvWalk, expected []string) walkOrder {
 	var o walkOrder
 	order := strings.Join(expected, " → ")
 	if w.Attributed {
@@ -255,7 +255,7 @@ func (v *view) orderRule(w srvWalk, expected []string) walkOrder {
 		}
 		if len(untried) > 0 {
 			o.Fails = append(o.Fails, fmt.Sprintf("%s %s with %s never tried (no server accept, link not down); list order %s",
-				w, w.Ending(v), strings.Join(untried, ", "), order))
+				w, w.Ending(v.view), strings.Join(untried, ", "), order))
 		}
 	}
 	if f := v.lastAttemptOff(w); f != "" {
@@ -266,7 +266,7 @@ func (v *view) orderRule(w srvWalk, expected []string) walkOrder {
 
 // lastAttemptOff is the finding when walk w landed on a server other than
 // the one of its last attempt the servers saw ("" when it did not).
-func (v *view) lastAttemptOff(w srvWalk) string {
+func (v *walkView) lastAttemptOff(w srvWalk) string {
 	n := len(w.Attempts)
 	if !w.Landed() || !w.Attributed || n == 0 || w.Attempts[n-1].Accept.Server == w.End.Server {
 		return ""

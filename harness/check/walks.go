@@ -18,6 +18,16 @@ import (
 // server at the same time (with many clients, only the walk's outcome can be
 // attributed, through its session id).
 
+// walkView is the clients' walks and the order rule they are judged by
+// (walk_order.go): the F and C checkers' shared facts, built on the
+// outages, whose stays keep other clients' attempts off a walk.
+type walkView struct {
+	*view             // the index
+	ov    *outageView // attempts, and the outages that make clients busy
+}
+
+func newWalkView(v *view, ov *outageView) *walkView { return &walkView{view: v, ov: ov} }
+
 // walkSlack is how much earlier than the client's CONNECTING a failover's
 // first attempt may be recorded: the engine dials as it reports, and the
 // report travels through the driver before it is stamped.
@@ -85,7 +95,7 @@ func (w srvWalk) servers() []string {
 }
 
 // connectOps are the harness's connect ops per client.
-func (v *view) connectOps() map[int][]history.Event {
+func (v *walkView) connectOps() map[int][]history.Event {
 	out := map[int][]history.Event{}
 	for _, e := range v.h {
 		if e.Source == history.SrcHarness && e.Kind == history.KindOp && e.Op == driver.OpConnect {
@@ -95,13 +105,14 @@ func (v *view) connectOps() map[int][]history.Event {
 	return out
 }
 
-// walks lists every client's walks, clients in order, each client's in time
+// all lists every client's walks, clients in order, each client's in time
 // order, with their attempts and whether those can be attributed.
-func (v *view) walks() []srvWalk { return derive(v.memo, walksKey{}, v.findWalks) }
+func (v *walkView) all() []srvWalk { return derive(v.memo, walksKey{}, v.find) }
 
 type walksKey struct{}
 
-func (v *view) findWalks() []srvWalk {
+// find computes all.
+func (v *walkView) find() []srvWalk {
 	ops := v.connectOps()
 	var out []srvWalk
 	for _, c := range v.clients {
@@ -170,7 +181,7 @@ func (v *view) findWalks() []srvWalk {
 		if !w.Attributed {
 			continue // the accepts are not this client's alone: none are listed
 		}
-		for _, a := range v.attempts(w.From, upTo) {
+		for _, a := range v.ov.attempts(w.From, upTo) {
 			// Before a failover from RECOVERING_RECONNECT, accepts on the lost
 			// server are the recovery's own attempts.
 			if w.Kind == walkFailover && w.Left == driver.RecoveringReconnect && a.Accept.T < w.Start.T && a.Accept.Server == w.Lost {
@@ -191,11 +202,11 @@ func (v *view) findWalks() []srvWalk {
 // the server, but the server stamps its accept only when its accept
 // goroutine runs, so the two records of one attempt are not causally
 // ordered. A landing is: its accept precedes the welcome the client awaits.
-func (v *view) walkReach(w *srvWalk) time.Duration {
+func (v *walkView) walkReach(w *srvWalk) time.Duration {
 	if w.End != nil && driver.IsClosed(w.End.To) {
-		return w.Until(v) + v.slack
+		return w.Until(v.view) + v.slack
 	}
-	return w.Until(v) + v.lag
+	return w.Until(v.view) + v.lag
 }
 
 // interval is a stretch of time in which a client may make attempts.
@@ -206,24 +217,24 @@ type interval struct {
 }
 
 // busyIntervals are the walks' windows and every RECOVERING_RECONNECT stay.
-func (v *view) busyIntervals(ws []srvWalk) []interval {
+func (v *walkView) busyIntervals(ws []srvWalk) []interval {
 	var out []interval
 	for _, w := range ws {
-		out = append(out, interval{w.Client, w.From, w.Until(v), "in a " + w.Kind})
+		out = append(out, interval{w.Client, w.From, w.Until(v.view), "in a " + w.Kind})
 	}
 	for _, c := range v.clients {
-		for _, o := range v.outages(c) {
-			out = append(out, interval{c, o.Start.T, o.Until(v), "RECOVERING_RECONNECT"})
+		for _, o := range v.ov.of(c) {
+			out = append(out, interval{c, o.Start.T, o.Until(v.view), "RECOVERING_RECONNECT"})
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].from < out[j].from })
 	return out
 }
 
-// walksOf are the walks of one kind.
-func (v *view) walksOf(kind string) []srvWalk {
+// of are the walks of one kind.
+func (v *walkView) of(kind string) []srvWalk {
 	var out []srvWalk
-	for _, w := range v.walks() {
+	for _, w := range v.all() {
 		if w.Kind == kind {
 			out = append(out, w)
 		}
@@ -233,7 +244,7 @@ func (v *view) walksOf(kind string) []srvWalk {
 
 // cascadeList is the order the first connection must follow: the client's
 // servers with cascading on, else the first only.
-func (v *view) cascadeList() []string {
+func (v *walkView) cascadeList() []string {
 	if v.sc.Client.Failover.Cascading {
 		return slices.Clone(v.sc.Client.Servers)
 	}
@@ -242,7 +253,7 @@ func (v *view) cascadeList() []string {
 
 // failoverList is the list order of a failover from lost: the servers after
 // it (wrapping round), then lost itself.
-func (v *view) failoverList(lost string) []string {
+func (v *walkView) failoverList(lost string) []string {
 	list := v.sc.Client.Servers
 	i := slices.Index(list, lost)
 	if i < 0 {
@@ -253,23 +264,25 @@ func (v *view) failoverList(lost string) []string {
 
 // busyAfter says which other client may have made attempts after t ("" if
 // none: accepts after t are then this client's).
-func (v *view) busyAfter(client int, t time.Duration) string { return v.othersBusy(client, t, v.end) }
+func (v *walkView) busyAfter(client int, t time.Duration) string {
+	return v.othersBusy(client, t, v.end)
+}
 
 // othersBusy says which other client may have made attempts in [from, to]
 // ("" if none).
-func (v *view) othersBusy(client int, from, to time.Duration) string {
-	for _, w := range v.walks() {
-		if w.Client != client && w.Until(v) >= from && w.From <= to {
-			return fmt.Sprintf("%s until %s", w, dur(w.Until(v)))
+func (v *walkView) othersBusy(client int, from, to time.Duration) string {
+	for _, w := range v.all() {
+		if w.Client != client && w.Until(v.view) >= from && w.From <= to {
+			return fmt.Sprintf("%s until %s", w, dur(w.Until(v.view)))
 		}
 	}
 	for _, c := range v.clients {
 		if c == client {
 			continue
 		}
-		for _, o := range v.outages(c) {
-			if o.Until(v) >= from && o.Start.T <= to {
-				return fmt.Sprintf("%s until %s", o, dur(o.Until(v)))
+		for _, o := range v.ov.of(c) {
+			if o.Until(v.view) >= from && o.Start.T <= to {
+				return fmt.Sprintf("%s until %s", o, dur(o.Until(v.view)))
 			}
 		}
 	}
@@ -278,8 +291,8 @@ func (v *view) othersBusy(client int, from, to time.Duration) string {
 
 // splitByFailover splits accepts into those outside every failover window of
 // client c (walkReach) and the count of those inside one.
-func (v *view) splitByFailover(c int, accepts []history.Event) (outside []history.Event, inside int) {
-	ws := v.walksOf(walkFailover)
+func (v *walkView) splitByFailover(c int, accepts []history.Event) (outside []history.Event, inside int) {
+	ws := v.of(walkFailover)
 	for _, a := range accepts {
 		in := false
 		for i := range ws {
