@@ -2,19 +2,55 @@
 GO ?= go
 REPORT ?= faultline-report
 
-.PHONY: conformance test vet fmt generate fuzz bench ginkgo-p images images-if-docker soak
+.PHONY: conformance test vet fmt generate fuzz bench ginkgo-p images images-if-docker soak drivers certify
 
 # The main job: the conformance suite against the Go engine on the embedded
 # Toxiproxy, writing $(REPORT)/report.json. Exits 1 if anything FAILED.
 conformance:
 	$(GO) run ./cmd/faultline run --sdk go --scenarios scenarios --report $(REPORT)
 
-# The tests: unit tests, checker tests and the Ginkgo conformance suite, under -race.
+# The tests: unit tests, checker tests and the Ginkgo conformance suite, under
+# -race, and each real library's driver module's own tests.
 # With a Docker engine, the images are (re)built first so that the suite's
 # containers-mode spec runs against this tree; without one, that spec says so.
 test: images-if-docker
 	$(GO) vet ./...
+	cd drivers/nats.go && $(GO) vet ./... && $(GO) test -race -count=1 -timeout 5m ./...
 	$(GO) test -race -count=1 -timeout 20m ./...
+
+# The drivers of real client libraries, one Go module each under drivers/
+# (the core module never depends on a library it certifies), built into
+# bin/drivers/<library>.
+# bin/go.mod makes bin/ a module of its own: the go command would otherwise
+# read the binary bin/drivers/nats.go as Go source in `go build ./...`.
+drivers:
+	@mkdir -p bin/drivers
+	@[ -f bin/go.mod ] || printf 'module faultline.invalid/bin\n' > bin/go.mod
+	cd drivers/nats.go && $(GO) build -o ../../bin/drivers/nats.go .
+
+# Certify one library (SDK=nats.go): its driver over its protocol's
+# scenarios against the fake server, then against the real server behind
+# the same links (scenarios labelled fake-only use levers a real server has
+# not), then every verdict that differs between the two (none expected: a
+# difference is a bug in the fake or a documented reason). Reports go to
+# $(CERTIFY)/<library> and $(CERTIFY)/<library>-real. A library's FAILED
+# findings do not fail this target; a run that could not run, or a verdict
+# that differs between the servers, does.
+SDK ?= nats.go
+CERTIFY ?= faultline-report/certify
+certify: drivers
+	$(GO) build -o bin/faultline ./cmd/faultline
+	@case "$(SDK)" in \
+	  nats.go) dir=scenarios/nats; swap=nats=nats-server ;; \
+	  *) echo "certify: no certification for SDK=$(SDK) (known: nats.go)"; exit 2 ;; \
+	esac; \
+	start=$$(date +%s); \
+	./bin/faultline run --sdk bin/drivers/$(SDK) --scenarios $$dir --report $(CERTIFY)/$(SDK); rc=$$?; \
+	[ $$rc -le 1 ] || exit $$rc; \
+	./bin/faultline run --sdk bin/drivers/$(SDK) --scenarios $$dir --label '!fake-only' --server-kind $$swap --report $(CERTIFY)/$(SDK)-real; rc=$$?; \
+	[ $$rc -le 1 ] || exit $$rc; \
+	./bin/faultline report --diff $(CERTIFY)/$(SDK)/report.json $(CERTIFY)/$(SDK)-real/report.json; rc=$$?; \
+	echo "certify: $(SDK) in $$(( $$(date +%s) - start ))s"; exit $$rc
 
 # The images for containers mode and docker-compose, built FROM scratch from
 # static binaries built here: nothing is pulled.
@@ -53,6 +89,7 @@ fuzz:
 	$(GO) test ./harness/scenario -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
 	$(GO) test ./harness/driver/stdio -run '^$$' -fuzz FuzzParseLine -fuzztime $(FUZZTIME)
 	$(GO) test ./wire/platform -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME)
+	$(GO) test ./packs/nats/wire -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
 
 # Benchmarks of faultline itself, and one table of their numbers: loss
 # observation latency per verb, window measurement error against an

@@ -4,6 +4,7 @@
 package fakeserver
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -31,6 +32,12 @@ type SessionCloser interface {
 	CloseSessions()
 }
 
+// Unwrapper is a handle that stands for another server (a killable wrapper
+// around the live process): actions reach the server it holds now.
+type Unwrapper interface {
+	Unwrap() Server
+}
+
 // Config is the kind-independent configuration a scenario gives a server.
 // Zero values mean the kind's defaults.
 type Config struct {
@@ -47,36 +54,97 @@ type Config struct {
 	Store ContextStore
 }
 
-type startFunc = func(name string, rec history.Recorder, cfg Config) (Server, error)
+// StartFunc starts a server of a kind.
+type StartFunc = func(name string, rec history.Recorder, cfg Config) (Server, error)
+
+// Kind is one server kind, registered under its name the way a Toxiproxy
+// toxic is: how to start it, the URL its clients dial, and the actions a
+// scenario's server steps may ask of it beyond the common ones (publish,
+// close, kill, restart, migrate).
+type Kind struct {
+	Name string
+	// Protocol is the wire protocol its clients speak ("faultline" for the
+	// WebSocket kinds, "nats"): a driver whose hello names another protocol
+	// is not run against it.
+	Protocol string
+	Scheme   string // the client URL's scheme: "ws", "nats"
+	Path     string // the client URL's path ("/" for WebSocket kinds; "" for none)
+	Start    StartFunc
+	// Actions are the kind's own server-step actions, by step key.
+	Actions map[string]Action
+}
+
+// Action is a server-step action of one kind, like a fault verb is a link
+// step's: its attributes struct is its configuration.
+type Action struct {
+	Doc string
+	// Args returns a fresh pointer to the action's attributes struct (yaml
+	// tags name its keys; a Validate() error method checks it); nil means
+	// the action takes no attributes and is written `name: true`.
+	Args func() any
+	// Do acts on the live server of the kind.
+	Do func(ctx context.Context, s Server, args any, env Env) error
+}
+
+// Env is what an action may need to know of the run beyond its server.
+type Env struct {
+	// URL is the client-facing URL of a scenario server (its link's).
+	URL func(server string) (string, bool)
+}
 
 var registry = struct {
 	sync.Mutex
-	kinds map[string]startFunc
-}{kinds: map[string]startFunc{}}
+	kinds map[string]Kind
+}{kinds: map[string]Kind{}}
 
-// Register makes a server kind startable by name. Registering a kind twice is
-// a programming error and panics, like database/sql drivers.
-func Register(kind string, start func(name string, rec history.Recorder, cfg Config) (Server, error)) {
-	if kind == "" || start == nil {
-		panic("fakeserver: Register needs a kind and a start function")
+// RegisterKind makes a server kind startable by name. Registering a kind
+// twice is a programming error and panics, like database/sql drivers.
+func RegisterKind(k Kind) {
+	if k.Name == "" || k.Start == nil || k.Scheme == "" || k.Protocol == "" {
+		panic("fakeserver: RegisterKind needs a name, a protocol, a scheme and a start function")
 	}
 	registry.Lock()
 	defer registry.Unlock()
-	if _, dup := registry.kinds[kind]; dup {
-		panic("fakeserver: kind registered twice: " + kind)
+	if _, dup := registry.kinds[k.Name]; dup {
+		panic("fakeserver: kind registered twice: " + k.Name)
 	}
-	registry.kinds[kind] = start
+	registry.kinds[k.Name] = k
+}
+
+// OwnProtocol is faultline's own JSON-over-WebSocket session protocol: what
+// a driver speaks when its hello names no protocol.
+const OwnProtocol = "faultline"
+
+// Register registers a WebSocket kind (faultline's own protocol).
+func Register(kind string, start StartFunc) {
+	RegisterKind(Kind{Name: kind, Protocol: OwnProtocol, Scheme: "ws", Path: "/", Start: start})
+}
+
+// LookupKind returns a registered kind.
+func LookupKind(name string) (Kind, bool) {
+	registry.Lock()
+	defer registry.Unlock()
+	k, ok := registry.kinds[name]
+	return k, ok
 }
 
 // Start starts a server of a registered kind.
 func Start(kind, name string, rec history.Recorder, cfg Config) (Server, error) {
-	registry.Lock()
-	start := registry.kinds[kind]
-	registry.Unlock()
-	if start == nil {
+	k, ok := LookupKind(kind)
+	if !ok {
 		return nil, fmt.Errorf("fakeserver: unknown server kind %q (known: %v)", kind, Kinds())
 	}
-	return start(name, rec, cfg)
+	return k.Start(name, rec, cfg)
+}
+
+// URL is the URL a client of kind dials to reach addr (host:port): the one
+// place a scheme is put on an address.
+func URL(kind, addr string) string {
+	k, ok := LookupKind(kind)
+	if !ok {
+		k = Kind{Scheme: "ws", Path: "/"}
+	}
+	return k.Scheme + "://" + addr + k.Path
 }
 
 // Kinds lists the registered kinds, sorted.
@@ -89,4 +157,48 @@ func Kinds() []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// ActionNames lists a kind's own actions, sorted.
+func ActionNames(kind string) []string {
+	k, _ := LookupKind(kind)
+	out := make([]string, 0, len(k.Actions))
+	for a := range k.Actions {
+		out = append(out, a)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// ActionArgs returns a fresh attributes struct for a kind's action: ok is
+// false when the kind has no such action; args is nil for a flag action.
+func ActionArgs(kind, action string) (args any, ok bool) {
+	k, _ := LookupKind(kind)
+	a, ok := k.Actions[action]
+	if !ok {
+		return nil, false
+	}
+	if a.Args == nil {
+		return nil, true
+	}
+	return a.Args(), true
+}
+
+// Do runs a kind's action on a server (the live one behind a wrapper).
+func Do(ctx context.Context, kind, action string, s Server, args any, env Env) error {
+	k, _ := LookupKind(kind)
+	a, ok := k.Actions[action]
+	if !ok {
+		return fmt.Errorf("server kind %q has no action %q", kind, action)
+	}
+	for {
+		u, ok := s.(Unwrapper)
+		if !ok {
+			break
+		}
+		if s = u.Unwrap(); s == nil {
+			return fmt.Errorf("%s: the server is killed", action)
+		}
+	}
+	return a.Do(ctx, s, args, env)
 }

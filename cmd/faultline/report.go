@@ -14,7 +14,7 @@ import (
 // change to the renderers, or into another folder). Flags may come before or
 // after the files.
 func cmdReport(args []string, stdout, stderr io.Writer) int {
-	merge, changes, out := false, false, ""
+	merge, changes, diff, out := false, false, false, ""
 	var files []string
 	for i := 0; i < len(args); i++ {
 		a := args[i]
@@ -23,6 +23,8 @@ func cmdReport(args []string, stdout, stderr io.Writer) int {
 			merge = true
 		case a == "--changes" || a == "-changes":
 			changes = true
+		case a == "--diff" || a == "-diff":
+			diff = true
 		case a == "--out" || a == "-out":
 			if i+1 == len(args) {
 				fmt.Fprintln(stderr, "faultline report: --out needs a folder")
@@ -39,6 +41,13 @@ func cmdReport(args []string, stdout, stderr io.Writer) int {
 			files = append(files, a)
 		}
 	}
+	if diff {
+		if merge || changes || out != "" || len(files) != 2 {
+			fmt.Fprintln(stderr, "usage: faultline report --diff FAKE/report.json REAL/report.json  (verdicts that differ between two servers)")
+			return 2
+		}
+		return reportDiff(files[0], files[1], stdout, stderr)
+	}
 	if changes {
 		if merge || out != "" {
 			fmt.Fprintln(stderr, "faultline report: --changes takes report files only (no --merge, no --out)")
@@ -47,7 +56,7 @@ func cmdReport(args []string, stdout, stderr io.Writer) int {
 		return reportChanges(files, stdout, stderr)
 	}
 	if out == "" || len(files) == 0 || (!merge && len(files) != 1) {
-		fmt.Fprintln(stderr, "usage: faultline report [--merge] REPORT.json... --out DIR  (several reports need --merge)\n       faultline report --changes REPORT.json REPORT.json...  (what changed between runs)")
+		fmt.Fprintln(stderr, "usage: faultline report [--merge] REPORT.json... --out DIR  (several reports need --merge)\n       faultline report --changes REPORT.json REPORT.json...  (what changed between runs)\n       faultline report --diff A/report.json B/report.json  (verdicts that differ between two servers)")
 		return 2
 	}
 	var reps []*reports.Report

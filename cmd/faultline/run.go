@@ -28,6 +28,8 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	out := fs.String("report", "faultline-report", "folder for report.json, junit.xml, summary.md and index.html")
 	seed := fs.Int64("seed", 1, "seed for jitter and shuffles")
 	opTimeout := fs.Duration("op-timeout", 10*time.Second, "bound on a driver's hello and on each op's reply")
+	var kinds kindSwaps
+	fs.Var(&kinds, "server-kind", "run servers of one kind as another, FROM=TO (e.g. nats=nats-server: the real server behind the same links); repeatable")
 	modes := addModeFlags(fs) // mode.go
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -58,6 +60,10 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	scs = filterScenarios(scs, filter)
 	if len(scs) == 0 {
 		fmt.Fprintf(stderr, "faultline: no scenario in %s matches\n", *dir)
+		return 2
+	}
+	if err := kinds.apply(scs); err != nil {
+		fmt.Fprintf(stderr, "faultline: --server-kind: %v\n", err)
 		return 2
 	}
 

@@ -13,7 +13,10 @@ func init() {
 }
 
 // DeliberateClose judges R8: a session closed on purpose, by the client or by
-// the server, ends in the matching closed state and does not reconnect.
+// the server, ends in the matching closed state and does not reconnect. The
+// server records a client's close (session.close closed_by_client); where it
+// keeps nothing past a connection (session.create scope connection), the connection's end, with
+// no loss fault in force, is that record.
 type DeliberateClose struct {
 	// By is who closes: client or server (required).
 	By string `yaml:"by"`
@@ -115,7 +118,20 @@ func (c *DeliberateClose) check(v *view) Result {
 			j.measureMs(who+": time to "+want, closed.T-t, fmt.Sprintf("client %s − %s", want, ce.what), "")
 			last = closed.T
 		}
-		if c.By == "client" {
+		if c.By == "client" && v.sessions().endsWithConn(ce.session) {
+			// conn_sessions.go: the close is the connection's end, seen by
+			// the server with no loss fault in force on its link.
+			end, ok := v.sessions().connEnd(ce.session, t)
+			switch {
+			case !ok:
+				j.fail(v.end, "the server never recorded the end of session %q's connection after the harness op close at %s", ce.session, dur(t))
+			case v.lossOnLink(end.Server, end.T):
+				j.fail(end.T, "session %q's connection ended at %s with a loss fault in force on %s: the server's evidence cannot tell the client's close from the fault", ce.session, dur(end.T), end.Server)
+			default:
+				j.measureMs(who+": server saw the connection end", end.T-t, "server session.disconnect − harness op close (the session is its connection: the close is its end)", "")
+				last = max(last, end.T)
+			}
+		} else if c.By == "client" {
 			sc, ok := v.sessions().firstSessEvent(ce.session, t, history.KindSessionClose)
 			switch {
 			case !ok:

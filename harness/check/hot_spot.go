@@ -54,7 +54,7 @@ func (c *HotSpot) check(v *view) Result {
 	}
 	margin, maxFF := or(c.Margin, DefaultHotSpotMargin), or(c.MaxFalseFail, DefaultHotSpotMaxFalseFail)
 	var j judge
-	groups := v.sessions().landingGroups(&j)
+	groups := v.sessions().landingGroups(&j, walkFailover)
 	if len(groups) == 0 || len(groups[0].Candidates) < 2 {
 		return j.inconclusive(v.end, "nothing to judge: no verified failover landings over two or more candidates%s", failText(j))
 	}

@@ -86,11 +86,11 @@ type landingGroup struct {
 // landingGroups gathers every failover's verified landing, grouped by lost
 // server and candidate set, largest group first. Claims the servers do not
 // confirm are failures in j; landings outside the candidates are noted.
-func (v *sessionView) landingGroups(j *judge) []*landingGroup {
+func (v *sessionView) landingGroups(j *judge, kind string) []*landingGroup {
 	byKey := map[string]*landingGroup{}
 	var out []*landingGroup
 	bad, outside := 0, 0
-	for _, w := range v.wv.of(walkFailover) {
+	for _, w := range v.wv.of(kind) {
 		if !w.Landed() {
 			continue
 		}

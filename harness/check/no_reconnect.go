@@ -21,7 +21,9 @@ func init() {
 // servers saw it: a handshake resuming its id (session.resume,
 // session.unknown, a refused resume) on any server, or an accept outside
 // every failover of the client (without autofailover: any accept after the
-// loss). The failovers' attempts and landings are counted as evidence.
+// loss). The failovers' attempts and landings are counted as evidence. Where
+// the server keeps nothing past a connection (session.create scope connection), the session ends
+// with it, and the server's record of that end stands for its close.
 type NoReconnect struct{}
 
 // NeedsOneClient implements OneClient: attempts are judged from server-side
@@ -43,6 +45,7 @@ func (c *NoReconnect) check(v *view) Result {
 	judged := 0
 	last := time.Duration(0)
 	firstLoss := map[int]lossHit{}
+	connEnded := 0 // sessions that ended with their connection (scope connection)
 	done := map[string]bool{}
 	for _, h := range v.outages().lossHits() {
 		// Each session lost is judged once (several faults may hit it).
@@ -74,6 +77,18 @@ func (c *NoReconnect) check(v *view) Result {
 		sess := h.Active.Session
 		for _, e := range v.sessions().resumesOf(sess, f.began()-v.slack) {
 			j.fail(e.T, "opt-out client %d tried to resume its lost session %q after %s: server %s %s at %s", h.Client, sess, f, e.Server, describeResume(e), dur(e.T))
+		}
+		if v.sessions().endsWithConn(sess) { // conn_sessions.go: nothing to close past the connection
+			end, ok := v.sessions().connEnd(sess, f.began()-v.slack)
+			if !ok {
+				j.fail(v.end, "the server never recorded the end of session %q's connection after %s", sess, f)
+				continue
+			}
+			j.measureMs(fmt.Sprintf("client %d: server session end", h.Client), end.T-f.On.T,
+				"server session.disconnect − link fault.on (the session is its connection)", "")
+			last = max(last, end.T)
+			connEnded++
+			continue
 		}
 		cl, ok := v.sessions().firstSessEvent(sess, f.began()-v.slack, history.KindSessionClose)
 		switch {
@@ -123,8 +138,14 @@ func (c *NoReconnect) check(v *view) Result {
 			j.count(fmt.Sprintf("client %d: failover landings", cl), v.sessions().verifiedLandings(cl, f.On.T), "client CONNECTED_ACTIVE after a failover, matched to a server session.create of its session id")
 		}
 	}
+	if failover && connEnded > 0 {
+		return j.result(last, "the opt-out client left each lost session at once with zero reconnection attempts (failovers open new sessions); each session ended with its connection")
+	}
 	if failover {
 		return j.result(last, "the opt-out client left each lost session at once with zero reconnection attempts (failovers open new sessions); the server closed the session (no_reconnect)")
+	}
+	if connEnded > 0 {
+		return j.result(last, "the opt-out client closed on loss with zero attempts; its session ended with the connection (the server keeps nothing past it)")
 	}
 	return j.result(last, "the opt-out client closed on loss with zero attempts; the server closed its session (no_reconnect)")
 }

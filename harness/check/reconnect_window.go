@@ -2,6 +2,7 @@ package check
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/faultline/faultline/harness/driver"
@@ -14,9 +15,11 @@ func init() {
 
 // ReconnectWindow judges R4: from a link's heal to the server resuming the
 // session of a client that was recovering towards it takes no longer than the
-// strategy's next scheduled attempt plus tolerance (or an explicit bound). The
-// client's CONNECTED_ACTIVE is held against the server's session.resume: a
-// claim out of step with it beyond the stamps' slack is NON-STRICT.
+// strategy's next scheduled attempt plus tolerance (or an explicit bound).
+// Where the server keeps nothing past a connection (session.create scope connection: core NATS),
+// the client is back when a server creates the new session it names. The
+// client's CONNECTED_ACTIVE is held against the server's record: a claim out
+// of step with it beyond the stamps' slack is NON-STRICT.
 type ReconnectWindow struct {
 	// Within is an explicit bound on the window (unset: derived from the schedule).
 	Within *time.Duration `yaml:"within"`
@@ -58,6 +61,7 @@ func (c *ReconnectWindow) check(v *view) Result {
 	judged := 0
 	last := time.Duration(0)
 	var gap *claimGap // the widest client-vs-server gap
+	freshN := 0       // heals judged on a new session (scope connection)
 	for _, f := range v.heals() {
 		heal := f.Off.T
 		for _, cl := range v.clients {
@@ -90,40 +94,63 @@ func (c *ReconnectWindow) check(v *view) Result {
 			}
 			j.measureMs(name+": bound", bound, boundEv, how)
 			res, resOK := v.sessions().firstSessEvent(sess, heal-v.slack, history.KindSessionResume)
+			back, fresh := "session.resume", v.sessions().endsWithConn(sess)
+			if fresh { // conn_sessions.go: back on a new session, the one the client names
+				freshN++
+				back, resOK = "session.create", false
+				if o.Recovered() && o.End.Session != "" && o.End.Session != sess {
+					res, resOK = v.sessions().firstSessEvent(o.End.Session, heal-v.slack, history.KindSessionCreate)
+				} else if !o.Recovered() {
+					if cr, ok := v.createdOn(f.Link, heal-v.slack); ok {
+						j.fail(cr.T, "client %d: server %s created session %q at %s after the heal at %s, but the client never reported CONNECTED_ACTIVE (it %s)", cl, cr.Server, cr.Session, dur(cr.T), dur(heal), o.Ending(v))
+						continue
+					}
+				}
+			}
 			if resOK && o.End != nil && driver.IsClosed(o.End.To) && res.T > o.End.T {
 				resOK = false
 			}
 			if !resOK {
+				if fresh {
+					j.fail(heal, "client %d: no server session.create of the new session the client named after the heal at %s (%s; session %q was its connection (scope connection)); the client %s", cl, dur(heal), f, sess, o.Ending(v))
+					continue
+				}
 				j.fail(heal, "client %d: no server session.resume of %q after the heal at %s (%s); the client %s", cl, sess, dur(heal), f, o.Ending(v))
 				continue
 			}
 			window := res.T - heal
 			stall := v.stalled(heal, res.T)
 			how += stallNote(stall)
-			j.measureSpan(name+": window", heal, res.T, fmt.Sprintf("server %s session.resume − link fault.off", res.Server), "≤ "+dur(bound+stall))
+			j.measureSpan(name+": window", heal, res.T, fmt.Sprintf("server %s %s − link fault.off", res.Server, back), "≤ "+dur(bound+stall))
 			j.measureStall(name, stall)
 			if res.T > last {
 				last = res.T
 			}
 			if o.Recovered() {
 				j.measureSpan(name+": window_client", heal, o.End.T, "client CONNECTED_ACTIVE − link fault.off (client-reported)", "")
-				near := v.sessions().resumeNear(sess, res, o.End.T)
+				near := res
+				if !fresh {
+					near = v.sessions().resumeNear(sess, res, o.End.T)
+				}
 				g := v.sessions().claimGap(o.End.T, near.T, near.Server)
 				gap = widest(gap, g)
 				if g.OutOfStep() {
-					j.warn(max(g.Claim, g.Evidence), "client %d: %s", cl, g.describe(fmt.Sprintf("client %d CONNECTED_ACTIVE", cl), "server "+near.Server+" session.resume"))
+					j.warn(max(g.Claim, g.Evidence), "client %d: %s", cl, g.describe(fmt.Sprintf("client %d CONNECTED_ACTIVE", cl), "server "+near.Server+" "+back))
 				}
 			} else {
 				j.fail(res.T, "client %d: the server resumed %q at %s after the heal at %s, but the client never reported CONNECTED_ACTIVE (it %s)", cl, sess, dur(res.T), dur(heal), o.Ending(v))
 			}
 			if window > bound+stall {
-				j.fail(res.T, "client %d: reconnect window %s > bound %s (%s); heal at %s, resume at %s", cl, dur(window), dur(bound), how, dur(heal), dur(res.T))
+				j.fail(res.T, "client %d: reconnect window %s > bound %s (%s); heal at %s, %s at %s", cl, dur(window), dur(bound), how, dur(heal), strings.TrimPrefix(back, "session."), dur(res.T))
 			}
 		}
 	}
 	j.measureClaimGap("client claim gap (widest)", gap, "client CONNECTED_ACTIVE − server session.resume")
 	if judged == 0 {
 		return j.inconclusive(v.end, "nothing to judge: no loss fault was healed while a client was RECOVERING_RECONNECT towards its link")
+	}
+	if freshN > 0 {
+		return j.result(last, "%d heal(s): each client back within its bound (%d on a new session: their sessions are their connections)", judged, freshN)
 	}
 	return j.result(last, "%d heal(s): each session resumed within its bound", judged)
 }

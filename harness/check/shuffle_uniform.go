@@ -18,7 +18,9 @@ func init() {
 // names); its candidates are the list without the lost server and without
 // any server that had a fault during the failover. Pearson's chi-square test
 // against equal counts, at the scenario's significance alpha: a fair shuffle
-// fails with probability alpha.
+// fails with probability alpha. With at: connect the samples are the first
+// connections' landings instead (a library that shuffles its list once, at
+// connect: nats.go), the candidates every listed server without a fault.
 type ShuffleUniform struct {
 	// Alpha is the significance: FAILED when the p-value is below it
 	// (required, in (0, 0.5]; e.g. 1e-4).
@@ -26,6 +28,17 @@ type ShuffleUniform struct {
 	// MinSamples is how many landings the test needs (default: 5 per
 	// candidate, the chi-square approximation's rule of thumb).
 	MinSamples int `yaml:"min_samples"`
+	// At is which shuffle is judged: failover (default: the landings of
+	// failovers) or connect (the first connections' landings, for a library
+	// that shuffles its list once at connect).
+	At string `yaml:"at"`
+}
+
+func (c *ShuffleUniform) walk() string {
+	if c.At == "connect" {
+		return walkCascade
+	}
+	return walkFailover
 }
 
 // Validate checks the parameters.
@@ -36,6 +49,9 @@ func (c *ShuffleUniform) Validate() error {
 	if c.MinSamples < 0 {
 		return fmt.Errorf("min_samples must not be negative (got %d)", c.MinSamples)
 	}
+	if c.At != "" && c.At != "failover" && c.At != "connect" {
+		return fmt.Errorf("at must be failover or connect (got %q)", c.At)
+	}
 	return nil
 }
 
@@ -43,11 +59,14 @@ func (c *ShuffleUniform) Validate() error {
 func (c *ShuffleUniform) Check(in Input) Result { return onView(in, c, c.check) }
 
 func (c *ShuffleUniform) check(v *view) Result {
-	if !v.sc.Client.Failover.Auto || !v.sc.Client.Failover.LoadBalancing {
+	switch {
+	case c.walk() == walkCascade && !v.sc.Client.Failover.LoadBalancing:
+		return Fail(0, nil, "the scenario needs failover.load_balancing on: shuffle_uniform at connect judges the connect shuffle")
+	case c.walk() == walkFailover && (!v.sc.Client.Failover.Auto || !v.sc.Client.Failover.LoadBalancing):
 		return Fail(0, nil, "the scenario needs failover.auto and failover.load_balancing on: shuffle_uniform judges the failover shuffle")
 	}
 	var j judge
-	groups := v.sessions().landingGroups(&j)
+	groups := v.sessions().landingGroups(&j, c.walk())
 	need := func(g *landingGroup) int { return max(c.MinSamples, 5*len(g.Candidates)) }
 	var tested []*landingGroup
 	for _, g := range groups {
@@ -76,7 +95,7 @@ func (c *ShuffleUniform) check(v *view) Result {
 		if len(tested) > 1 {
 			prefix = fmt.Sprintf("from %s: ", g.Lost)
 		}
-		ev := "server session.create matched to the client's CONNECTED_ACTIVE by session id, one per failover"
+		ev := "server session.create matched to the client's CONNECTED_ACTIVE by session id, one per " + c.walk()
 		j.count(prefix+"samples", g.N, ev)
 		exp := float64(g.N) / float64(len(g.Candidates))
 		for i, s := range g.Candidates {
@@ -89,7 +108,11 @@ func (c *ShuffleUniform) check(v *view) Result {
 		for i, s := range g.Candidates {
 			counts[i] = fmt.Sprintf("%s %d", s, g.Counts[i])
 		}
-		line := fmt.Sprintf("%d failovers from %s: %s; χ² %.2f (df %d), p %.3g", g.N, g.Lost, strings.Join(counts, ", "), stat, df, p)
+		from := "failovers from " + g.Lost
+		if g.Lost == "" {
+			from = "first connects"
+		}
+		line := fmt.Sprintf("%d %s: %s; χ² %.2f (df %d), p %.3g", g.N, from, strings.Join(counts, ", "), stat, df, p)
 		summary = append(summary, line)
 		if p < alpha || math.IsNaN(p) {
 			j.fail(g.Last, "not a uniform choice: %s < alpha %.3g (a fair shuffle gets this far from N/%d = %.1f each with probability %.3g)", line, alpha, len(g.Candidates), exp, p)

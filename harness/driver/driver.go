@@ -41,7 +41,22 @@ const (
 	EvMigration = "migration"
 	EvResponse  = "response"
 	EvError     = "error"
+	// EvDial: the library started a TCP dial to Server, or (with Text) one
+	// failed: attempt evidence from the client's side of the link.
+	EvDial = "dial"
 )
+
+// Neutral phases (docs/driver-protocol.md): what a real library's own
+// states map onto, one to one with the session states below. A state event
+// may carry its phase beside them, and the library's own name in native.
+var Phases = map[string]string{
+	"connecting":       Connecting,
+	"connected":        ConnectedActive,
+	"recovering":       RecoveringReconnect,
+	"closed_by_client": ClosedByClient,
+	"closed_by_server": ClosedByServer,
+	"closed_failed":    ClosedFailed,
+}
 
 // Session states (Diffusion's; docs/driver-protocol.md), and the lifecycle
 // rule U1 every engine keeps, judged in every scenario by the universal check
@@ -96,6 +111,12 @@ type Hello struct {
 	// Sessions is how many client sessions one process of this driver can
 	// host (sessions.go); 0 (absent) means 1, one process per client.
 	Sessions int `json:"sessions,omitempty"`
+	// Protocol is the wire protocol the library speaks ("nats"; absent:
+	// faultline's own session protocol).
+	Protocol string `json:"protocol,omitempty"`
+	// Contract is the library's built-in connection-management contract:
+	// terms, each with its value and a citation (docs/driver-protocol.md).
+	Contract json.RawMessage `json:"contract,omitempty"`
 }
 
 // Has reports whether the hello declares a feature.
@@ -137,6 +158,9 @@ type Reply struct {
 	Re    int64  `json:"re"`
 	OK    bool   `json:"ok"`
 	Error string `json:"error,omitempty"`
+	// Contract, on a connect reply: the effective contract for the options
+	// asked (terms, params, unsupported options, what the driver adds).
+	Contract json.RawMessage `json:"contract,omitempty"`
 }
 
 // Event is one driver → harness event line.
@@ -160,6 +184,10 @@ type Event struct {
 	// Tried is on a state event into CLOSED_* that ended a cascade or a
 	// failover: every server URL tried in it, in order (C2).
 	Tried []string `json:"tried,omitempty"`
+	// Phase and Native, on a state event of a real library's driver: the
+	// neutral phase (Phases) and the library's own state or callback name.
+	Phase  string `json:"phase,omitempty"`
+	Native string `json:"native,omitempty"`
 	// Routing events (routing.go): the edge, the part and parts of a route,
 	// the write buffer's bytes of an instance event.
 	Edge  string `json:"edge,omitempty"`

@@ -50,6 +50,16 @@ func (c *clientRunner) sink(e driver.Event) {
 	switch e.Type {
 	case driver.EvError:
 		ev.Reason = e.Text
+	case driver.EvDial:
+		ev.Reason = e.Text
+		ev.Attrs = map[string]string{"url": e.Server}
+	case driver.EvState:
+		if e.Phase != "" || e.Native != "" {
+			if ev.Attrs == nil {
+				ev.Attrs = map[string]string{}
+			}
+			ev.Attrs["phase"], ev.Attrs["native"] = e.Phase, e.Native
+		}
 	case driver.EvRow, driver.EvDone:
 		ev.Seq = e.N
 		ev.Attrs = map[string]string{"request": strconv.FormatInt(e.Request, 10)}
@@ -124,6 +134,10 @@ func (c *clientRunner) do(ctx context.Context, op driver.Op) {
 		c.run.problem("client %d: op %s #%s: %v", c.idx, op.Op, id, err)
 		return
 	}
+	attrs := map[string]string{"id": id}
+	if len(rep.Contract) > 0 { // the effective contract of a connect
+		attrs["contract"] = string(rep.Contract)
+	}
 	c.run.log.Record(history.Event{Source: history.SrcHarness, Kind: history.KindReply, Client: c.idx, Op: op.Op,
-		OK: rep.OK, Reason: rep.Error, Attrs: map[string]string{"id": id}})
+		OK: rep.OK, Reason: rep.Error, Attrs: attrs})
 }

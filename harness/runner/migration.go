@@ -28,8 +28,8 @@ type migrator interface {
 // link URLs by server name. It runs once the links are up.
 func (t *run) setPeers() {
 	urls := map[string]string{}
-	for name, l := range t.links {
-		urls[name] = "ws://" + l.Addr() + "/"
+	for name := range t.links {
+		urls[name], _ = t.urlOf(name)
 	}
 	if t.dep != nil && t.dep.Peers != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), t.cfg.OpTimeout)

@@ -6,6 +6,9 @@ import (
 	"github.com/faultline/faultline/harness/requirement"
 	"github.com/faultline/faultline/harness/scenario"
 	"github.com/faultline/faultline/proxy"
+
+	// Protocol packs register their server kinds when imported.
+	_ "github.com/faultline/faultline/packs/nats"
 )
 
 // Registry is what the scenario loader may name: the registered checkers,
@@ -19,6 +22,8 @@ func Registry() scenario.Registry {
 		Judges:       check.Judges,
 		Fault:        proxy.NewAttrs,
 		Kinds:        fakeserver.Kinds(),
+		Action:       fakeserver.ActionArgs,
+		Actions:      fakeserver.ActionNames,
 		Requirements: requirement.IDs(),
 	}
 }

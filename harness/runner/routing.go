@@ -114,12 +114,12 @@ func (c *clientRunner) routedDo(ctx context.Context, a routed, ids map[[2]int]in
 		if name == "" {
 			name, op = st.Discovery.Remove, driver.OpDiscoveryRemove
 		}
-		l := c.run.links[name]
-		if l == nil {
+		u, ok := c.run.urlOf(name)
+		if !ok {
 			c.run.problem("client %d: discovery of %q: no such link", c.idx, name)
 			return
 		}
-		c.doAttrs(ctx, driver.Op{Op: op, Servers: []string{"ws://" + l.Addr() + "/"}}, name, nil)
+		c.doAttrs(ctx, driver.Op{Op: op, Servers: []string{u}}, name, nil)
 	case st.Client == nil:
 	case st.Client.Op == "connect":
 		if !c.doAttrs(ctx, driver.Op{Op: driver.OpConnect, Servers: c.run.urls, Options: driver.OptionsFor(c.run.sc.Client).Raw()}, "", nil) {

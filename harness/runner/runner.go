@@ -105,6 +105,11 @@ func Run(ctx context.Context, sc *scenario.Scenario, cfg Config) *Result {
 
 	t := &run{sc: sc, cfg: cfg, log: log, res: res}
 	err := t.up(ctx)
+	if why := speaks(t.hello, sc); err == nil && t.helloOK && why != "" { // protocol.go
+		t.down()
+		res.Hello, res.Checks, res.Wall = t.hello, notSpoken(sc, why), time.Since(started)
+		return res
+	}
 	if err == nil {
 		log.StartTimeline() // offsets count from here, not from before the topology came up
 		// The machine's stalls are evidence for the timing checks (stall.go).
@@ -178,10 +183,11 @@ func (t *run) up(ctx context.Context) error {
 			return fmt.Errorf("link %s: %w", s.Name, err)
 		}
 		t.links[s.Name] = l
-		t.byURL["ws://"+l.Addr()+"/"] = s.Name
+		t.byURL[fakeserver.URL(s.Kind, l.Addr())] = s.Name
 	}
 	for _, name := range t.sc.Client.Servers {
-		t.urls = append(t.urls, "ws://"+t.links[name].Addr()+"/")
+		u, _ := t.urlOf(name)
+		t.urls = append(t.urls, u)
 	}
 	t.setPeers() // migration.go
 	return t.startDrivers(ctx)
@@ -305,7 +311,30 @@ func (t *run) serverAction(ctx context.Context, st scenario.Step, end time.Time)
 		t.processFault(ctx, st, srv) // topology_steps.go
 	case st.Migrate != nil:
 		t.migrateAction(st) // migration.go
+	case st.Action != "":
+		t.kindAction(ctx, st, srv)
 	}
+}
+
+// kindAction runs one of the server kind's own actions (fakeserver.Kind).
+func (t *run) kindAction(ctx context.Context, st scenario.Step, srv fakeserver.Server) {
+	s, _ := t.sc.Server(st.Server)
+	actx, cancel := context.WithTimeout(ctx, t.cfg.OpTimeout)
+	defer cancel()
+	if err := fakeserver.Do(actx, s.Kind, st.Action, srv, st.ActionArgs, fakeserver.Env{URL: t.urlOf}); err != nil {
+		t.problem("server %s %s: %v", st.Server, st.Action, err)
+	}
+}
+
+// urlOf is the URL a client dials for a scenario server: its link's
+// address, with the scheme of the server's kind.
+func (t *run) urlOf(name string) (string, bool) {
+	s, ok := t.sc.Server(name)
+	l := t.links[name]
+	if !ok || l == nil {
+		return "", false
+	}
+	return fakeserver.URL(s.Kind, l.Addr()), true
 }
 
 func (t *run) down() {
@@ -396,6 +425,8 @@ func describe(st scenario.Step) string {
 		return describeRouting(st)
 	case st.Migrate != nil:
 		return describeMigrate(st)
+	case st.Action != "":
+		return "server " + st.Server + " " + st.Action
 	}
 	return "?"
 }

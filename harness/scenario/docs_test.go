@@ -19,7 +19,7 @@ func TestAuthoringGuideDocumentsEveryName(t *testing.T) {
 		t.Fatal(err)
 	}
 	headings := map[string]bool{}
-	for _, m := range regexp.MustCompile("(?m)^#{2,6} `([a-z0-9_]+)`\\s*$").FindAllStringSubmatch(string(b), -1) {
+	for _, m := range regexp.MustCompile("(?m)^#{2,6} `([a-z0-9_-]+)`\\s*$").FindAllStringSubmatch(string(b), -1) {
 		headings[m[1]] = true
 	}
 	for what, names := range map[string][]string{

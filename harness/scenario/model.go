@@ -146,6 +146,10 @@ type Step struct {
 	Close   bool     `json:"close,omitempty"`   // server closes every session deliberately
 	Kill    bool     `json:"kill,omitempty"`    // process fault: the server goes down, losing what it held
 	Restart bool     `json:"restart,omitempty"` // a killed server starts again, fresh, on the same address
+	// Action is one of the server kind's own actions (fakeserver.Kind), with
+	// its decoded attributes struct (nil for a flag action).
+	Action     string `json:"action,omitempty"`
+	ActionArgs any    `json:"action_args,omitempty"`
 
 	// service discovery (routing.go)
 	Discovery *DiscoveryStep `json:"discovery,omitempty"`

@@ -6,11 +6,18 @@ import "github.com/faultline/faultline/harness/requirement"
 // to decode into. It is injected (not looked up) because the checkers and the
 // fault verbs live in packages that import this one.
 type Registry struct {
-	Check        func(name string) (any, bool) // pointer to the checker's struct (its yaml tags are its parameters)
-	Judges       func(check string) []string   // the requirements a check judges; nil: any
-	Fault        func(verb string) (any, bool) // pointer to the fault verb's attribute struct (yaml tags)
-	Kinds        []string                      // server kinds; empty means ["session"]
-	Requirements []string                      // valid requirement IDs; empty means requirement.IDs()
+	Check  func(name string) (any, bool) // pointer to the checker's struct (its yaml tags are its parameters)
+	Judges func(check string) []string   // the requirements a check judges; nil: any
+	Fault  func(verb string) (any, bool) // pointer to the fault verb's attribute struct (yaml tags)
+	Kinds  []string                      // server kinds; empty means ["session"]
+	// Action gives a fresh attributes struct for a server kind's own action
+	// (a server step key beyond publish, close, kill, restart, migrate): ok
+	// false when the kind has none of that name; a nil struct is a flag
+	// action, written `name: true`. Nil: no kind has actions of its own.
+	Action func(kind, action string) (args any, ok bool)
+	// Actions lists a kind's own actions, for did-you-mean and the schema.
+	Actions      func(kind string) []string
+	Requirements []string // valid requirement IDs; empty means requirement.IDs()
 }
 
 // withDefaults fills what a caller left out, so a zero Registry still
@@ -21,6 +28,12 @@ func (r Registry) withDefaults() Registry {
 	}
 	if r.Fault == nil {
 		r.Fault = func(string) (any, bool) { return nil, false }
+	}
+	if r.Action == nil {
+		r.Action = func(string, string) (any, bool) { return nil, false }
+	}
+	if r.Actions == nil {
+		r.Actions = func(string) []string { return nil }
 	}
 	if len(r.Kinds) == 0 {
 		r.Kinds = []string{"session"}

@@ -17,6 +17,8 @@ import (
 	"github.com/faultline/faultline/harness/requirement"
 	"github.com/faultline/faultline/harness/scenario"
 	"github.com/faultline/faultline/proxy"
+
+	_ "github.com/faultline/faultline/packs/nats" // its server kinds
 )
 
 // realRegistry is what the CLI's validate uses (runner.Registry), built here
@@ -31,6 +33,8 @@ func realRegistry() scenario.Registry {
 		Judges:       check.Judges,
 		Fault:        proxy.NewAttrs,
 		Kinds:        fakeserver.Kinds(),
+		Action:       fakeserver.ActionArgs,
+		Actions:      fakeserver.ActionNames,
 		Requirements: requirement.IDs(),
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -89,8 +90,8 @@ func (p *parser) step(sc *Scenario, n *yaml.Node) Step {
 		owner, known := stepKeys[kv.name]
 		switch {
 		case known && (owner == "" || owner == kind):
-		case kind == "link":
-			attrs = append(attrs, kv)
+		case kind == "link", kind == "server" && !known:
+			attrs = append(attrs, kv) // a verb's attributes; a server kind's own action
 		case known:
 			p.errorf(kv.key, "key %q belongs in %s steps, not %s steps", kv.name, owner, kind)
 		default:
@@ -101,7 +102,7 @@ func (p *parser) step(sc *Scenario, n *yaml.Node) Step {
 	case "client":
 		p.clientStep(sc, &st, byKey)
 	case "server":
-		p.serverStep(sc, &st, byKey)
+		p.serverStep(sc, &st, byKey, attrs)
 	case "link":
 		p.linkStep(sc, &st, byKey, attrs, n)
 	case "discovery":
@@ -242,21 +243,45 @@ func (p *parser) only(sc *Scenario, cs *ClientStep, kv pair) {
 // serverActions are a server step's actions; a step has exactly one.
 var serverActions = []string{"publish", "close", "kill", "restart"}
 
-func (p *parser) serverStep(sc *Scenario, st *Step, byKey map[string]pair) {
+func (p *parser) serverStep(sc *Scenario, st *Step, byKey map[string]pair, own []pair) {
 	kv := byKey["server"]
 	p.ref(sc, kv, &st.Server, "server")
+	kind, declared := "", false
+	if s, ok := sc.Server(st.Server); ok {
+		kind, declared = s.Kind, true
+	}
+	names := append(append([]string(nil), serverActions...), p.reg.Actions(kind)...)
 	var acts []pair
 	for _, a := range serverActions {
 		if v, ok := byKey[a]; ok {
 			acts = append(acts, v)
 		}
 	}
+	for _, a := range own {
+		if !declared { // the server is unknown (said above): so is its kind
+			acts = append(acts, a)
+			continue
+		}
+		if _, ok := p.reg.Action(kind, a.name); !ok {
+			p.unknownKey(a.key, a.name, "server step (server kind "+strconv.Quote(kind)+")", append(names, keysOf("server")...))
+			continue
+		}
+		acts = append(acts, a)
+	}
 	sort.SliceStable(acts, func(i, j int) bool { return before(acts[i].key, acts[j].key) })
 	switch {
 	case len(acts) > 1:
 		p.errorf(acts[1].key, "server step has both %s and %s: use one step each", acts[0].name, acts[1].name)
+		return
 	case len(acts) == 0:
-		p.errorf(kv.key, "server step needs %s or %s", strings.Join(serverActions[:len(serverActions)-1], ", "), serverActions[len(serverActions)-1])
+		p.errorf(kv.key, "server step needs %s or %s", strings.Join(names[:len(names)-1], ", "), names[len(names)-1])
+		return
+	}
+	if !slices.Contains(serverActions, acts[0].name) {
+		if declared {
+			p.kindAction(st, kind, acts[0])
+		}
+		return
 	}
 	if m, ok := byKey["migrate"]; ok {
 		p.migrateStep(sc, st, m) // migration.go
@@ -285,6 +310,25 @@ func (p *parser) serverStep(sc *Scenario, st *Step, byKey map[string]pair) {
 	if r, ok := byKey["restart"]; ok {
 		p.boolTrue(r, &st.Restart, "restart")
 	}
+}
+
+// kindAction decodes a server kind's own action: a flag (`name: true`) or
+// its attributes mapping.
+func (p *parser) kindAction(st *Step, kind string, a pair) {
+	args, _ := p.reg.Action(kind, a.name)
+	st.Action = a.name
+	if args == nil {
+		var b bool
+		p.boolTrue(a, &b, a.name)
+		return
+	}
+	n := deref(a.val)
+	if n.Kind != yaml.MappingNode {
+		p.errorf(a.val, "%s takes a mapping of its attributes, got %s", a.name, describe(n))
+		return
+	}
+	p.config(p.pairs(n), args, a.val, a.name, a.name, nil)
+	st.ActionArgs = args
 }
 
 func before(a, b *yaml.Node) bool {

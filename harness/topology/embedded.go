@@ -118,7 +118,10 @@ func startEmbedded(s scenario.Server, rec history.Recorder) (*embeddedServer, er
 
 func (e *embeddedServer) Name() string { return e.name }
 func (e *embeddedServer) Addr() string { return e.cfg.Listen }
-func (e *embeddedServer) URL() string  { return "ws://" + e.cfg.Listen + "/" }
+func (e *embeddedServer) URL() string  { return fakeserver.URL(e.kind, e.cfg.Listen) }
+
+// Unwrap is the live server (nil while killed): a kind's own actions act on it.
+func (e *embeddedServer) Unwrap() fakeserver.Server { return e.current() }
 
 // Close stops the server for good.
 func (e *embeddedServer) Close() error {

@@ -37,13 +37,15 @@ type line struct {
 // fields are ignored (the protocol's rule).
 type wire struct {
 	driver.Event
-	Re       *int64   `json:"re"`
-	OK       *bool    `json:"ok"`
-	Error    string   `json:"error"`
-	SDK      *string  `json:"sdk"`
-	Version  string   `json:"version"`
-	Features []string `json:"features"`
-	Sessions *int     `json:"sessions"`
+	Re       *int64          `json:"re"`
+	OK       *bool           `json:"ok"`
+	Error    string          `json:"error"`
+	SDK      *string         `json:"sdk"`
+	Version  string          `json:"version"`
+	Features []string        `json:"features"`
+	Sessions *int            `json:"sessions"`
+	Protocol string          `json:"protocol"`
+	Contract json.RawMessage `json:"contract"`
 	// Shadows driver.Event's Client: decoded only when it matters.
 	Client json.RawMessage `json:"client"`
 }
@@ -72,6 +74,15 @@ func parseLine(b []byte, wantHello bool) (line, error) {
 	if err := json.Unmarshal(b, &w); err != nil {
 		return line{}, fieldError(err) // lineval.go
 	}
+	// A contract is evidence kept as JSON: compact, and absent when null.
+	if string(w.Contract) == "null" {
+		w.Contract = nil
+	} else if len(w.Contract) > 0 {
+		var c bytes.Buffer
+		if err := json.Compact(&c, w.Contract); err == nil {
+			w.Contract = c.Bytes()
+		}
+	}
 	_, hasRe := keys["re"]
 	_, hasType := keys["type"]
 	switch {
@@ -87,7 +98,7 @@ func parseLine(b []byte, wantHello bool) (line, error) {
 		if err := checkHello(keys); err != nil { // lineval.go
 			return line{}, err
 		}
-		h := driver.Hello{SDK: *w.SDK, Version: w.Version, Features: w.Features}
+		h := driver.Hello{SDK: *w.SDK, Version: w.Version, Features: w.Features, Protocol: w.Protocol, Contract: w.Contract}
 		if w.Sessions != nil {
 			if *w.Sessions < 1 {
 				return line{}, fmt.Errorf(`hello with "sessions": %d, want an integer ≥ 1`, *w.Sessions)
@@ -102,7 +113,7 @@ func parseLine(b []byte, wantHello bool) (line, error) {
 		if w.OK == nil {
 			return line{}, errors.New(`reply without "ok"`)
 		}
-		return line{kind: kindReply, reply: driver.Reply{Re: *w.Re, OK: *w.OK, Error: w.Error}}, nil
+		return line{kind: kindReply, reply: driver.Reply{Re: *w.Re, OK: *w.OK, Error: w.Error, Contract: w.Contract}}, nil
 	case hasType:
 		if w.Type == "" {
 			return line{}, errors.New(`event with an empty "type"`)

@@ -73,9 +73,9 @@ var lineCases = []struct {
 	// events
 	{"empty event type", `{"type":""}`, false, 0, `event with an empty "type"`},
 	{"unknown event type", `{"type":"stats"}`, false, 0,
-		`unknown event type "stats" (state, message, row, done, migration, response, error, route, instance, edge)`},
+		`unknown event type "stats" (state, message, row, done, migration, response, error, route, instance, edge, dial)`},
 	{"event type in the wrong case", `{"type":"State","to":"CONNECTING"}`, false, 0,
-		`unknown event type "State" (state, message, row, done, migration, response, error, route, instance, edge)`},
+		`unknown event type "State" (state, message, row, done, migration, response, error, route, instance, edge, dial)`},
 	{"state event without to", `{"type":"state","from":"CONNECTING"}`, false, 0, `state event without "to"`},
 	{"bad state name", `{"type":"state","from":"CONNECTING","to":"CONNECTED"}`, false, 0,
 		`state event with an unknown state in "to": "CONNECTED" (CONNECTING, CONNECTED_ACTIVE, RECOVERING_RECONNECT, CLOSED_BY_CLIENT, CLOSED_BY_SERVER, CLOSED_FAILED)`},
@@ -200,7 +200,7 @@ func TestReadLoopMistakes(t *testing.T) {
 		kind, script, want string
 	}{
 		{"a malformed line after the hello", `echo '` + hello + `'; echo '{"type":"stats"}'`,
-			`malformed line 2 on stdout (unknown event type "stats" (state, message, row, done, migration, response, error, route, instance, edge)): "{\"type\":\"stats\"}"`},
+			`malformed line 2 on stdout (unknown event type "stats" (state, message, row, done, migration, response, error, route, instance, edge, dial)): "{\"type\":\"stats\"}"`},
 		{"a reply to an unknown id", `echo '` + hello + `'; echo '{"re":99,"ok":true}'`,
 			`reply to unknown id 99 on line 2 (no op with that id is waiting): "{\"re\":99,\"ok\":true}"`},
 		{"an oversized line", `echo '` + hello + `'; ` + long,

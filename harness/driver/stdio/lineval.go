@@ -17,7 +17,7 @@ import (
 // pass for a state the servers never saw and be judged as a real one.
 var (
 	eventTypes = []string{driver.EvState, driver.EvMessage, driver.EvRow, driver.EvDone, driver.EvMigration,
-		driver.EvResponse, driver.EvError, driver.EvRoute, driver.EvInstance, driver.EvEdge}
+		driver.EvResponse, driver.EvError, driver.EvRoute, driver.EvInstance, driver.EvEdge, driver.EvDial}
 	sessionStates = []string{driver.Connecting, driver.ConnectedActive, driver.RecoveringReconnect,
 		driver.ClosedByClient, driver.ClosedByServer, driver.ClosedFailed}
 )
@@ -45,6 +45,9 @@ func checkEvent(e driver.Event) error {
 	}
 	if e.To == "" {
 		return fmt.Errorf(`state event without "to"`)
+	}
+	if e.Phase != "" && driver.Phases[e.Phase] != e.To {
+		return fmt.Errorf("state event whose phase %q is not its \"to\" %q (phases: connecting, connected, recovering, closed_by_client, closed_by_server, closed_failed)", e.Phase, e.To)
 	}
 	for _, f := range []struct{ key, v string }{{"to", e.To}, {"from", e.From}} {
 		if f.v != "" && !oneOf(f.v, sessionStates) {

@@ -94,6 +94,13 @@ func Schema(current []byte) ([]byte, error) {
 	if err := setDef("kind", enum(kinds, kindText)); err != nil {
 		return nil, err
 	}
+	actions, err := Actions() // actions.go
+	if err != nil {
+		return nil, err
+	}
+	if err := setDef("serverStep", func(o Obj) (Obj, error) { return serverStep(o, actions) }); err != nil {
+		return nil, err
+	}
 	var verbNames, verbText []string
 	for _, vb := range verbs {
 		verbNames, verbText = append(verbNames, vb.Name), append(verbText, vb.Doc)

@@ -1,0 +1,104 @@
+package main
+
+// The connection-management contract (shared spec, "Driver protocol
+// additions"): each term's value with a citation to nats.go's own source at
+// v1.56.0 (file nats.go, the function named). Read from
+// $(go env GOMODCACHE)/github.com/nats-io/nats.go@v1.56.0/nats.go.
+
+// Term is one term of a contract.
+type Term struct {
+	Value string `json:"value"`
+	Cite  string `json:"cite"`
+}
+
+// Unsupported is an asked option nats.go cannot express.
+type Unsupported struct {
+	Option string `json:"option"`
+	Reason string `json:"reason"`
+}
+
+// DriverAdd is behaviour the driver adds through nats.go's public API.
+type DriverAdd struct {
+	What string `json:"what"`
+	Why  string `json:"why"`
+}
+
+// Params are the numbers nats.go runs with (read back from the
+// nats.Options the connect built).
+type Params struct {
+	ReconnectWaitMS      *float64 `json:"reconnect_wait_ms,omitempty"`
+	JitterMS             *float64 `json:"jitter_ms,omitempty"`
+	MaxReconnects        int      `json:"max_reconnects"`
+	PingIntervalMS       float64  `json:"ping_interval_ms"`
+	MaxPingsOut          int      `json:"max_pings_out"`
+	TimeoutMS            float64  `json:"timeout_ms"`
+	Randomize            bool     `json:"randomize"`
+	Reconnect            bool     `json:"reconnect"`
+	BufferBytes          int      `json:"buffer_bytes"`
+	RetryOnFailedConnect bool     `json:"retry_on_failed_connect"`
+	Name                 string   `json:"name,omitempty"`
+	// The driver's CustomReconnectDelay (exponential strategy only).
+	InitialMS  *float64 `json:"initial_ms,omitempty"`
+	Multiplier *float64 `json:"multiplier,omitempty"`
+	MaxMS      *float64 `json:"max_ms,omitempty"`
+	Jitter     *float64 `json:"jitter,omitempty"`
+}
+
+// Contract is the built-in contract (hello) or the effective one (connect
+// reply, with Params, Unsupported and DriverAdds).
+type Contract struct {
+	FirstAttempt   Term `json:"first_attempt"`
+	DelayApplies   Term `json:"delay_applies"`
+	Delay          Term `json:"delay"`
+	Jitter         Term `json:"jitter"`
+	Reset          Term `json:"reset"`
+	AttemptLimit   Term `json:"attempt_limit"`
+	Failover       Term `json:"failover"`
+	Shuffle        Term `json:"shuffle"`
+	FirstConnect   Term `json:"first_connect"`
+	Liveness       Term `json:"liveness"`
+	OverallTimeout Term `json:"overall_timeout"`
+	LameDuck       Term `json:"lame_duck"`
+
+	Params      *Params       `json:"params,omitempty"`
+	Unsupported []Unsupported `json:"unsupported,omitempty"`
+	DriverAdds  []DriverAdd   `json:"driver_adds,omitempty"`
+}
+
+// Citations, shared by the built-in and the effective contract.
+const (
+	citeFirstAfterDelay = "nats.go doReconnect(): doSleep = i+1 >= len(nc.srvPool) && !forceReconnect: with one server in the pool (the default pool is DefaultURL alone) it sleeps before every attempt, the first included"
+	citeFirstImmediate  = "nats.go doReconnect(): doSleep = i+1 >= len(nc.srvPool): with more than one server the next server of the pool is tried at once; the sleep comes only before the attempt that wraps round the pool"
+	citePerPass         = "nats.go doReconnect(): it sleeps only when i+1 >= len(nc.srvPool), once per full pass over the pool (i is reset to 0 after each sleep); with one server a pass is one attempt"
+	citeConstant        = "nats.go doReconnect(): st = rw (Opts.ReconnectWait, DefaultReconnectWait 2s in GetDefaultOptions()) for every sleep"
+	citeJitterAdded     = "nats.go doReconnect(): st += time.Duration(rand.Int63n(int64(jitter))) with jitter = Opts.ReconnectJitter (ReconnectJitterTLS with TLS): uniform in [wait, wait+jitter)"
+	citeReset           = "nats.go doReconnect(): wlf and the sleep are local to one doReconnect run, and cur.Reconnects = 0 after a successful processConnectInit(): every outage starts afresh"
+	citePerServer       = "nats.go selectNextServer(): a server is dropped from the pool once s.Reconnects >= Opts.MaxReconnect (counted per server since its last success, cur.Reconnects++ in doReconnect()); the pool empty -> ErrNoServers, close(CLOSED)"
+	citeNoLimit         = "nats.go selectNextServer(): maxReconnect < 0 keeps every server in the pool for ever (MaxReconnects(-1))"
+	citeNext            = "nats.go selectNextServer(): moves the current (lost) server to the end of the pool and returns the head, the next server"
+	citeShuffle         = "nats.go setupServerPool(): shufflePool(0) once at Connect unless Opts.NoRandomize; shufflePool() is a Fisher-Yates over the pool; discovered URLs are added with shufflePool(1) (updateServerPool())"
+	citeNoShuffle       = "nats.go setupServerPool(): with Opts.NoRandomize (DontRandomize()) the pool keeps the order of the URL list"
+	citeCascade         = "nats.go connect(): the first connect walks nc.srvPool in order, one attempt per server, no delay between servers; the first success wins, else ErrNoServers (or the last error)"
+	citePing            = "nats.go processPingTimer(): every PingInterval pout++, PING sent; pout > MaxPingsOut -> processOpErr(ErrStaleConnection); processPong() resets pout; the timer is armed in processConnectInit()"
+	citeNoOverall       = "nats.go doReconnect(): no overall deadline: the loop ends only when the pool is empty (MaxReconnect per server), on Close(), or on an auth abort (nc.ar)"
+	citeLameDuckNotify  = "nats.go processInfo(): an INFO with ldm:true only pushes Opts.LameDuckModeHandler; nothing else changes until the server closes the connection"
+	citeLameDuckForce   = "driver: LameDuckModeHandler calls nc.ForceReconnect(); nats.go ForceReconnect(): closes the socket and runs doReconnect(nil, true), the first attempt without delay, to the next server (selectNextServer())"
+)
+
+// builtin is nats.go's contract with its defaults (GetDefaultOptions()).
+func builtin() *Contract {
+	return &Contract{
+		FirstAttempt:   Term{"after_delay", citeFirstAfterDelay + " (immediate to the next server when the pool has more)"},
+		DelayApplies:   Term{"per_pass", citePerPass},
+		Delay:          Term{"constant", citeConstant},
+		Jitter:         Term{"added", citeJitterAdded + "; DefaultReconnectJitter 100ms, DefaultReconnectJitterTLS 1s"},
+		Reset:          Term{"on_success", citeReset},
+		AttemptLimit:   Term{"per_server", citePerServer + "; DefaultMaxReconnect 60"},
+		Failover:       Term{"next", citeNext},
+		Shuffle:        Term{"at_connect", citeShuffle},
+		FirstConnect:   Term{"cascade", citeCascade},
+		Liveness:       Term{"ping", citePing + "; DefaultPingInterval 2m, DefaultMaxPingOut 2"},
+		OverallTimeout: Term{"none", citeNoOverall},
+		LameDuck:       Term{"notify", citeLameDuckNotify},
+	}
+}

@@ -1,0 +1,312 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"math/rand"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+)
+
+// connectOptions is the connect op's options (docs/driver-protocol.md, "The
+// connect op's options"). Pointers tell an absent key from a zero one where
+// that matters: an absent block leaves nats.go's default.
+type connectOptions struct {
+	Principal        string            `json:"principal"`
+	Credentials      string            `json:"credentials"`
+	Reconnect        *reconnectOptions `json:"reconnect"`
+	Failover         *failoverOptions  `json:"failover"`
+	LivenessMS       int64             `json:"liveness_ms"`
+	ConnectTimeoutMS int64             `json:"connect_timeout_ms"`
+	Router           json.RawMessage   `json:"router"`
+	Migration        *struct {
+		Enabled   bool  `json:"enabled"`
+		TimeoutMS int64 `json:"timeout_ms"`
+	} `json:"migration"`
+}
+
+type reconnectOptions struct {
+	Enabled     *bool            `json:"enabled"`
+	TimeoutMS   int64            `json:"timeout_ms"`
+	RetentionMS int64            `json:"retention_ms"`
+	Buffer      int              `json:"buffer"`
+	Strategy    *strategyOptions `json:"strategy"`
+}
+
+type strategyOptions struct {
+	Backoff    string  `json:"backoff"`
+	InitialMS  float64 `json:"initial_ms"`
+	Multiplier float64 `json:"multiplier"`
+	MaxMS      float64 `json:"max_ms"`
+	Attempts   int     `json:"attempts"`
+	Jitter     float64 `json:"jitter"`
+}
+
+type failoverOptions struct {
+	Auto          bool `json:"auto"`
+	LoadBalancing bool `json:"load_balancing"`
+	Cascading     bool `json:"cascading"`
+}
+
+// plan is what a connect asks of nats.go: the options (callbacks and the
+// dialer are the session's, added in session.go) and the effective contract.
+type plan struct {
+	opts      []nats.Option
+	contract  *Contract
+	reconnect bool          // reconnection on (NoReconnect otherwise)
+	migrate   bool          // ForceReconnect from LameDuckModeHandler
+	timeout   time.Duration // nats.go's Timeout, which the dialer honours too
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+func fptr(f float64) *float64 { return &f }
+
+func durMS(v float64) time.Duration { return time.Duration(v * float64(time.Millisecond)) }
+
+// lockedRand is a client's seeded random stream (jitter of the exponential
+// strategy); nats.go calls the delay callback from its reconnect goroutine.
+type lockedRand struct {
+	mu sync.Mutex
+	r  *rand.Rand
+}
+
+func (l *lockedRand) Float64() float64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.r.Float64()
+}
+
+// expDelay is faultline's delay n (from 0): min(initial·mult^n, max), scaled
+// by a uniform factor in [1-jitter, 1].
+func expDelay(st *strategyOptions, n int, rnd *lockedRand) time.Duration {
+	m := st.Multiplier
+	if m == 0 {
+		m = 2
+	}
+	d := st.InitialMS * math.Pow(m, float64(n))
+	if st.MaxMS > 0 && d > st.MaxMS {
+		d = st.MaxMS
+	}
+	if math.IsInf(d, 0) || d > float64(math.MaxInt64/int64(time.Millisecond)) {
+		d = float64(math.MaxInt64 / int64(time.Millisecond))
+	}
+	if st.Jitter > 0 {
+		d *= 1 - st.Jitter*rnd.Float64()
+	}
+	return durMS(d)
+}
+
+// planFor maps the scenario's options onto nats.go's public API and says
+// what that amounts to.
+func planFor(servers []string, raw json.RawMessage, name string, rnd *lockedRand) (*plan, error) {
+	var co connectOptions
+	if len(raw) > 0 && string(raw) != "null" {
+		if err := json.Unmarshal(raw, &co); err != nil {
+			return nil, fmt.Errorf("bad options: %v", err)
+		}
+	}
+	c := builtin()
+	p := &plan{contract: c, reconnect: true}
+	var add []nats.Option
+	var unsup []Unsupported
+	var adds []DriverAdd
+	multi := len(servers) > 1
+
+	add = append(add, nats.Name(name))
+	// The first connect's failure is final: faultline's first connection
+	// either cascades to CONNECTED_ACTIVE or closes CLOSED_FAILED
+	// (connection_error), and the connect op is answered then. With
+	// RetryOnFailedConnect nats.go would return a non-connected *Conn and go
+	// on in doReconnect(), which is not what a scenario's first connect asks.
+	add = append(add, nats.RetryOnFailedConnect(false))
+
+	if co.Principal != "" || co.Credentials != "" {
+		add = append(add, nats.UserInfo(co.Principal, co.Credentials))
+	}
+
+	// Failover and load balancing.
+	fo := co.Failover
+	lb := fo != nil && fo.LoadBalancing
+	if !lb {
+		add = append(add, nats.DontRandomize())
+		c.Shuffle = Term{"none", citeNoShuffle}
+	}
+	if multi {
+		c.FirstAttempt = Term{"immediate", citeFirstImmediate}
+	} else {
+		c.FirstAttempt = Term{"after_delay", citeFirstAfterDelay}
+	}
+	if fo != nil && multi && !fo.Auto {
+		unsup = append(unsup, Unsupported{"failover.auto", "false cannot be expressed: after a loss nats.go's doReconnect() always moves on to the next server of its pool (selectNextServer()); reconnecting to the same server only would need ReconnectToServer, i.e. server choice made by the driver"})
+	}
+	if fo != nil && multi && !fo.Cascading {
+		unsup = append(unsup, Unsupported{"failover.cascading", "false cannot be expressed: nats.go connect() always walks the whole pool at the first connect"})
+	}
+
+	// Reconnection.
+	r := co.Reconnect
+	if r != nil && r.Enabled != nil && !*r.Enabled {
+		p.reconnect = false
+		add = append(add, nats.NoReconnect())
+		if fo != nil && fo.Auto && multi {
+			unsup = append(unsup, Unsupported{"failover.auto", "with reconnect.enabled false nats.go (NoReconnect(): Opts.AllowReconnect false, processOpErr()) closes on the first loss: it has no failover without reconnection"})
+		}
+	}
+	var st *strategyOptions
+	if r != nil {
+		st = r.Strategy
+	}
+	if st != nil && st.InitialMS > 0 {
+		switch st.Backoff {
+		case "fixed":
+			// faultline's fixed delay d jittered by [1-j, 1] is the band
+			// [d(1-j), d]; nats.go's additive jitter gives [wait, wait+J):
+			// wait = d(1-j), J = d·j is the same band.
+			j := min(max(st.Jitter, 0), 1)
+			wait := durMS(st.InitialMS * (1 - j))
+			jit := durMS(st.InitialMS * j)
+			add = append(add, nats.ReconnectWait(wait), nats.ReconnectJitter(jit, jit))
+			c.Delay = Term{"constant", citeConstant + fmt.Sprintf("; ReconnectWait(%gms)", ms(wait))}
+			if jit > 0 {
+				c.Jitter = Term{"added", citeJitterAdded + fmt.Sprintf("; ReconnectJitter(%gms): [%gms, %gms) is the scenario's d·[1-j,1] band", ms(jit), ms(wait), st.InitialMS)}
+			} else {
+				c.Jitter = Term{"none", "nats.go doReconnect(): no jitter when Opts.ReconnectJitter is 0 (ReconnectJitter(0, 0))"}
+			}
+		default: // exponential
+			s := *st
+			crd := func(attempts int) time.Duration { return expDelay(&s, attempts-1, rnd) }
+			add = append(add, nats.CustomReconnectDelay(crd))
+			c.Delay = Term{"exponential", "nats.go doReconnect(): st = crd(wlf) with Opts.CustomReconnectDelayCB, wlf = passes over the pool (1, 2, ...); the driver's callback returns min(initial·multiplier^(wlf-1), max)"}
+			c.DelayApplies = Term{"per_pass", citePerPass + "; CustomReconnectDelay is called once per pass, so the exponential delay grows per pass, not per attempt"}
+			if s.Jitter > 0 {
+				c.Jitter = Term{"below", "driver: the CustomReconnectDelay callback scales the delay by a uniform factor in [1-jitter, 1] (seeded per client); nats.go doReconnect() adds no jitter of its own with a custom delay"}
+			} else {
+				c.Jitter = Term{"none", "nats.go doReconnect(): with Opts.CustomReconnectDelayCB the delay is crd(wlf) as returned, ReconnectJitter unused"}
+			}
+			adds = append(adds, DriverAdd{"CustomReconnectDelay computing min(initial·multiplier^(pass-1), max)·U[1-jitter,1]", "nats.go has no exponential back-off of its own (only the CustomReconnectDelay hook, issue #442); the formula is the scenario's, applied per pass over the pool"})
+			if multi {
+				unsup = append(unsup, Unsupported{"reconnect.strategy", "per-attempt delays cannot be expressed with more than one server: nats.go sleeps once per pass over the pool (doReconnect()), N-1 attempts of a pass are immediate"})
+			}
+		}
+	}
+	if st != nil {
+		if st.Attempts > 0 {
+			add = append(add, nats.MaxReconnects(st.Attempts))
+			c.AttemptLimit = Term{"per_server", citePerServer}
+			if multi {
+				unsup = append(unsup, Unsupported{"reconnect.strategy.attempts", fmt.Sprintf("a per-client limit cannot be expressed: nats.go's MaxReconnects counts per server (selectNextServer()), so %d servers allow up to %d attempts", len(servers), len(servers)*st.Attempts)})
+			}
+		} else {
+			add = append(add, nats.MaxReconnects(-1))
+			c.AttemptLimit = Term{"none", citeNoLimit}
+		}
+	}
+	if r != nil && r.TimeoutMS > 0 && p.reconnect {
+		unsup = append(unsup, Unsupported{"reconnect.timeout_ms", "nats.go has no overall reconnection deadline (doReconnect() gives up only when MaxReconnects empties the pool); the driver does not emulate one"})
+	}
+	if r != nil && r.RetentionMS > 0 {
+		unsup = append(unsup, Unsupported{"reconnect.retention_ms", "core NATS has no server-side session to retain: every reconnect is a new connection (new client id), subscriptions are re-sent by resendSubscriptions()"})
+	}
+	if r != nil && r.Buffer > 0 {
+		add = append(add, nats.ReconnectBufSize(r.Buffer))
+		unsup = append(unsup, Unsupported{"reconnect.buffer", fmt.Sprintf("faultline's buffer counts sends kept until acknowledged; nats.go's ReconnectBufSize counts bytes of protocol buffered only while RECONNECTING (publish(), atLimitIfUsingPending()), nothing is kept for acknowledgement (core NATS is at-most-once): mapped as %d bytes", r.Buffer)})
+	}
+
+	// Connect timeout: dial (the driver's dialer honours it) and handshake
+	// (processConnectInit() sets the deadline).
+	p.timeout = nats.DefaultTimeout
+	if co.ConnectTimeoutMS > 0 {
+		p.timeout = time.Duration(co.ConnectTimeoutMS) * time.Millisecond
+		add = append(add, nats.Timeout(p.timeout))
+	}
+
+	// Liveness L: PING every L/3, stale when more than 2 are outstanding.
+	// processPingTimer() ticks every PingInterval p (not reset by traffic),
+	// pout++ and stale when pout > MaxPingsOut k: after the link goes
+	// silent the loss is detected within (k·p, (k+1)·p] = (2L/3, L].
+	if co.LivenessMS > 0 {
+		pi := time.Duration(co.LivenessMS) * time.Millisecond / 3
+		add = append(add, nats.PingInterval(pi), nats.MaxPingsOutstanding(2))
+		c.Liveness = Term{"ping", citePing + fmt.Sprintf("; PingInterval(%gms) = liveness/3, MaxPingsOutstanding(2): a silent link is declared stale within (2·%g, 3·%g]ms = (%g, %d]ms", ms(pi), ms(pi), ms(pi), 2*ms(pi), co.LivenessMS)}
+	}
+
+	// Lame duck mode and migration.
+	if co.Migration != nil && co.Migration.Enabled {
+		p.migrate = true
+		c.LameDuck = Term{"reconnect", citeLameDuckForce}
+		adds = append(adds, DriverAdd{"nc.ForceReconnect() from LameDuckModeHandler", "options.migration.enabled: nats.go itself only notifies (processInfo() pushes LameDuckModeHandler); moving off a server in lame duck mode is left to the application"})
+		if co.Migration.TimeoutMS > 0 {
+			unsup = append(unsup, Unsupported{"migration.timeout_ms", "no bound on reaching another server after ForceReconnect() other than the per-attempt Timeout"})
+		}
+	}
+	if len(co.Router) > 0 && string(co.Router) != "null" {
+		unsup = append(unsup, Unsupported{"router", "nats.go is not a router: one connection to one server at a time"})
+	}
+
+	// Against the scenario's intent, on purpose: FAULTLINE_NATS_AGAINST
+	// names settings an application might get wrong, so that one command
+	// shows the harness catching it (README, "Misconfigured on purpose").
+	// The effective contract says what was done.
+	for _, a := range against() {
+		switch a {
+		case "dont_randomize":
+			add = append(add, nats.DontRandomize())
+			c.Shuffle = Term{"none", "FAULTLINE_NATS_AGAINST=dont_randomize: DontRandomize() set against the scenario's load_balancing"}
+		case "no_jitter":
+			add = append(add, nats.ReconnectJitter(0, 0))
+			c.Jitter = Term{"none", "FAULTLINE_NATS_AGAINST=no_jitter: ReconnectJitter(0, 0) set against the scenario's jitter"}
+		default:
+			return nil, fmt.Errorf("FAULTLINE_NATS_AGAINST: unknown setting %q (dont_randomize, no_jitter)", a)
+		}
+		adds = append(adds, DriverAdd{"FAULTLINE_NATS_AGAINST=" + a, "configured against the scenario's intent on purpose"})
+	}
+
+	// Read back what nats.go will run with.
+	o := nats.GetDefaultOptions()
+	for _, f := range add {
+		if err := f(&o); err != nil {
+			return nil, err
+		}
+	}
+	if o.MaxPingsOut == 0 {
+		o.MaxPingsOut = nats.DefaultMaxPingOut // as Options.Connect() does
+	}
+	if o.ReconnectBufSize == 0 {
+		o.ReconnectBufSize = nats.DefaultReconnectBufSize
+	}
+	pr := &Params{
+		MaxReconnects: o.MaxReconnect, PingIntervalMS: ms(o.PingInterval), MaxPingsOut: o.MaxPingsOut,
+		TimeoutMS: ms(o.Timeout), Randomize: !o.NoRandomize, Reconnect: o.AllowReconnect,
+		BufferBytes: o.ReconnectBufSize, RetryOnFailedConnect: o.RetryOnFailedConnect, Name: o.Name,
+	}
+	if o.CustomReconnectDelayCB == nil {
+		pr.ReconnectWaitMS, pr.JitterMS = fptr(ms(o.ReconnectWait)), fptr(ms(o.ReconnectJitter))
+	} else {
+		pr.InitialMS, pr.Multiplier, pr.MaxMS, pr.Jitter = fptr(st.InitialMS), fptr(st.Multiplier), fptr(st.MaxMS), fptr(st.Jitter)
+		if *pr.Multiplier == 0 {
+			*pr.Multiplier = 2
+		}
+	}
+	c.Params = pr
+	c.Unsupported = unsup
+	c.DriverAdds = adds
+	p.opts = add
+	return p, nil
+}
+
+// against lists FAULTLINE_NATS_AGAINST's settings (comma-separated).
+func against() []string {
+	var out []string
+	for _, a := range strings.Split(os.Getenv("FAULTLINE_NATS_AGAINST"), ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			out = append(out, a)
+		}
+	}
+	return out
+}

@@ -1,0 +1,119 @@
+package fake
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/faultline/faultline/harness/history"
+)
+
+// Publish puts a message on subject through the server itself and delivers
+// it to the subscribers; it returns its seq (1, 2, ... per subject per
+// incarnation), or 0 on a killed server, which publishes nothing, as a dead
+// process would not.
+func (s *Server) Publish(subject string, payload []byte) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	inc := s.cur
+	if inc == nil {
+		return 0
+	}
+	inc.seq[subject]++
+	seq := inc.seq[subject]
+	s.record(history.Event{Kind: history.KindPublish, Topic: subject, Seq: seq})
+	s.deliver(inc, subject, "", nil, payload, seq, nil) // frames copy the payload
+	return seq
+}
+
+// LameDuck enters lame duck mode: the listener closes (new dials are
+// refused), every client gets INFO {"ldm":true} with the connect_urls to
+// go to (the announced ones, else the peers), and after grace every
+// connection still open is closed (reason lame_duck). The server stays down
+// until Restart. It does nothing on a killed server or one already lame.
+func (s *Server) LameDuck(grace time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	inc := s.cur
+	if inc == nil || inc.lame {
+		return
+	}
+	inc.lame = true
+	_ = inc.stop()
+	s.record(history.Event{Kind: KindLameDuck, Attrs: map[string]string{"grace_ms": strconv.FormatInt(grace.Milliseconds(), 10)}})
+	urls := s.announced
+	if s.announceVer == 0 {
+		urls = s.peerList()
+	}
+	for c := range inc.conns {
+		s.sendInfo(c, true, urls)
+	}
+	inc.ldTimer = s.afterFunc(grace, func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.cur != inc { // killed or restarted meanwhile: its connections are gone already
+			return
+		}
+		for c := range inc.conns {
+			c.finish(ReasonLameDuck, "") // the ldm INFO may still be queued (grace 0): let it out
+		}
+	})
+}
+
+// Announce sends every connected client an INFO with connect_urls (nil:
+// the peers), and puts them in every later INFO, as a cluster does when a
+// member joins.
+func (s *Server) Announce(urls []string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if urls == nil {
+		urls = s.peerList()
+	}
+	s.announced = append([]string{}, urls...)
+	s.announceVer++
+	if s.cur == nil {
+		return
+	}
+	for c := range s.cur.conns {
+		s.sendInfo(c, false, s.announced)
+	}
+}
+
+// SetPeers sets the cluster's other members' client URLs: the
+// connect_urls of Announce(nil) and of lame duck mode when nothing was
+// announced. It overrides Options.Peers.
+func (s *Server) SetPeers(urls []string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.peers = append([]string{}, urls...)
+}
+
+// Refuse answers every later CONNECT with -ERR '<text>' and closes the
+// connection (handshake OK=false, reason refused); Refuse("") admits again.
+func (s *Server) Refuse(text string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.refuse = text
+}
+
+// WithholdPongs on leaves the clients' PINGs after the handshake
+// unanswered (the handshake's own PING is still answered), as a server
+// whose replies are lost would.
+func (s *Server) WithholdPongs(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.withhold = on
+}
+
+// CloseConnections closes every client connection at once (reason
+// server_close); the server goes on accepting.
+func (s *Server) CloseConnections() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cur == nil {
+		return
+	}
+	for c := range s.cur.conns {
+		c.stopPings()
+		c.close(ReasonServerClose, true)
+	}
+}

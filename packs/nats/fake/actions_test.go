@@ -1,0 +1,215 @@
+package fake
+
+import (
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/faultline/faultline/harness/history"
+)
+
+func TestRefuse(t *testing.T) {
+	s, log := start(t, Options{})
+	s.Refuse("Authorization Violation")
+	c := dial(t, s)
+	c.send(`CONNECT {"verbose":false,"name":"c","protocol":1}` + "\r\nPING\r\n")
+	if lines := c.closed(); len(lines) != 1 || lines[0] != "-ERR 'Authorization Violation'" {
+		t.Fatalf("got %q", lines)
+	}
+	hs := waitEvent(t, log, "handshake", kind(history.KindHandshake, "s1#1"))
+	if hs.OK || hs.Reason != "Authorization Violation" || hs.Attr("name") != "c" {
+		t.Fatalf("handshake %v", hs)
+	}
+	if e := waitEvent(t, log, "nats.err", kind(KindErr, "s1#1")); e.Reason != "Authorization Violation" {
+		t.Fatalf("nats.err %v", e)
+	}
+	if cl := waitEvent(t, log, "conn.close", kind(history.KindConnClose, "s1#1")); cl.Reason != ReasonRefused || cl.Session != "" {
+		t.Fatalf("conn.close %v", cl)
+	}
+	assertOrder(t, log, KindConnect, history.KindHandshake, KindErr, history.KindConnClose)
+
+	s.Refuse("")
+	dial(t, s).handshake("again")
+	waitEvent(t, log, "handshake OK", func(e history.Event) bool { return e.Kind == history.KindHandshake && e.OK && e.Conn == "s1#2" })
+}
+
+func TestLameDuck(t *testing.T) {
+	s, log := start(t, Options{})
+	s.SetPeers([]string{"nats://127.0.0.1:1", "nats://127.0.0.1:2"})
+	a, b := dial(t, s), dial(t, s)
+	a.handshake("a")
+	b.handshake("b")
+	const grace = 200 * time.Millisecond
+	begin := time.Now()
+	s.LameDuck(grace)
+	for _, c := range []*client{a, b} {
+		in := c.readInfo()
+		if !in.LameDuck || strings.Join(in.ConnectURLs, ",") != "nats://127.0.0.1:1,nats://127.0.0.1:2" || in.ClientID != c.info.ClientID {
+			t.Fatalf("ldm INFO %+v", in)
+		}
+	}
+	if nc, err := net.DialTimeout("tcp", s.Addr(), wait); err == nil {
+		_ = nc.Close()
+		t.Fatal("a lame duck accepted a connection")
+	}
+	for _, c := range []*client{a, b} {
+		if lines := c.closed(); len(lines) != 0 {
+			t.Fatalf("before close: %q", lines)
+		}
+	}
+	if d := time.Since(begin); d < grace {
+		t.Fatalf("closed after %v, grace %v", d, grace)
+	}
+	ld := waitEvent(t, log, "nats.lame_duck", kind(KindLameDuck, ""))
+	if ld.Attr("grace_ms") != "200" {
+		t.Fatalf("nats.lame_duck %v", ld)
+	}
+	for _, id := range []string{"s1#1", "s1#2"} {
+		in := waitEvent(t, log, "nats.info", kind(KindInfo, id))
+		if in.Attr("ldm") != "true" || in.Attr("connect_urls") != "nats://127.0.0.1:1,nats://127.0.0.1:2" {
+			t.Fatalf("nats.info %v", in)
+		}
+		if cl := waitEvent(t, log, "conn.close", kind(history.KindConnClose, id)); cl.Reason != ReasonLameDuck {
+			t.Fatalf("conn.close %v", cl)
+		}
+	}
+	assertOrder(t, log, KindLameDuck, KindInfo, history.KindConnClose)
+
+	// Back on Restart, a new incarnation.
+	if err := s.Restart(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if c := dial(t, s); c.info.ServerID != "FAKE_S1_2" {
+		t.Fatalf("after restart: %+v", c.info)
+	}
+}
+
+func TestAnnounce(t *testing.T) {
+	s, log := start(t, Options{Peers: func() []string { return []string{"nats://peer:4222"} }})
+	c := dial(t, s)
+	pre := dial(t, s) // connected, not yet handshaken: no async INFO until its PONG
+	c.handshake("c")
+	s.Announce([]string{"nats://127.0.0.1:9"})
+	in := c.readInfo()
+	if in.LameDuck || len(in.ConnectURLs) != 1 || in.ConnectURLs[0] != "nats://127.0.0.1:9" || in.ClientID != c.info.ClientID {
+		t.Fatalf("INFO %+v", in)
+	}
+	e := waitEvent(t, log, "nats.info", kind(KindInfo, "s1#1"))
+	if e.Attr("connect_urls") != "nats://127.0.0.1:9" || e.Attr("ldm") != "" {
+		t.Fatalf("nats.info %v", e)
+	}
+	pre.handshake("pre") // the PONG first, then the INFO it missed
+	if in := pre.readInfo(); len(in.ConnectURLs) != 1 {
+		t.Fatalf("late INFO %+v", in)
+	}
+	if later := dial(t, s); len(later.info.ConnectURLs) != 1 || later.info.ConnectURLs[0] != "nats://127.0.0.1:9" {
+		t.Fatalf("later INFO %+v", later.info)
+	}
+	s.Announce(nil) // the peers
+	if in := c.readInfo(); len(in.ConnectURLs) != 1 || in.ConnectURLs[0] != "nats://peer:4222" {
+		t.Fatalf("INFO %+v", in)
+	}
+}
+
+func TestCloseConnections(t *testing.T) {
+	s, log := start(t, Options{})
+	c := dial(t, s)
+	c.handshake("c")
+	s.CloseConnections()
+	c.closed()
+	if cl := waitEvent(t, log, "conn.close", kind(history.KindConnClose, "s1#1")); cl.Reason != ReasonServerClose || cl.Session != "FAKE_S1_1/1" {
+		t.Fatalf("conn.close %v", cl)
+	}
+	dial(t, s).handshake("again") // still accepting
+}
+
+func TestKillRestart(t *testing.T) {
+	s, log := start(t, Options{})
+	addr := s.Addr()
+	c := dial(t, s)
+	c.handshake("c")
+	c.send("SUB a 1\r\nPING\r\n")
+	c.expect("PONG")
+	s.Publish("a", nil)
+	if err := s.Kill(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	c.closed()
+	if cl := waitEvent(t, log, "conn.close", kind(history.KindConnClose, "s1#1")); cl.Reason != ReasonKilled {
+		t.Fatalf("conn.close %v", cl)
+	}
+	waitEvent(t, log, "process.kill", kind(history.KindKill, ""))
+	if nc, err := net.DialTimeout("tcp", addr, wait); err == nil {
+		_ = nc.Close()
+		t.Fatal("a killed server accepted a connection")
+	}
+	if seq := s.Publish("a", nil); seq != 0 || s.ServerID() != "" {
+		t.Fatalf("killed server published seq %d", seq)
+	}
+	if err := s.Kill(t.Context()); err == nil {
+		t.Fatal("killed twice")
+	}
+
+	if err := s.Restart(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	waitEvent(t, log, "process.start", kind(history.KindRestart, ""))
+	if s.Addr() != addr {
+		t.Fatalf("moved from %s to %s", addr, s.Addr())
+	}
+	c2 := dial(t, s)
+	if c2.info.ServerID != "FAKE_S1_2" || c2.info.ClientID != 1 {
+		t.Fatalf("INFO %+v", c2.info)
+	}
+	c2.handshake("c2")
+	hs := waitEvent(t, log, "handshake", kind(history.KindHandshake, "s1#2"))
+	if hs.Session != "FAKE_S1_2/1" {
+		t.Fatalf("handshake %v", hs)
+	}
+	if seq := s.Publish("a", nil); seq != 1 { // a new incarnation: seqs and subscriptions gone
+		t.Fatalf("seq %d", seq)
+	}
+	c2.send("PING\r\n")
+	c2.expect("PONG")
+
+	// A restart of a running server is a bounce.
+	if err := s.Restart(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	c2.closed()
+	if c3 := dial(t, s); c3.info.ServerID != "FAKE_S1_3" {
+		t.Fatalf("INFO %+v", c3.info)
+	}
+	waitEvent(t, log, "accept s1#3", kind(history.KindAccept, "s1#3"))
+}
+
+// Close returns promptly with clients connected, stalled or not, and is
+// idempotent; actions after it do nothing.
+func TestCloseWithClients(t *testing.T) {
+	log := history.NewLog(history.NewClock())
+	s, err := Start("s1", log, Options{PingInterval: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := dial(t, s), dial(t, s)
+	a.handshake("a")
+	b.handshake("b")
+	b.send("SUB x 1\r\nPING\r\n")
+	s.LameDuck(time.Hour)
+	begin := time.Now()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(begin); d > time.Second {
+		t.Fatalf("Close took %v", d)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if s.Publish("x", nil) != 0 || s.Restart(t.Context()) == nil || s.Kill(t.Context()) == nil {
+		t.Fatal("a closed server acted")
+	}
+	s.Announce(nil)
+	s.CloseConnections()
+}
