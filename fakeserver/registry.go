@@ -68,8 +68,10 @@ type Kind struct {
 	// is not run against it.
 	Protocol string
 	Scheme   string // the client URL's scheme: "ws", "nats"
-	Path     string // the client URL's path ("/" for WebSocket kinds; "" for none)
-	Start    StartFunc
+	// Doc is its one-line description for the scenario schema and guide.
+	Doc   string
+	Path  string // the client URL's path ("/" for WebSocket kinds; "" for none)
+	Start StartFunc
 	// Actions are the kind's own server-step actions, by step key.
 	Actions map[string]Action
 }
@@ -90,6 +92,15 @@ type Action struct {
 type Env struct {
 	// URL is the client-facing URL of a scenario server (its link's).
 	URL func(server string) (string, bool)
+	// Names are the run's servers, for an action done elsewhere (Actor),
+	// which is sent their URLs.
+	Names []string
+}
+
+// Actor is a handle whose actions run elsewhere (a server in another
+// process, behind the control API): Do hands the action to it.
+type Actor interface {
+	DoAction(ctx context.Context, action string, args any, env Env) error
 }
 
 var registry = struct {
@@ -190,6 +201,9 @@ func Do(ctx context.Context, kind, action string, s Server, args any, env Env) e
 	a, ok := k.Actions[action]
 	if !ok {
 		return fmt.Errorf("server kind %q has no action %q", kind, action)
+	}
+	if act, ok := s.(Actor); ok {
+		return act.DoAction(ctx, action, args, env)
 	}
 	for {
 		u, ok := s.(Unwrapper)

@@ -59,6 +59,9 @@ type Contract struct {
 	Liveness       Term `json:"liveness"`
 	OverallTimeout Term `json:"overall_timeout"`
 	LameDuck       Term `json:"lame_duck"`
+	Delivery       Term `json:"delivery"`
+	Buffer         Term `json:"buffer"`
+	Discovery      Term `json:"discovery"`
 
 	Params      *Params       `json:"params,omitempty"`
 	Unsupported []Unsupported `json:"unsupported,omitempty"`
@@ -82,6 +85,11 @@ const (
 	citePing            = "nats.go processPingTimer(): every PingInterval pout++, PING sent; pout > MaxPingsOut -> processOpErr(ErrStaleConnection); processPong() resets pout; the timer is armed in processConnectInit()"
 	citeNoOverall       = "nats.go doReconnect(): no overall deadline: the loop ends only when the pool is empty (MaxReconnect per server), on Close(), or on an auth abort (nc.ar)"
 	citeLameDuckNotify  = "nats.go processInfo(): an INFO with ldm:true only pushes Opts.LameDuckModeHandler; nothing else changes until the server closes the connection"
+	citeAtMostOnce      = "nats.go flushPendingBuffer(): the reconnect buffer is written once and reset even when the write fails (\"we don't want to take the risk of sending duplicates or partials\"); bindToNewConn() sets bw.bufs = nil, dropping bytes not yet flushed at the loss; nothing is kept for acknowledgement or resent, so a publish written into a link that died silently before the ping timer noticed is lost (nats.go issue #86)"
+	citeBufferReconnect = "nats.go publish(): while RECONNECTING (processOpErr() -> bw.switchToPending()) appendBufs() writes into the pending buffer, up to Opts.ReconnectBufSize bytes (atLimitIfUsingPending() -> ErrReconnectBufExceeded); doReconnect() sends it after resendSubscriptions() (flushReconnectPendingItems()) once the new connection's handshake succeeded"
+	citeBufferNone      = "nats.go processOpErr(): with NoReconnect() (Opts.AllowReconnect false) a loss closes the connection (DISCONNECTED, then CLOSED); publish() returns ErrConnectionClosed: nothing is buffered"
+	citeDiscoveryFollow = "nats.go updateServerPool(), called by processExpectedInfo() for the connection's first INFO and by processInfo() for every asynchronous one: connect_urls are added to the pool as implicit servers (addURLToPool(), shufflePool(1) unless NoRandomize, DiscoveredServersCB pushed for a new URL), and implicit servers no longer listed are dropped; doReconnect() -> selectNextServer() walks that pool, so after a loss an advertised server is tried like a given one"
+	citeDiscoveryIgnore = "nats.go updateServerPool(): returns at once when Opts.IgnoreDiscoveredServers (IgnoreDiscoveredServers()): connect_urls never reach the pool, the client reconnects only to the servers it was given"
 	citeLameDuckForce   = "driver: LameDuckModeHandler calls nc.ForceReconnect(); nats.go ForceReconnect(): closes the socket and runs doReconnect(nil, true), the first attempt without delay, to the next server (selectNextServer())"
 )
 
@@ -100,5 +108,8 @@ func builtin() *Contract {
 		Liveness:       Term{"ping", citePing + "; DefaultPingInterval 2m, DefaultMaxPingOut 2"},
 		OverallTimeout: Term{"none", citeNoOverall},
 		LameDuck:       Term{"notify", citeLameDuckNotify},
+		Delivery:       Term{"at_most_once", citeAtMostOnce},
+		Buffer:         Term{"while_reconnecting", citeBufferReconnect + "; DefaultReconnectBufSize 8MB"},
+		Discovery:      Term{"follow", citeDiscoveryFollow},
 	}
 }

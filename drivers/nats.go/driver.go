@@ -31,21 +31,38 @@ type Driver struct {
 
 	mu       sync.Mutex
 	sessions map[int]*session // client index → session; -1 the default session
+	sent     map[int]*sendCount
 	exiting  bool
 	wg       sync.WaitGroup // ops under way
+}
+
+// sendCount numbers a client's sends: n is how many sends nats.go took
+// (Publish returned nil) for this client, over all its connects. A send
+// is published as {"n": n, "payload": <the op's payload>}, so that the
+// server's receive carries the client's send number (its Seq), as
+// faultline's own engine numbers its sends: a refused send takes no number.
+// mu is held across the Publish: sends of one client are numbered in the
+// order nats.go took them.
+type sendCount struct {
+	mu sync.Mutex
+	n  int64
 }
 
 // New is a driver writing its lines to w; getenv gives FAULTLINE_SEED and
 // FAULTLINE_DRIVER (os.Getenv in main).
 func New(w io.Writer, getenv func(string) string) *Driver {
-	return &Driver{out: newOutput(w), getenv: getenv, sessions: map[int]*session{}}
+	return &Driver{out: newOutput(w), getenv: getenv, sessions: map[int]*session{}, sent: map[int]*sendCount{}}
 }
 
 // Hello is the driver's first line.
 func Hello() any {
 	return hello{
 		SDK: "nats.go", Version: "v" + nats.Version, Protocol: "nats",
-		Features: []string{"reconnect", "failover", "load_balancing", "cascading"},
+		// migration: with options.migration.enabled (the scenarios' default)
+		// the driver moves the connection on a server's lame duck notice
+		// (LameDuckModeHandler → nc.ForceReconnect(), session.go); the
+		// effective contract's lame_duck term says whether it does.
+		Features: []string{"reconnect", "failover", "load_balancing", "cascading", "discovery", "migration"},
 		Sessions: Sessions, Contract: builtin(),
 	}
 }
@@ -213,10 +230,15 @@ func (d *Driver) do(o op) reply {
 		if subj == "" {
 			subj = defaultSubject
 		}
-		if err := nc.Publish(subj, payloadBytes(o.Payload)); err != nil {
+		sc := d.sendCount(o)
+		sc.mu.Lock()
+		defer sc.mu.Unlock()
+		n := sc.n + 1
+		if err := nc.Publish(subj, numbered(n, o.Payload)); err != nil {
 			s.errorf("nats.go Publish on %s: send discarded: %v", subj, err)
 			return reply{Error: "nats.go Publish: " + err.Error()}
 		}
+		sc.n = n
 		return reply{OK: true}
 	case "close":
 		s := d.slot(o)
@@ -228,6 +250,22 @@ func (d *Driver) do(o op) reply {
 	default:
 		return reply{Error: fmt.Sprintf("unknown op %q", o.Op)}
 	}
+}
+
+// sendCount is the send numbering of the op's client.
+func (d *Driver) sendCount(o op) *sendCount {
+	k := -1
+	if o.Client != nil {
+		k = *o.Client
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	c := d.sent[k]
+	if c == nil {
+		c = &sendCount{}
+		d.sent[k] = c
+	}
+	return c
 }
 
 func connOf(s *session) *nats.Conn {
@@ -305,18 +343,20 @@ func (d *Driver) connect(o op) reply {
 	return reply{OK: true, Contract: p.contract}
 }
 
-// payloadBytes is what a send publishes: a JSON string's text, else the
-// payload's JSON as is (so {"n":3} or 3 reach the server as the evidence
-// expects); nothing for an absent payload.
-func payloadBytes(p json.RawMessage) []byte {
-	if len(p) == 0 || string(p) == "null" {
-		return nil
+// numbered is what a send publishes: {"n": n, "payload": <the op's
+// payload as given>} (the payload key left out when the op has none), so
+// that the server's receive records the client's send number n as its Seq
+// (packs/nats/EVENTS.md, receive).
+func numbered(n int64, p json.RawMessage) []byte {
+	v := struct {
+		N       int64           `json:"n"`
+		Payload json.RawMessage `json:"payload,omitempty"`
+	}{N: n}
+	if len(p) > 0 && string(p) != "null" && json.Valid(p) {
+		v.Payload = p
 	}
-	var s string
-	if p[0] == '"' && json.Unmarshal(p, &s) == nil {
-		return []byte(s)
-	}
-	return []byte(p)
+	b, _ := json.Marshal(v)
+	return b
 }
 
 // seqOf is a message's number: the payload JSON {"n":N} or {"seq":N}, or a

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -11,7 +12,7 @@ import (
 )
 
 var terms = []string{"first_attempt", "delay_applies", "delay", "jitter", "reset", "attempt_limit",
-	"failover", "shuffle", "first_connect", "liveness", "overall_timeout", "lame_duck"}
+	"failover", "shuffle", "first_connect", "liveness", "overall_timeout", "lame_duck", "delivery", "buffer", "discovery"}
 
 func checkTerms(t *testing.T, c map[string]any) {
 	t.Helper()
@@ -42,13 +43,14 @@ func TestHello(t *testing.T) {
 	for _, f := range h["features"].([]any) {
 		feats = append(feats, f.(string))
 	}
-	if !slices.Equal(feats, []string{"reconnect", "failover", "load_balancing", "cascading"}) {
+	if !slices.Equal(feats, []string{"reconnect", "failover", "load_balancing", "cascading", "discovery", "migration"}) {
 		t.Errorf("features %v", feats)
 	}
 	c := h["contract"].(map[string]any)
 	checkTerms(t, c)
 	want := map[string]string{"delay_applies": "per_pass", "delay": "constant", "jitter": "added", "attempt_limit": "per_server",
-		"failover": "next", "shuffle": "at_connect", "first_connect": "cascade", "liveness": "ping", "overall_timeout": "none", "lame_duck": "notify"}
+		"failover": "next", "shuffle": "at_connect", "first_connect": "cascade", "liveness": "ping", "overall_timeout": "none", "lame_duck": "notify",
+		"delivery": "at_most_once", "buffer": "while_reconnecting", "discovery": "follow"}
 	for k, v := range want {
 		if got := c[k].(map[string]any)["value"]; got != v {
 			t.Errorf("built-in %s = %v, want %s", k, got, v)
@@ -104,7 +106,7 @@ func TestConnectContract(t *testing.T) {
 			if p["randomize"] != false || p["reconnect"] != true || p["retry_on_failed_connect"] != false || p["name"] != "faultline-c0" {
 				t.Errorf("params: %v", p)
 			}
-			for k, v := range map[string]string{"first_attempt": "after_delay", "delay": "constant", "jitter": "added", "attempt_limit": "per_server", "shuffle": "none", "overall_timeout": "none", "lame_duck": "notify"} {
+			for k, v := range map[string]string{"first_attempt": "after_delay", "delay": "constant", "jitter": "added", "attempt_limit": "per_server", "shuffle": "none", "overall_timeout": "none", "lame_duck": "notify", "delivery": "at_most_once", "buffer": "while_reconnecting"} {
 				if got := c[k].(map[string]any)["value"]; got != v {
 					t.Errorf("%s = %v, want %s", k, got, v)
 				}
@@ -159,6 +161,9 @@ func TestConnectContract(t *testing.T) {
 			}
 			if c["attempt_limit"].(map[string]any)["value"] != "none" {
 				t.Errorf("attempt_limit: %v", c["attempt_limit"])
+			}
+			if c["buffer"].(map[string]any)["value"] != "none" || c["delivery"].(map[string]any)["value"] != "at_most_once" {
+				t.Errorf("buffer %v, delivery %v", c["buffer"], c["delivery"])
 			}
 		}},
 	}
@@ -371,7 +376,8 @@ func TestMessages(t *testing.T) {
 		}
 	}
 	pub.Flush()
-	// The driver's own sends: echo delivers them back.
+	// The driver's own sends, numbered by the client's send count
+	// ({"n": 1, "payload": ...}): echo delivers them back.
 	for _, p := range []any{map[string]any{"n": 5}, "6"} {
 		if l := r.do(map[string]any{"op": "send", "topic": "prices", "payload": p}); l["ok"] != true {
 			t.Fatalf("send: %v", l)
@@ -386,7 +392,7 @@ func TestMessages(t *testing.T) {
 		s, _ := m["seq"].(float64)
 		seqs = append(seqs, int(s))
 	}
-	if !slices.Equal(seqs, []int{1, 2, 3, 0, 5, 6}) {
+	if !slices.Equal(seqs, []int{1, 2, 3, 0, 1, 2}) {
 		t.Errorf("seqs %v", seqs)
 	}
 	// A send without a topic goes to the default subject.
@@ -398,7 +404,7 @@ func TestMessages(t *testing.T) {
 	r.do(map[string]any{"op": "send", "payload": map[string]any{"n": 9}})
 	select {
 	case b := <-got:
-		if string(b) != `{"n":9}` {
+		if string(b) != `{"n":3,"payload":{"n":9}}` {
 			t.Errorf("default subject got %q", b)
 		}
 	case <-time.After(wait):
@@ -502,5 +508,28 @@ func TestLameDuckMigration(t *testing.T) {
 			r.do(map[string]any{"op": "close"})
 			r.checkLifecycle(-1)
 		})
+	}
+}
+
+// TestNumbered: a send is published as {"n": the client's send number,
+// "payload": the op's payload}, which the servers read as the receive's Seq.
+func TestNumbered(t *testing.T) {
+	for _, c := range []struct {
+		n    int64
+		p    string
+		want string
+	}{
+		{1, `"m1"`, `{"n":1,"payload":"m1"}`},
+		{2, `{"n":9, "x":[1]}`, `{"n":2,"payload":{"n":9,"x":[1]}}`},
+		{3, ``, `{"n":3}`},
+		{4, `null`, `{"n":4}`},
+		{5, `7`, `{"n":5,"payload":7}`},
+	} {
+		if got := string(numbered(c.n, json.RawMessage(c.p))); got != c.want {
+			t.Errorf("numbered(%d, %s) = %s, want %s", c.n, c.p, got, c.want)
+		}
+		if got := seqOf(numbered(c.n, json.RawMessage(c.p))); got != c.n {
+			t.Errorf("seqOf(numbered(%d)) = %d", c.n, got)
+		}
 	}
 }

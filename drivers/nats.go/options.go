@@ -154,6 +154,7 @@ func planFor(servers []string, raw json.RawMessage, name string, rnd *lockedRand
 	if r != nil && r.Enabled != nil && !*r.Enabled {
 		p.reconnect = false
 		add = append(add, nats.NoReconnect())
+		c.Buffer = Term{"none", citeBufferNone}
 		if fo != nil && fo.Auto && multi {
 			unsup = append(unsup, Unsupported{"failover.auto", "with reconnect.enabled false nats.go (NoReconnect(): Opts.AllowReconnect false, processOpErr()) closes on the first loss: it has no failover without reconnection"})
 		}
@@ -215,6 +216,9 @@ func planFor(servers []string, raw json.RawMessage, name string, rnd *lockedRand
 	}
 	if r != nil && r.Buffer > 0 {
 		add = append(add, nats.ReconnectBufSize(r.Buffer))
+		if p.reconnect {
+			c.Buffer = Term{"while_reconnecting", citeBufferReconnect + fmt.Sprintf("; ReconnectBufSize(%d)", r.Buffer)}
+		}
 		unsup = append(unsup, Unsupported{"reconnect.buffer", fmt.Sprintf("faultline's buffer counts sends kept until acknowledged; nats.go's ReconnectBufSize counts bytes of protocol buffered only while RECONNECTING (publish(), atLimitIfUsingPending()), nothing is kept for acknowledgement (core NATS is at-most-once): mapped as %d bytes", r.Buffer)})
 	}
 
@@ -261,8 +265,11 @@ func planFor(servers []string, raw json.RawMessage, name string, rnd *lockedRand
 		case "no_jitter":
 			add = append(add, nats.ReconnectJitter(0, 0))
 			c.Jitter = Term{"none", "FAULTLINE_NATS_AGAINST=no_jitter: ReconnectJitter(0, 0) set against the scenario's jitter"}
+		case "ignore_discovered":
+			add = append(add, nats.IgnoreDiscoveredServers())
+			c.Discovery = Term{"ignore", citeDiscoveryIgnore + "; FAULTLINE_NATS_AGAINST=ignore_discovered: IgnoreDiscoveredServers() set"}
 		default:
-			return nil, fmt.Errorf("FAULTLINE_NATS_AGAINST: unknown setting %q (dont_randomize, no_jitter)", a)
+			return nil, fmt.Errorf("FAULTLINE_NATS_AGAINST: unknown setting %q (dont_randomize, no_jitter, ignore_discovered)", a)
 		}
 		adds = append(adds, DriverAdd{"FAULTLINE_NATS_AGAINST=" + a, "configured against the scenario's intent on purpose"})
 	}

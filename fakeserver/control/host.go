@@ -135,11 +135,12 @@ func (h *Host) Handler() http.Handler {
 	mux.HandleFunc("PUT /servers/{name}", h.reset)
 	mux.HandleFunc("POST /servers/{name}/publish", h.publish)
 	mux.HandleFunc("POST /servers/{name}/close", h.closeSessions)
-	mux.HandleFunc("PUT /servers/{name}/peers", h.peers)            // host_migration.go
-	mux.HandleFunc("POST /servers/{name}/migrate", h.migrate)       // host_migration.go
-	mux.HandleFunc("POST /servers/{name}/migrate/cancel", h.cancel) // host_migration.go
-	mux.HandleFunc("POST /servers/{name}/pace", h.pace)             // host_migration.go
-	mux.HandleFunc("POST /stores/{id}/{op}", h.storeCall)           // store.go
+	mux.HandleFunc("POST /servers/{name}/actions/{action}", h.action) // actions.go
+	mux.HandleFunc("PUT /servers/{name}/peers", h.peers)              // host_migration.go
+	mux.HandleFunc("POST /servers/{name}/migrate", h.migrate)         // host_migration.go
+	mux.HandleFunc("POST /servers/{name}/migrate/cancel", h.cancel)   // host_migration.go
+	mux.HandleFunc("POST /servers/{name}/pace", h.pace)               // host_migration.go
+	mux.HandleFunc("POST /stores/{id}/{op}", h.storeCall)             // store.go
 	return mux
 }
 

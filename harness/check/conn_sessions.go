@@ -1,7 +1,6 @@
 package check
 
 import (
-	"math"
 	"time"
 
 	"github.com/faultline/faultline/harness/history"
@@ -24,9 +23,17 @@ const ScopeConnection = "connection"
 
 // endsWithConn reports whether the server that created sess said it is no
 // more than its connection.
-func (v *sessionView) endsWithConn(sess string) bool {
-	e, ok := v.firstSessEvent(sess, math.MinInt64, history.KindSessionCreate)
-	return ok && e.Attr("scope") == ScopeConnection
+func (v *sessionView) endsWithConn(sess string) bool { return v.connScoped(sess) }
+
+// connScoped is endsWithConn on the index alone (the walks need it, and
+// come before the sessions view).
+func (v *view) connScoped(sess string) bool {
+	for _, e := range v.bySess[sess] {
+		if e.Kind == history.KindSessionCreate {
+			return e.Attr("scope") == ScopeConnection
+		}
+	}
+	return false
 }
 
 // connEnd is the server's record that the connection of sess ended, at or

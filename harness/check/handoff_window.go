@@ -154,7 +154,7 @@ func (c *HandoffWindow) judgeClient(v *view, j *judge, m *migRun) (claimGap, boo
 	case resumed.Attr("target") != m.Resume.Server:
 		j.fail(resumed.T, "%s: client %d reports RESUMED on %s, but the session resumed on %s", m, m.Client, resumed.Attr("target"), m.Resume.Server)
 	default:
-		g, compared = v.sessions().claimGap(resumed.T, m.Resume.T, m.Resume.Server), true
+		g, compared = v.sessions().claimGap(m.Client, resumed.T, m.Resume.T, m.Resume.Server), true
 		if g.OutOfStep() {
 			j.warn(max(g.Claim, g.Evidence), "%s: %s", m, g.describe(fmt.Sprintf("client %d RESUMED", m.Client), "target "+m.Resume.Server+" migration.resume"))
 		}

@@ -2,6 +2,7 @@ package check
 
 import (
 	"fmt"
+	"github.com/faultline/faultline/harness/scenario"
 	"sort"
 	"strings"
 	"time"
@@ -101,6 +102,15 @@ type jitterSample struct {
 	Stall    time.Duration
 	F, U     float64 // Measured/Expected; (F − (1−j))/j
 	Delta    float64 // Tol in units of u
+}
+
+// ValidateFor implements scenario.ScenarioValidator: without jitter there is
+// no distribution to test.
+func (c *JitterDistribution) ValidateFor(sc *scenario.Scenario) error {
+	if sc.Client.Reconnect.Strategy.Jitter <= 0 {
+		return fmt.Errorf("the client declares no jitter (client.reconnect.strategy.jitter is 0): jitter_distribution tests the delays' factors against Uniform[1−jitter, 1]")
+	}
+	return nil
 }
 
 // Check implements Checker.

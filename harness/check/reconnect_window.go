@@ -132,7 +132,7 @@ func (c *ReconnectWindow) check(v *view) Result {
 				if !fresh {
 					near = v.sessions().resumeNear(sess, res, o.End.T)
 				}
-				g := v.sessions().claimGap(o.End.T, near.T, near.Server)
+				g := v.sessions().claimGap(cl, o.End.T, near.T, near.Server)
 				gap = widest(gap, g)
 				if g.OutOfStep() {
 					j.warn(max(g.Claim, g.Evidence), "client %d: %s", cl, g.describe(fmt.Sprintf("client %d CONNECTED_ACTIVE", cl), "server "+near.Server+" "+back))

@@ -21,22 +21,30 @@ func (j *judge) measureSpan(name string, from, to time.Duration, evidence, expec
 // (stampSlack + evidence lag) plus the time the machine stood still between
 // them; a late claim may also trail by the delay the server's link put on
 // its answer (a slow fault towards the client, in force when it was sent).
+// With many clients a late claim may also trail by what the client's driver
+// process added to the report: the run queue of cores shared by many
+// clients delays it without the scheduler probe seeing a stall, so it gets
+// the lag its process's probes measured around it (probe.go: the longest
+// wait between probe answers, at least the largest round trip).
 type claimGap struct {
 	Claim, Evidence time.Duration
 	Gap             time.Duration
 	Slack, Stall    time.Duration
 	Link            time.Duration // the link's delay of the server's answer
 	LinkHow         string
+	Probe           time.Duration // the driver process's lag (many clients only)
+	ProbeHow        string
 	// Unjudged says why a late claim is not judged ("": it is): a delay the
 	// history cannot bound (a throttle or a slice towards the client), or
-	// many clients sharing the machine's cores, whose run queue delays a
-	// client's report without the scheduler probe seeing a stall. An early
-	// claim is always judged: no delay makes a report precede its cause.
+	// many clients sharing the machine's cores with too few lag probes of the
+	// client's driver process near the claim to bound what its run queue
+	// added. An early claim is always judged: no delay makes a report
+	// precede its cause.
 	Unjudged string
 }
 
-// claimGap compares a client's claim with the evidence server's record.
-func (v *sessionView) claimGap(claim, evidence time.Duration, server string) claimGap {
+// claimGap compares client c's claim with the evidence server's record.
+func (v *sessionView) claimGap(c int, claim, evidence time.Duration, server string) claimGap {
 	g := claimGap{Claim: claim, Evidence: evidence, Gap: claim - evidence, Slack: v.slack,
 		Stall: v.stalled(min(claim, evidence), max(claim, evidence))}
 	var how []string
@@ -56,7 +64,13 @@ func (v *sessionView) claimGap(claim, evidence time.Duration, server string) cla
 	}
 	g.LinkHow = strings.Join(how, ", ")
 	if v.nClients > 1 && g.Unjudged == "" {
-		g.Unjudged = fmt.Sprintf("%d clients share the machine's cores, whose run queue delays a report unseen by the scheduler probe", v.nClients)
+		from, to := evidence-probeNear, claim+probeNear
+		if lag, n, how := v.probeLag(c, from, to); n >= 2 {
+			g.Probe, g.ProbeHow = lag, how
+		} else {
+			g.Unjudged = fmt.Sprintf("%d clients share the machine's cores, whose run queue delays a report unseen by the scheduler probe, "+
+				"and fewer than two lag probes of client %d's driver process came back in [%s, %s] to bound it", v.nClients, c, dur(from), dur(to))
+		}
 	}
 	return g
 }
@@ -68,7 +82,7 @@ func towardsClient(f faultSpan) bool {
 }
 
 // lateBy is how late the claim may trail the evidence.
-func (g claimGap) lateBy() time.Duration { return g.Slack + g.Stall + g.Link }
+func (g claimGap) lateBy() time.Duration { return g.Slack + g.Stall + g.Link + g.Probe }
 
 // earlyBy is how far the claim may precede the evidence.
 func (g claimGap) earlyBy() time.Duration { return g.Slack + g.Stall }
@@ -84,8 +98,13 @@ func (g claimGap) describe(claim, evidence string) string {
 	side, extra := "late", ""
 	if g.Gap < 0 {
 		side = "early"
-	} else if g.Link > 0 {
-		extra = fmt.Sprintf(" + link %s (%s)", dur(g.Link), g.LinkHow)
+	} else {
+		if g.Link > 0 {
+			extra = fmt.Sprintf(" + link %s (%s)", dur(g.Link), g.LinkHow)
+		}
+		if g.ProbeHow != "" {
+			extra += fmt.Sprintf(" + driver lag %s (%s)", dur(g.Probe), g.ProbeHow)
+		}
 	}
 	return fmt.Sprintf("%s at %s, %s at %s: gap %s > slack %s%s%s (the client's claim is %s)",
 		claim, dur(g.Claim), evidence, dur(g.Evidence), dur(g.Gap.Abs()), dur(g.Slack), extra, stallNote(g.Stall), side)
@@ -106,7 +125,11 @@ func (j *judge) measureClaimGap(name string, g *claimGap, evidence string) {
 	}
 	exp := fmt.Sprintf("early ≤ %s", dur(g.earlyBy()))
 	if g.Unjudged == "" {
-		exp += fmt.Sprintf(", late ≤ %s (stamp slack + evidence lag + stall + link delay)", dur(g.lateBy()))
+		probe := ""
+		if g.ProbeHow != "" {
+			probe = fmt.Sprintf(" + driver lag probe %s: %s", dur(g.Probe), g.ProbeHow)
+		}
+		exp += fmt.Sprintf(", late ≤ %s (stamp slack + evidence lag + stall + link delay%s)", dur(g.lateBy()), probe)
 	} else {
 		exp += "; late measured only: " + g.Unjudged
 	}

@@ -123,7 +123,7 @@ func TestClaimGap(t *testing.T) {
 	} {
 		sc := scen(func(sc *scenario.Scenario) { sc.Clients = c.clients })
 		v := newView(c.h, sc)
-		g := v.sessions().claimGap(msd(c.claim), msd(c.ev), "s1")
+		g := v.sessions().claimGap(0, msd(c.claim), msd(c.ev), "s1")
 		if g.OutOfStep() != c.out {
 			t.Errorf("%s: claim %v vs evidence %v: out of step %v, want %v (%+v)", c.name, c.claim, c.ev, g.OutOfStep(), c.out, g)
 		}

@@ -136,10 +136,16 @@ func (v *walkView) find() []srvWalk {
 			}
 		}
 		out = append(out, w)
-		// Failovers: every change into CONNECTING from a session.
+		// Failovers: every change into CONNECTING from a session; and, where
+		// the lost session was its connection (conn_sessions.go: core NATS),
+		// every recovery from it, which can only open a new session: the
+		// library's reconnection is its failover.
 		n := 0
 		for i, e := range st {
-			if e.To != driver.Connecting || (e.From != driver.ConnectedActive && e.From != driver.RecoveringReconnect) {
+			switch {
+			case e.To == driver.Connecting && (e.From == driver.ConnectedActive || e.From == driver.RecoveringReconnect):
+			case e.To == driver.RecoveringReconnect && e.From == driver.ConnectedActive && v.connScoped(e.Session):
+			default:
 				continue
 			}
 			fw := srvWalk{Client: c, Kind: walkFailover, N: n, Start: e, Left: e.From, Lost: e.Server, LostSession: e.Session}

@@ -58,6 +58,7 @@ const (
 	KindMessage = "message" // client: Topic, Seq
 	KindError   = "error"   // client: Reason
 	KindStep    = "step"    // harness fired a timeline step: Attrs["step"]
+	KindProbe   = "probe"   // harness's driver lag probe answered: Attrs["rtt_ms", "driver", "clients"] (never an op of a client)
 )
 
 // Event is one observation. Fields not relevant to a kind stay zero.

@@ -23,7 +23,8 @@ type clientRunner struct {
 	drv   driver.Driver
 	queue chan scenario.Step
 	ids   atomic.Int64
-	dead  atomic.Bool // the driver failed: no more ops
+	dead  atomic.Bool  // the driver failed: no more ops
+	busy  atomic.Int32 // an op is in flight (lagprobe.go: a one-client process is probed only when idle)
 
 	lastReq atomic.Int64 // migration.go: the id of the latest request op
 }
@@ -125,7 +126,9 @@ func (c *clientRunner) do(ctx context.Context, op driver.Op) {
 		Topic: op.Topic, Attrs: opAttrs(op, id)}) // migration.go
 	octx, cancel := context.WithTimeout(ctx, c.run.cfg.OpTimeout)
 	defer cancel()
+	c.busy.Add(1)
 	rep, err := c.drv.Do(octx, op)
+	c.busy.Add(-1)
 	if err != nil {
 		if errors.Is(err, context.Canceled) && ctx.Err() != nil {
 			return // the run ended while the op was in flight

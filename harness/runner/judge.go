@@ -31,9 +31,9 @@ func judge(sc *scenario.Scenario, h history.History, hello driver.Hello, helloOK
 	for _, ex := range expects {
 		cr := CheckResult{Scenario: sc.Name, File: sc.File, Requirement: ex.Requirement, Check: ex.Check}
 		switch {
-		case helloOK && featureFor(ex.Requirement) != "" && !hello.Has(featureFor(ex.Requirement)):
+		case helloOK && missingFeature(ex.Requirement, hello) != "":
 			cr.Result = check.Result{Verdict: check.Unimplemented,
-				Detail: fmt.Sprintf("%s %s does not declare the %q feature", hello.SDK, hello.Version, featureFor(ex.Requirement))}
+				Detail: fmt.Sprintf("%s %s does not declare the %s feature", hello.SDK, hello.Version, missingFeature(ex.Requirement, hello))}
 		case len(problems) > 0:
 			cr.Result = check.Result{Verdict: check.Failed, Detail: "the run did not go as scheduled: " + listProblems(problems)}
 		default:
@@ -51,6 +51,27 @@ func judge(sc *scenario.Scenario, h history.History, hello driver.Hello, helloOK
 		out = append(out, cr)
 	}
 	return out
+}
+
+// featDiscovery is the feature of a client library that is no router but
+// follows the servers its server advertises (a NATS client's INFO
+// connect_urls): it is judged on T6 (service discovery) as a router is.
+const featDiscovery = "discovery"
+
+// missingFeature is the feature a driver must declare for req to be
+// judged, quoted ("" when it declares it, or req needs none). T6 takes
+// routing or discovery.
+func missingFeature(req string, hello driver.Hello) string {
+	f := featureFor(req)
+	switch {
+	case f == "" || hello.Has(f):
+		return ""
+	case req == "T6" && hello.Has(featDiscovery):
+		return ""
+	case req == "T6":
+		return fmt.Sprintf("%q or %q", f, featDiscovery)
+	}
+	return fmt.Sprintf("%q", f)
 }
 
 // safeCheck turns a checker panic into an UNKNOWN result: a broken checker

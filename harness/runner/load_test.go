@@ -80,3 +80,17 @@ func TestExplicitZeroToleranceIsZero(t *testing.T) {
 		t.Fatalf("tolerance %v, tolerance_pct %v: want 5ms and not given", b.Tolerance, b.TolerancePct)
 	}
 }
+
+// A check that can judge only some scenarios says so at load time: a jitter
+// test of a client without jitter once ran to an UNKNOWN result.
+func TestLoaderRejectsAJitterTestWithoutJitter(t *testing.T) {
+	err := parseErr(t, scenarioWith(1, "{check: jitter_distribution, requirement: R2}"))
+	if err == nil || !strings.Contains(err.Error(), "loads.yaml:13:13:") || !strings.Contains(err.Error(), "declares no jitter") {
+		t.Fatalf("want a load error at the check naming the missing jitter, got %v", err)
+	}
+	src := strings.Replace(scenarioWith(1, "{check: jitter_distribution, requirement: R2}"),
+		"  servers: [s1]\n", "  servers: [s1]\n  reconnect: {strategy: {backoff: fixed, initial: 100ms, jitter: 0.5}}\n", 1)
+	if err := parseErr(t, src); err != nil {
+		t.Fatalf("with jitter 0.5 the scenario loads, got %v", err)
+	}
+}

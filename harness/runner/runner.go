@@ -114,7 +114,9 @@ func Run(ctx context.Context, sc *scenario.Scenario, cfg Config) *Result {
 		log.StartTimeline() // offsets count from here, not from before the topology came up
 		// The machine's stalls are evidence for the timing checks (stall.go).
 		stopProbe := startStallProbe(ctx, log)
+		stopLag := t.startLagProbe(ctx) // lagprobe.go: the driver processes' delay, for late claims
 		t.drive(ctx)
+		stopLag()
 		stopProbe()
 		t.recordLag() // topology_steps.go
 	} else {
@@ -142,6 +144,7 @@ type run struct {
 	urls    []string          // client.servers resolved to link URLs
 	byURL   map[string]string // link URL → server name
 	clients []*clientRunner
+	per     int // clients per driver process when packed (start.go); 1: a driver each
 	hello   driver.Hello
 	helloOK bool
 
@@ -321,7 +324,11 @@ func (t *run) kindAction(ctx context.Context, st scenario.Step, srv fakeserver.S
 	s, _ := t.sc.Server(st.Server)
 	actx, cancel := context.WithTimeout(ctx, t.cfg.OpTimeout)
 	defer cancel()
-	if err := fakeserver.Do(actx, s.Kind, st.Action, srv, st.ActionArgs, fakeserver.Env{URL: t.urlOf}); err != nil {
+	var names []string
+	for _, s := range t.sc.Servers {
+		names = append(names, s.Name)
+	}
+	if err := fakeserver.Do(actx, s.Kind, st.Action, srv, st.ActionArgs, fakeserver.Env{URL: t.urlOf, Names: names}); err != nil {
 		t.problem("server %s %s: %v", st.Server, st.Action, err)
 	}
 }

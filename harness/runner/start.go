@@ -92,6 +92,7 @@ func (t *run) startDrivers(ctx context.Context) error {
 			return err
 		}
 	}
+	t.per = per                  // lagprobe.go: which clients share a process
 	units := (n + per - 1) / per // processes to start; unit 0 is started
 	err = t.pool(sctx, units, stop, func(u int) error {
 		first := u * per

@@ -78,5 +78,13 @@ func (p *parser) expect(sc *Scenario, n *yaml.Node) Expect {
 			p.errorf(check.val, "check %s needs clients: 1 (the scenario has %d): %s", e.Check, sc.Clients, why)
 		}
 	}
+	// A check that can judge only scenarios of some shape (a jitter test of
+	// a client without jitter) says what it needs: bad input, not a run
+	// that ends UNKNOWN. The client block is decoded by now (top.go).
+	if sv, ok := target.(ScenarioValidator); ok && done() {
+		if err := sv.ValidateFor(sc); err != nil {
+			p.errorf(check.val, "check %s: %v", e.Check, err)
+		}
+	}
 	return e
 }

@@ -47,3 +47,8 @@ func (r Registry) withDefaults() Registry {
 // validator is what a decoded params or attrs struct may implement to check
 // itself beyond types (ranges, combinations).
 type validator interface{ Validate() error }
+
+// ScenarioValidator is what a check's parameters struct may implement when
+// it can judge only scenarios of some shape: the loader calls it once the
+// scenario's client block is decoded, and reports its error at the check.
+type ScenarioValidator interface{ ValidateFor(sc *Scenario) error }

@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/faultline/faultline/fakeserver"
@@ -29,8 +30,10 @@ const (
 )
 
 func init() {
-	fakeserver.RegisterKind(fakeserver.Kind{Name: KindFake, Protocol: Protocol, Scheme: "nats", Start: startFake, Actions: actions(true)})
-	fakeserver.RegisterKind(fakeserver.Kind{Name: KindReal, Protocol: Protocol, Scheme: "nats", Start: startReal, Actions: actions(false)})
+	fakeserver.RegisterKind(fakeserver.Kind{Name: KindFake, Protocol: Protocol, Scheme: "nats", Start: startFake, Actions: actions(true),
+		Doc: "a fake NATS server (core client protocol): full evidence and levers a real server has not (refuse, withhold_pongs, announce); option: ping (server PINGs)"})
+	fakeserver.RegisterKind(fakeserver.Kind{Name: KindReal, Protocol: Protocol, Scheme: "nats", Start: startReal, Actions: actions(false),
+		Doc: "the real nats-server v2.15.3, embedded, behind the same links: the evidence it can give (accepts, CONNECT, closes with reasons); option: ping (server PINGs)"})
 }
 
 // fakeServer adapts the fake server to the runner's common actions.
@@ -82,8 +85,8 @@ const (
 
 // announceArgs are announce's attributes.
 type announceArgs struct {
-	// Servers are the scenario servers whose URLs the server advertises in
-	// INFO connect_urls (their links' URLs).
+	// Servers are the scenario servers whose addresses the server
+	// advertises in INFO connect_urls (their links' host:port).
 	Servers []string `yaml:"servers"`
 }
 
@@ -141,9 +144,15 @@ func actions(fakeKind bool) map[string]fakeserver.Action {
 				if !ok {
 					return fmt.Errorf("announce: no server %q", n)
 				}
+				// nats-server advertises host:port (getClientConnectURLs());
+				// nats.go prefixes its own scheme (updateServerPool()), so a
+				// full URL would reach its pool as "nats://nats://…".
+				if _, hp, ok := strings.Cut(u, "://"); ok {
+					u = hp
+				}
 				urls = append(urls, u)
 			}
-			s.(fakeServer).Announce(urls)
+			s.(fakeServer).AnnounceNamed(urls, a.Servers)
 			return nil
 		},
 	}

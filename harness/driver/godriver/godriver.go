@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand"
+	"runtime"
 	"sync"
 
 	"github.com/faultline/faultline/client"
@@ -57,11 +58,36 @@ func (d *Driver) Hello() driver.Hello { return Hello() }
 
 // Do implements driver.Driver.
 func (d *Driver) Do(ctx context.Context, op driver.Op) (driver.Reply, error) {
+	if op.Op == driver.OpProbe {
+		return probe(ctx, op), nil
+	}
 	err := d.do(ctx, op)
 	if err != nil {
 		return driver.Reply{Re: op.ID, OK: false, Error: err.Error()}, nil
 	}
 	return driver.Reply{Re: op.ID, OK: true}, nil
+}
+
+// ProcessKey implements driver.Shared: every in-process engine shares the
+// harness's process, and so its run queue; the runner probes them as one.
+func (d *Driver) ProcessKey() string { return "in-process" }
+
+// probe answers the harness's lag probe (driver.OpProbe) the way the engine's
+// reports travel in this process: from a goroutine that has to wait its turn
+// on the scheduler's global run queue (runtime.Gosched puts it there), as an
+// engine goroutine woken by the network does. Its round trip is how long a
+// ready goroutine waited to run at that time; no session is touched.
+func probe(ctx context.Context, op driver.Op) driver.Reply {
+	done := make(chan struct{})
+	go func() {
+		runtime.Gosched()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
+	return driver.Reply{Re: op.ID, OK: true}
 }
 
 func (d *Driver) session() (*client.Session, error) {

@@ -68,8 +68,6 @@ const healDoc = "heal: end every fault on the link; takes no for, direction or a
 
 // kindDocs describes each fake server kind.
 var kindDocs = map[string]string{
-	"instance":    "a platform instance a router routes to (routing, T); option: ping",
-	"nats":        "a fake NATS server (core client protocol): full evidence and levers a real server has not (refuse, withhold_pongs, announce); option: ping (server PINGs)",
-	"nats-server": "the real nats-server v2.15.3, embedded, behind the same links: the evidence it can give (accepts, CONNECT, closes with reasons); option: ping (server PINGs)",
-	"session":     "a session server: reconnection, recovery, failover, migration (R, F, C, M); options: ping, retention, buffer",
+	"instance": "a platform instance a router routes to (routing, T); option: ping",
+	"session":  "a session server: reconnection, recovery, failover, migration (R, F, C, M); options: ping, retention, buffer",
 }

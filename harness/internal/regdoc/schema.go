@@ -81,6 +81,9 @@ func Schema(current []byte) ([]byte, error) {
 	var kindText []string
 	for _, k := range kinds {
 		d, ok := kindDocs[k]
+		if kd, _ := fakeserver.LookupKind(k); kd.Doc != "" {
+			d, ok = kd.Doc, true
+		}
 		if !ok {
 			return nil, fmt.Errorf("regdoc: server kind %s has no description in kindDocs (harness/internal/regdoc/extra.go)", k)
 		}

@@ -62,11 +62,25 @@ func (s *Server) LameDuck(grace time.Duration) {
 // Announce sends every connected client an INFO with connect_urls (nil:
 // the peers), and puts them in every later INFO, as a cluster does when a
 // member joins.
-func (s *Server) Announce(urls []string) {
+func (s *Server) Announce(urls []string) { s.AnnounceNamed(urls, nil) }
+
+// AnnounceNamed is Announce with the scenario names of the servers behind
+// urls (names[i] names urls[i]): every nats.info whose connect_urls hold a
+// named URL records the names as Attrs{announced}, since a history holds
+// no link's URL to map connect_urls back to servers.
+func (s *Server) AnnounceNamed(urls, names []string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if urls == nil {
 		urls = s.peerList()
+	}
+	for i, u := range urls {
+		if i < len(names) && names[i] != "" {
+			if s.urlNames == nil {
+				s.urlNames = map[string]string{}
+			}
+			s.urlNames[u] = names[i]
+		}
 	}
 	s.announced = append([]string{}, urls...)
 	s.announceVer++

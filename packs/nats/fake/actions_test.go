@@ -112,6 +112,33 @@ func TestAnnounce(t *testing.T) {
 	}
 }
 
+// AnnounceNamed records the scenario names of the URLs it announces on
+// every nats.info that carries them (the history has no URL to map back).
+func TestAnnounceNamed(t *testing.T) {
+	s, log := start(t, Options{})
+	c := dial(t, s)
+	c.handshake("c")
+	s.AnnounceNamed([]string{"nats://127.0.0.1:9", "nats://127.0.0.1:10"}, []string{"s2"})
+	if in := c.readInfo(); len(in.ConnectURLs) != 2 {
+		t.Fatalf("INFO %+v", in)
+	}
+	e := waitEvent(t, log, "nats.info", kind(KindInfo, "s1#1"))
+	if e.Attr("connect_urls") != "nats://127.0.0.1:9,nats://127.0.0.1:10" || e.Attr("announced") != "s2" {
+		t.Fatalf("nats.info %v", e)
+	}
+	s.Announce([]string{"nats://127.0.0.1:11"}) // unnamed: no announced attribute
+	c.readInfo()
+	var last history.Event
+	for _, e := range log.Events() {
+		if e.Kind == KindInfo {
+			last = e
+		}
+	}
+	if last.Attr("connect_urls") != "nats://127.0.0.1:11" || last.Attr("announced") != "" {
+		t.Fatalf("nats.info %v", last)
+	}
+}
+
 func TestCloseConnections(t *testing.T) {
 	s, log := start(t, Options{})
 	c := dial(t, s)

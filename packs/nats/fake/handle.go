@@ -100,6 +100,15 @@ func (s *Server) sendInfo(c *conn, ldm bool, urls []string) {
 	in.ConnectURLs = append([]string(nil), urls...)
 	in.LameDuck = ldm
 	attrs := map[string]string{"connect_urls": strings.Join(urls, ",")}
+	var named []string
+	for _, u := range urls {
+		if n := s.urlNames[u]; n != "" {
+			named = append(named, n)
+		}
+	}
+	if len(named) > 0 {
+		attrs["announced"] = strings.Join(named, ",")
+	}
 	if ldm {
 		attrs["ldm"] = "true"
 	}

@@ -87,6 +87,8 @@ type Server struct {
 	announceVer int          // bumped by every Announce; 0: never announced
 	refuse      string
 	withhold    bool
+
+	urlNames map[string]string // AnnounceNamed: announced URL → server name
 }
 
 // incarnation is one life of the server, from Start or Restart to Kill:

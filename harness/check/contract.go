@@ -1,0 +1,105 @@
+package check
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/faultline/faultline/harness/driver"
+	"github.com/faultline/faultline/harness/history"
+)
+
+// Contract is a real library's effective contract for one connect, as its
+// driver gave it in the connect reply (docs/driver-protocol.md, "The SDK
+// contract"): what the library promises to do with the options the scenario
+// asked for. A check judges a library against it where the library and the
+// scenario's model differ, and says so; it is the client's word about
+// itself, so a check never takes it as evidence of what happened.
+type Contract struct {
+	Terms       map[string]Term
+	Unsupported []CantExpress
+	DriverAdds  []DriverAdd
+	At          time.Duration // the reply's stamp
+}
+
+// Term is one term of a contract: its value and where the library says so.
+type Term struct {
+	Value string `json:"value"`
+	Cite  string `json:"cite"`
+}
+
+// CantExpress is an option the library cannot express, with why.
+type CantExpress struct {
+	Option string `json:"option"`
+	Reason string `json:"reason"`
+}
+
+// DriverAdd is what the driver adds through the library's public API.
+type DriverAdd struct {
+	What string `json:"what"`
+	Why  string `json:"why"`
+}
+
+// Value is a term's value ("" when the contract does not say).
+func (c *Contract) Value(term string) string {
+	if c == nil {
+		return ""
+	}
+	return c.Terms[term].Value
+}
+
+// Says renders a term for a detail: `lame_duck: notify (nats.go processInfo(): …)`.
+func (c *Contract) Says(term string) string {
+	if c == nil {
+		return term + ": not declared"
+	}
+	t, ok := c.Terms[term]
+	if !ok {
+		return term + ": not declared"
+	}
+	return term + ": " + t.Value + " (" + t.Cite + ")"
+}
+
+// parseContract reads a connect reply's contract attribute.
+func parseContract(e history.Event) (*Contract, bool) {
+	raw := e.Attr("contract")
+	if raw == "" {
+		return nil, false
+	}
+	var all map[string]json.RawMessage
+	if json.Unmarshal([]byte(raw), &all) != nil {
+		return nil, false
+	}
+	c := &Contract{Terms: map[string]Term{}, At: e.T}
+	for k, v := range all {
+		switch k {
+		case "unsupported":
+			_ = json.Unmarshal(v, &c.Unsupported)
+		case "driver_adds":
+			_ = json.Unmarshal(v, &c.DriverAdds)
+		case "params":
+		default:
+			var t Term
+			if json.Unmarshal(v, &t) == nil && t.Value != "" {
+				c.Terms[k] = t
+			}
+		}
+	}
+	return c, true
+}
+
+// contract is the effective contract of a client's latest connect at or
+// before t (nil: its driver declared none: faultline's own protocol).
+func (v *clientView) contract(c int, t time.Duration) *Contract {
+	var out *Contract
+	for _, e := range v.h {
+		if e.T > t {
+			break
+		}
+		if e.Kind == history.KindReply && e.Client == c && e.Op == driver.OpConnect && e.OK {
+			if k, ok := parseContract(e); ok {
+				out = k
+			}
+		}
+	}
+	return out
+}
