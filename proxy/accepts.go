@@ -23,16 +23,20 @@ import (
 // Toxiproxy v2 offers no accept hook but its proxy logger, which it calls
 // synchronously in the accept loop, before the dial. Each link gets a logger
 // whose writer turns those two log lines into history events (proxy tests
-// fail if an upgrade renames them). A remote Toxiproxy's logs stay on its
-// side: its links record no accepts, and checkers fall back to the servers'.
+// fail if an upgrade renames them). Links made over an Embedded's HTTP API
+// (Embedded.API, which `faultline serve --links` serves) log through the
+// server's logger with their name added, and are recorded under that name;
+// so links hosted by a serve process record accepts into its event stream.
+// A stock Toxiproxy's logs stay on its side: its links record no accepts,
+// and checkers fall back to the servers'.
 const (
 	msgAccepted   = "Accepted client"
 	msgDialFailed = "Unable to open connection to upstream"
 )
 
-// acceptLog is the io.Writer behind one embedded link's Toxiproxy logger.
+// acceptLog is the io.Writer behind an embedded link's Toxiproxy logger.
 type acceptLog struct {
-	link string
+	link string // "": the line's own name field (the API server's logger)
 	rec  history.Recorder
 	echo io.Writer // Toxiproxy's own log output when Logging is on; nil otherwise
 }
@@ -40,6 +44,7 @@ type acceptLog struct {
 // logLine is what acceptLog reads of a zerolog JSON line.
 type logLine struct {
 	Message string `json:"message"`
+	Name    string `json:"name"` // the proxy's, on lines of links made over the API
 	Client  string `json:"client"`
 	Error   string `json:"error"`
 }
@@ -48,11 +53,16 @@ type logLine struct {
 func (a *acceptLog) Write(p []byte) (int, error) {
 	var l logLine
 	if err := json.Unmarshal(p, &l); err == nil {
-		switch l.Message {
-		case msgAccepted:
-			a.rec.Record(history.Event{Source: history.SrcLink, Kind: history.KindLinkAccept, Link: a.link, Conn: l.Client})
-		case msgDialFailed:
-			a.rec.Record(history.Event{Source: history.SrcLink, Kind: history.KindLinkDialFail, Link: a.link, Conn: l.Client, Reason: l.Error})
+		link := a.link
+		if link == "" {
+			link = l.Name
+		}
+		switch {
+		case link == "":
+		case l.Message == msgAccepted:
+			a.rec.Record(history.Event{Source: history.SrcLink, Kind: history.KindLinkAccept, Link: link, Conn: l.Client})
+		case l.Message == msgDialFailed:
+			a.rec.Record(history.Event{Source: history.SrcLink, Kind: history.KindLinkDialFail, Link: link, Conn: l.Client, Reason: l.Error})
 		}
 	}
 	if a.echo != nil {

@@ -52,7 +52,10 @@
 // Embedded links also record what they see of clients: link.accept when a
 // link takes a client's connection (before dialling its server) and
 // link.dial_fail when the server cannot be reached (see accepts.go). Checkers
-// order a client's attempts by them; a remote Toxiproxy records neither.
+// order a client's attempts by them. Embedded.API serves Toxiproxy's HTTP API
+// over an Embedded, so that a Remote can drive links that record them in
+// another process (`faultline serve --links`, whose event stream carries
+// them); a stock Toxiproxy records neither.
 //
 // Overlapping faults on one link compose: each fault owns its own uniquely
 // named toxics, and a link stays down until every down fault on it is healed.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -39,9 +40,7 @@ func NewEmbedded(rec history.Recorder, opts ...Option) (*Embedded, error) {
 	if rec == nil {
 		rec = history.Nop{}
 	}
-	logger := zerolog.Nop()
 	if o.Logging {
-		logger = zerolog.New(zerolog.ConsoleWriter{Out: os.Stderr}).With().Timestamp().Logger().Level(zerolog.InfoLevel)
 		zerolog.SetGlobalLevel(zerolog.TraceLevel)
 	} else {
 		// Info, not lower: each link's logger must pass the accept line
@@ -51,9 +50,26 @@ func NewEmbedded(rec history.Recorder, opts ...Option) (*Embedded, error) {
 		// Process-wide: the last NewEmbedded wins.
 		zerolog.SetGlobalLevel(zerolog.InfoLevel)
 	}
-	srv := toxiproxy.NewServer(toxiproxy.NewMetricsContainer(prometheus.NewRegistry()), logger)
-	return &Embedded{srv: srv, rec: rec, opts: o}, nil
+	e := &Embedded{rec: rec, opts: o}
+	// The server's logger is where links made over the API (API) log: each
+	// such link's logger is this one with its name added, so its accept
+	// lines are recorded under that name (accepts.go). Links made by Link
+	// get their own logger.
+	logger := zerolog.New(&acceptLog{rec: rec, echo: e.echo()}).Level(zerolog.InfoLevel)
+	if o.Logging {
+		logger = logger.With().Timestamp().Logger()
+	}
+	e.srv = toxiproxy.NewServer(toxiproxy.NewMetricsContainer(prometheus.NewRegistry()), logger)
+	return e, nil
 }
+
+// API is Toxiproxy's own HTTP API over this Toxiproxy: the API a Toxiproxy
+// server (toxiproxy-server, a container) serves, so that Remote drives it
+// unchanged. Links made through it record link.accept and link.dial_fail
+// into this Toxiproxy's recorder under the names they were given, as links
+// made by Link do; the faults put on them are recorded by whoever drives
+// the API (a Remote's recorder), not here. Close removes them too.
+func (e *Embedded) API() http.Handler { return e.srv.Routes() }
 
 // echo is where a link's Toxiproxy log lines go besides the history.
 func (e *Embedded) echo() io.Writer {
@@ -103,6 +119,9 @@ func (e *Embedded) Close() error {
 	for _, l := range links {
 		errs = append(errs, l.shutdown(context.Background()))
 	}
+	// What the API made (and whatever is left): stopped, with their
+	// connections, and removed.
+	errs = append(errs, e.srv.Collection.Clear())
 	return errors.Join(errs...)
 }
 

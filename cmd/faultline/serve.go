@@ -72,11 +72,14 @@ func parseServerSpec(v string) (control.ServerConfig, error) {
 }
 
 // cmdServe runs fake servers behind the control API until interrupted: the
-// process that containers and docker-compose run.
+// process that containers and docker-compose run. With --links it also hosts
+// links (an embedded Toxiproxy behind Toxiproxy's own HTTP API), whose
+// accepts and failed dials go into the event stream; servers are then optional.
 func cmdServe(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	ctl := fs.String("control", "127.0.0.1:0", "address of the control API (events, publish, close, reset)")
+	links := fs.String("links", "", "host links too: serve Toxiproxy's HTTP API on this address (e.g. :8474); their link.accept and link.dial_fail go into the event stream")
 	cfgFile := fs.String("config", "", `JSON file: a list of servers [{"name":"s1","kind":"session","listen":":7001","ping":"100ms"}]`)
 	var servers serverFlags
 	fs.Var(&servers, "server", "a server: name,kind=session,listen=HOST:PORT,ping=D,retention=D,buffer=N (repeatable)")
@@ -96,14 +99,28 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 		}
 		servers = append(servers, more...)
 	}
-	if len(servers) == 0 {
-		fmt.Fprintln(stderr, "faultline serve: name at least one --server (or --config)")
+	if len(servers) == 0 && *links == "" {
+		fmt.Fprintln(stderr, "faultline serve: name at least one --server (or --config), or host --links")
 		return 2
 	}
 	h, err := control.NewHost(servers)
 	if err != nil {
 		fmt.Fprintf(stderr, "faultline serve: %v\n", err)
 		return 2
+	}
+	if *links != "" {
+		lln, err := net.Listen("tcp", *links)
+		if err == nil {
+			err = h.ServeLinks(lln)
+			if err != nil {
+				lln.Close()
+			}
+		}
+		if err != nil {
+			_ = h.Close()
+			fmt.Fprintf(stderr, "faultline serve: links: %v\n", err)
+			return 2
+		}
 	}
 	ln, err := net.Listen("tcp", *ctl)
 	if err != nil {
@@ -113,6 +130,9 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 	}
 	// What a human or a script needs to find things; the harness asks /health.
 	fmt.Fprintf(stdout, "control http://%s\n", ln.Addr())
+	if a := h.LinksAddr(); a != "" {
+		fmt.Fprintf(stdout, "links http://%s\n", a)
+	}
 	for _, s := range servers {
 		addr, _ := h.Addr(s.Name)
 		fmt.Fprintf(stdout, "server %s %s\n", s.Name, addr)

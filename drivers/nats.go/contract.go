@@ -62,6 +62,7 @@ type Contract struct {
 	Delivery       Term `json:"delivery"`
 	Buffer         Term `json:"buffer"`
 	Discovery      Term `json:"discovery"`
+	CloseError     Term `json:"close_error"`
 
 	Params      *Params       `json:"params,omitempty"`
 	Unsupported []Unsupported `json:"unsupported,omitempty"`
@@ -90,6 +91,7 @@ const (
 	citeBufferNone      = "nats.go processOpErr(): with NoReconnect() (Opts.AllowReconnect false) a loss closes the connection (DISCONNECTED, then CLOSED); publish() returns ErrConnectionClosed: nothing is buffered"
 	citeDiscoveryFollow = "nats.go updateServerPool(), called by processExpectedInfo() for the connection's first INFO and by processInfo() for every asynchronous one: connect_urls are added to the pool as implicit servers (addURLToPool(), shufflePool(1) unless NoRandomize, DiscoveredServersCB pushed for a new URL), and implicit servers no longer listed are dropped; doReconnect() -> selectNextServer() walks that pool, so after a loss an advertised server is tried like a given one"
 	citeDiscoveryIgnore = "nats.go updateServerPool(): returns at once when Opts.IgnoreDiscoveredServers (IgnoreDiscoveredServers()): connect_urls never reach the pool, the client reconnects only to the servers it was given"
+	citeCloseError      = "nats.go connect(): the first connect's loop over nc.srvPool keeps only the last server's error in err (createConn()'s dial error, or processConnectInit()'s handshake error); a dial error containing \"connection refused\" is cancelled out (err = nil), and `if err == nil && nc.status != CONNECTED { err = ErrNoServers }`. So when every server fails nats.Connect returns the last server's error (a dial or handshake timeout, a reset, a server's -ERR: a net.OpError names at most that last server's address), or ErrNoServers (\"nats: no servers available for connection\") when the last server refused the dial; no error names each server tried. After a loss, doReconnect() closes with nc.err = ErrNoServers (unless an error was set already) once selectNextServer() empties the pool (MaxReconnects)"
 	citeLameDuckForce   = "driver: LameDuckModeHandler calls nc.ForceReconnect(); nats.go ForceReconnect(): closes the socket and runs doReconnect(nil, true), the first attempt without delay, to the next server (selectNextServer())"
 )
 
@@ -111,5 +113,6 @@ func builtin() *Contract {
 		Delivery:       Term{"at_most_once", citeAtMostOnce},
 		Buffer:         Term{"while_reconnecting", citeBufferReconnect + "; DefaultReconnectBufSize 8MB"},
 		Discovery:      Term{"follow", citeDiscoveryFollow},
+		CloseError:     Term{"last_error", citeCloseError},
 	}
 }

@@ -12,7 +12,7 @@ import (
 )
 
 var terms = []string{"first_attempt", "delay_applies", "delay", "jitter", "reset", "attempt_limit",
-	"failover", "shuffle", "first_connect", "liveness", "overall_timeout", "lame_duck", "delivery", "buffer", "discovery"}
+	"failover", "shuffle", "first_connect", "liveness", "overall_timeout", "lame_duck", "delivery", "buffer", "discovery", "close_error"}
 
 func checkTerms(t *testing.T, c map[string]any) {
 	t.Helper()
@@ -50,7 +50,7 @@ func TestHello(t *testing.T) {
 	checkTerms(t, c)
 	want := map[string]string{"delay_applies": "per_pass", "delay": "constant", "jitter": "added", "attempt_limit": "per_server",
 		"failover": "next", "shuffle": "at_connect", "first_connect": "cascade", "liveness": "ping", "overall_timeout": "none", "lame_duck": "notify",
-		"delivery": "at_most_once", "buffer": "while_reconnecting", "discovery": "follow"}
+		"delivery": "at_most_once", "buffer": "while_reconnecting", "discovery": "follow", "close_error": "last_error"}
 	for k, v := range want {
 		if got := c[k].(map[string]any)["value"]; got != v {
 			t.Errorf("built-in %s = %v, want %s", k, got, v)
@@ -148,6 +148,15 @@ func TestConnectContract(t *testing.T) {
 			}
 			if len(whats) != 2 || !strings.Contains(strings.Join(whats, "|"), "ForceReconnect") || !strings.Contains(strings.Join(whats, "|"), "CustomReconnectDelay") {
 				t.Errorf("driver_adds: %v", whats)
+			}
+		}},
+		{"reconnect off, failover off, two servers", two, func(o map[string]any) {
+			sub(o, "reconnect")["enabled"] = false
+			o["failover"] = map[string]any{"auto": false, "cascading": true}
+		}, func(t *testing.T, c, p map[string]any, un map[string]string, adds []any) {
+			// NoReconnect() closes on a loss: autofailover off is expressed.
+			if un["failover.auto"] != "" || un["failover.cascading"] != "" || p["reconnect"] != false {
+				t.Errorf("unsupported %v, params %v", un, p)
 			}
 		}},
 		{"reconnect off, no strategy limit", one, func(o map[string]any) {
@@ -291,6 +300,14 @@ func TestFirstConnectFails(t *testing.T) {
 	})})
 	if l["ok"] != false || l["contract"] == nil {
 		t.Fatalf("connect: %v", l)
+	}
+	// Both dials refused: connect() cancels the refusals out and returns
+	// ErrNoServers, naming no server (close_error: last_error).
+	if l["error"] != "nats.Connect: "+nats.ErrNoServers.Error() {
+		t.Errorf("error %q, want ErrNoServers", l["error"])
+	}
+	if ce := l["contract"].(map[string]any)["close_error"].(map[string]any); ce["value"] != "last_error" || !strings.Contains(ce["cite"].(string), "ErrNoServers") {
+		t.Errorf("close_error: %v", ce)
 	}
 	cl := r.state(-1, "CLOSED_FAILED")
 	if cl["reason"] != "connection_error" || cl["server"] != b {

@@ -142,9 +142,6 @@ func planFor(servers []string, raw json.RawMessage, name string, rnd *lockedRand
 	} else {
 		c.FirstAttempt = Term{"after_delay", citeFirstAfterDelay}
 	}
-	if fo != nil && multi && !fo.Auto {
-		unsup = append(unsup, Unsupported{"failover.auto", "false cannot be expressed: after a loss nats.go's doReconnect() always moves on to the next server of its pool (selectNextServer()); reconnecting to the same server only would need ReconnectToServer, i.e. server choice made by the driver"})
-	}
 	if fo != nil && multi && !fo.Cascading {
 		unsup = append(unsup, Unsupported{"failover.cascading", "false cannot be expressed: nats.go connect() always walks the whole pool at the first connect"})
 	}
@@ -158,6 +155,11 @@ func planFor(servers []string, raw json.RawMessage, name string, rnd *lockedRand
 		if fo != nil && fo.Auto && multi {
 			unsup = append(unsup, Unsupported{"failover.auto", "with reconnect.enabled false nats.go (NoReconnect(): Opts.AllowReconnect false, processOpErr()) closes on the first loss: it has no failover without reconnection"})
 		}
+	}
+	// Autofailover off is expressible only with reconnection off
+	// (NoReconnect(): a loss closes, no other server is tried).
+	if fo != nil && multi && !fo.Auto && p.reconnect {
+		unsup = append(unsup, Unsupported{"failover.auto", "false cannot be expressed with reconnection on: after a loss nats.go's doReconnect() always moves on to the next server of its pool (selectNextServer()); reconnecting to the same server only would need ReconnectToServer, i.e. server choice made by the driver (with reconnect.enabled false NoReconnect() closes on the loss: no failover)"})
 	}
 	var st *strategyOptions
 	if r != nil {

@@ -15,6 +15,10 @@
 //	POST /servers/{name}/publish ← Publish → {"seq": n}
 //	POST /servers/{name}/close   → {}: every session is closed deliberately
 //
+// A serve process may also host links (`faultline serve --links ADDR`,
+// Host.ServeLinks): Toxiproxy's own HTTP API on ADDR, not on this one, and
+// the links' link.accept and link.dial_fail events in this event stream.
+//
 // Version 2 adds migration and routing (instances listen where told):
 //
 //	PUT  /servers/{name}/peers          ← Peers → {}: the run's context store and
@@ -47,6 +51,11 @@ type Health struct {
 	Boot    string       `json:"boot"` // random per process: a restarted process has a new one
 	Servers []ServerInfo `json:"servers"`
 	Next    int64        `json:"next"` // the stream position of the next event
+	// Links is where this process serves the Toxiproxy API of the links it
+	// hosts (`faultline serve --links`), as bound; empty when it hosts none.
+	// Their link.accept and link.dial_fail events (Link set, Server empty)
+	// are in the stream with the servers' events.
+	Links string `json:"links,omitempty"`
 }
 
 // ServerInfo describes one hosted server.

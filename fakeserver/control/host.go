@@ -15,6 +15,7 @@ import (
 
 	"github.com/faultline/faultline/fakeserver"
 	"github.com/faultline/faultline/harness/history"
+	"github.com/faultline/faultline/proxy"
 )
 
 // heartbeat is how often an idle stream gets a line, so that a client can
@@ -32,6 +33,15 @@ type Host struct {
 	closed  bool
 	order   []string
 	servers map[string]*slot
+	links   *hostedLinks // ServeLinks
+}
+
+// hostedLinks is the embedded Toxiproxy a host serves (ServeLinks).
+type hostedLinks struct {
+	tp   *proxy.Embedded
+	hs   *http.Server
+	addr string
+	done chan struct{}
 }
 
 type slot struct {
@@ -107,7 +117,46 @@ func (h *Host) Addr(name string) (string, bool) {
 	return s.srv.Addr(), true
 }
 
-// Close closes every server and ends every event stream.
+// ServeLinks hosts links next to the servers: an embedded Toxiproxy whose
+// HTTP API, the one a Toxiproxy server serves (proxy.Remote drives it), is
+// served on ln until Close. Its links record link.accept and link.dial_fail
+// into this host's event log, under the names they were created with, so
+// that the event stream carries what they saw of clients: a real server
+// behind them gives no accept evidence of its own. One per host.
+func (h *Host) ServeLinks(ln net.Listener, opts ...proxy.Option) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	switch {
+	case h.closed:
+		return errors.New("control: host is closed")
+	case h.links != nil:
+		return errors.New("control: links are already served")
+	}
+	tp, err := proxy.NewEmbedded(h.log, opts...)
+	if err != nil {
+		return err
+	}
+	hl := &hostedLinks{tp: tp, addr: ln.Addr().String(), done: make(chan struct{}),
+		hs: &http.Server{Handler: tp.API(), ReadHeaderTimeout: 5 * time.Second}}
+	go func() {
+		defer close(hl.done)
+		_ = hl.hs.Serve(ln)
+	}()
+	h.links = hl
+	return nil
+}
+
+// LinksAddr is where ServeLinks serves the Toxiproxy API ("" if it does not).
+func (h *Host) LinksAddr() string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.links == nil {
+		return ""
+	}
+	return h.links.addr
+}
+
+// Close closes every server and the links, and ends every event stream.
 func (h *Host) Close() error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -116,6 +165,13 @@ func (h *Host) Close() error {
 	}
 	h.closed = true
 	var errs []error
+	if hl := h.links; hl != nil {
+		// The API first, so that nothing makes links meanwhile; then the
+		// links, whose last records still reach the log.
+		errs = append(errs, hl.hs.Close())
+		<-hl.done
+		errs = append(errs, hl.tp.Close())
+	}
 	for _, s := range h.servers {
 		if s.srv != nil {
 			errs = append(errs, s.srv.Close())
@@ -147,6 +203,9 @@ func (h *Host) Handler() http.Handler {
 func (h *Host) health(w http.ResponseWriter, _ *http.Request) {
 	h.mu.Lock()
 	out := Health{API: APIVersion, Boot: h.boot, Next: h.log.next()}
+	if h.links != nil {
+		out.Links = h.links.addr
+	}
 	for _, n := range h.order {
 		s := h.servers[n]
 		info := ServerInfo{Name: n, Kind: s.cfg.Kind, Listen: s.cfg.Listen}

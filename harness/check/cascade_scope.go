@@ -23,6 +23,13 @@ func init() {
 //   - session lost, autofailover on: a new session on another server
 //     (verified by its session.create); off: no other server saw an attempt
 //     and the client never reported a session elsewhere.
+//
+// A real library whose effective contract lists the switch the scenario
+// turned off as unsupported (failover.cascading or failover.auto: nats.go
+// always walks its pool at the first connect, and always moves on to the
+// next server when it reconnects) cannot be asked for that half: it is
+// UNIMPLEMENTED, with the reason and what the client was seen doing, never
+// FAILED for doing what it cannot be told not to do.
 type CascadeScope struct{}
 
 // Check implements Checker.
@@ -30,13 +37,13 @@ func (c *CascadeScope) Check(in Input) Result { return onView(in, c, c.check) }
 
 func (c *CascadeScope) check(v *view) Result {
 	fo := v.sc.Client.Failover
-	list := v.sc.Client.Servers
-	if len(list) < 2 {
+	servers := v.sc.Client.Servers
+	if len(servers) < 2 {
 		return Fail(0, nil, "cascade_scope needs at least two servers in client.servers")
 	}
-	first := list[0]
+	first := servers[0]
 	var j judge
-	var shown []string
+	var shown, unimpl []string
 	pre, post := 0, 0
 	last := time.Duration(0)
 	for _, w := range v.walks().of(walkCascade) {
@@ -66,6 +73,18 @@ func (c *CascadeScope) check(v *view) Result {
 			} else {
 				landedElsewhere = l.Server
 			}
+		}
+		if why, ok := cantSwitchOff(fo.Cascading, walkContract(v, w), optCascading); ok {
+			seen := elsewhere
+			if landedElsewhere != "" {
+				seen = append(seen, "a session on "+landedElsewhere)
+			}
+			did := "no other server saw an attempt"
+			if len(seen) > 0 {
+				did = "it went on to " + strings.Join(seen, ", ")
+			}
+			unimpl = append(unimpl, fmt.Sprintf("cascading off cannot be asked of the library (unsupported %s: %s): after %s failed (%s) %s %s; %s", optCascading, why, first, f.Verb, w, w.Ending(v), did))
+			continue
 		}
 		switch {
 		case fo.Cascading && len(elsewhere) == 0 && landedElsewhere == "":
@@ -122,7 +141,7 @@ func (c *CascadeScope) check(v *view) Result {
 					last = max(last, fw.End.T)
 				}
 			default:
-				healthy, undecided := v.walks().unfailedIn(*fw, list)
+				healthy, undecided := v.walks().unfailedIn(*fw, servers)
 				switch {
 				case len(healthy) > 0:
 					j.fail(fw.Until(v), "%s %s although %s did not fail", fw, fw.Ending(v), strings.Join(healthy, ", "))
@@ -135,6 +154,15 @@ func (c *CascadeScope) check(v *view) Result {
 			continue
 		}
 		post++
+		if why, ok := cantSwitchOff(fo.Auto, v.client().contract(h.Client, h.Leave.T), optAuto); ok {
+			did := fmt.Sprintf("client %d did not fail over: it %s", h.Client, endingOf(v, h))
+			if fw != nil {
+				did = fmt.Sprintf("%s %s", fw, fw.Ending(v))
+			}
+			unimpl = append(unimpl, fmt.Sprintf("autofailover off cannot be asked of the library (unsupported %s: %s): after losing %s (%s) %s", optAuto, why, lost, h.Fault.Verb, did))
+			last = max(last, h.Leave.T)
+			continue
+		}
 		from := h.Fault.On.T
 		to := v.end
 		if cl, ok := v.client().firstStateAfter(h.Client, h.Active.T+1, driver.ClosedByClient, driver.ClosedByServer, driver.ClosedFailed); ok {
@@ -169,7 +197,38 @@ func (c *CascadeScope) check(v *view) Result {
 	if pre == 0 || post == 0 {
 		return j.inconclusive(v.end, "nothing to judge: C3 needs a first connection whose first server failed (%d seen) and a lost established session (%d seen)%s", pre, post, failText(j))
 	}
+	if len(unimpl) > 0 && !j.failed() && len(j.unknowns) == 0 {
+		r := j.result(last, "")
+		r.Verdict = Unimplemented
+		r.Detail = list(unimpl)
+		if len(shown) > 0 {
+			r.Detail += "; judged: " + strings.Join(shown, "; ")
+		}
+		r.Detail += notesOf(&j)
+		return r
+	}
 	return j.result(last, "cascading %s, autofailover %s: %s", onOff(fo.Cascading), onOff(fo.Auto), strings.Join(shown, "; "))
+}
+
+// The failover options a contract may list unsupported (switched off).
+const (
+	optCascading = "failover.cascading"
+	optAuto      = "failover.auto"
+)
+
+// cantSwitchOff is why the library cannot be asked to switch opt off, when
+// the scenario did (on false) and its effective contract lists opt
+// unsupported.
+func cantSwitchOff(on bool, ct *Contract, opt string) (string, bool) {
+	if on || ct == nil {
+		return "", false
+	}
+	for _, u := range ct.Unsupported {
+		if u.Option == opt {
+			return u.Reason, true
+		}
+	}
+	return "", false
 }
 
 func onOff(b bool) string {

@@ -88,14 +88,16 @@ func parseContract(e history.Event) (*Contract, bool) {
 }
 
 // contract is the effective contract of a client's latest connect at or
-// before t (nil: its driver declared none: faultline's own protocol).
+// before t (nil: its driver declared none: faultline's own protocol). A
+// failed connect's reply carries it too (the contract the library tried
+// with: what a close after every server failed is judged by, C2).
 func (v *clientView) contract(c int, t time.Duration) *Contract {
 	var out *Contract
 	for _, e := range v.h {
 		if e.T > t {
 			break
 		}
-		if e.Kind == history.KindReply && e.Client == c && e.Op == driver.OpConnect && e.OK {
+		if e.Kind == history.KindReply && e.Client == c && e.Op == driver.OpConnect {
 			if k, ok := parseContract(e); ok {
 				out = k
 			}

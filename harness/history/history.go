@@ -31,7 +31,7 @@ const (
 	KindFaultOn  = "fault.on"  // Verb, Link, Attrs["direction"], Attrs[...]
 	KindFaultOff = "fault.off" // Verb, Link
 
-	// link (what it saw; embedded links only)
+	// link (what it saw: embedded links, and links hosted by `faultline serve --links`)
 	KindLinkAccept   = "link.accept"    // Link, Conn (the client's address): a client's connection, taken before the server is dialled
 	KindLinkDialFail = "link.dial_fail" // Link, Conn, Reason: the link could not reach its server; it closed the client's connection
 

@@ -21,6 +21,7 @@ import (
 // someone else runs (docker-compose.yml at the repository root starts one):
 //
 //	toxiproxy: http://127.0.0.1:8474      # its API (--toxiproxy overrides)
+//	links_control: http://127.0.0.1:9001  # optional: see below
 //	control: http://127.0.0.1:9000        # the serve control API of the servers below
 //	listen: 0.0.0.0                       # host links listen on, on the Toxiproxy's side
 //	ports: 8666-8673                      # ports links take, in order ("8666-8673" or a list)
@@ -36,6 +37,11 @@ import (
 // other processes reach it at store (default: that process's control URL
 // as written here, which must then reach it from them too).
 //
+// links_control is the control API of the `faultline serve --links` process
+// whose Toxiproxy API is toxiproxy: its event stream carries the links'
+// link.accept and link.dial_fail, which each run then records as it does
+// the servers' events. Without it (a stock Toxiproxy) the links record none.
+//
 // userland_proxy says the client reaches the link ports through Docker's
 // userland proxy (ports a container publishes, as compose does): scenarios
 // that judge back-pressure are then UNSUPPORTED (BackPressureReason).
@@ -45,6 +51,7 @@ import (
 // them one to one).
 type ExternalFile struct {
 	Toxiproxy string                    `yaml:"toxiproxy"`
+	Links     string                    `yaml:"links_control"`
 	Control   string                    `yaml:"control"`
 	Listen    string                    `yaml:"listen"`
 	Ports     Ports                     `yaml:"ports"`
@@ -138,8 +145,9 @@ func LoadExternal(path string) (*ExternalFile, error) {
 
 // External drives a Toxiproxy and serve processes someone else started.
 // Each run resets its servers to the scenario's configuration (fresh
-// sessions, sequence numbers from 1) through the control API. It cannot
-// kill or restart them: that needs a topology that owns the processes.
+// sessions, sequence numbers from 1) through the control API, and follows
+// the links' events when a serve process hosts them (links_control). It
+// cannot kill or restart them: that needs a topology that owns the processes.
 type External struct {
 	File   *ExternalFile
 	delays control.Delays
@@ -215,7 +223,9 @@ func (e *External) Up(ctx context.Context, sc *scenario.Scenario, rec history.Re
 	targets := map[string][]FeedTarget{}
 	nodes := map[string]Node{}
 	var feeds []*Feed
+	var links *LinkFeed
 	stop := func(context.Context) error {
+		links.Stop()
 		for _, fd := range feeds {
 			fd.Stop()
 		}
@@ -254,6 +264,30 @@ func (e *External) Up(ctx context.Context, sc *scenario.Scenario, rec history.Re
 		if err := fd.Opened(ctx); err != nil {
 			_ = stop(ctx)
 			return nil, fmt.Errorf("event stream from %s: %w", url, err)
+		}
+	}
+	if f.Links != "" {
+		c := clients[f.Links]
+		if c == nil {
+			c = control.NewClient(f.Links)
+			clients[f.Links] = c
+		}
+		h, err := c.Health(ctx)
+		if err == nil && h.Links == "" {
+			err = errors.New("it hosts no links (run it as faultline serve --links)")
+		}
+		if err != nil {
+			_ = stop(ctx)
+			return nil, fmt.Errorf("links_control %s: %w", f.Links, err)
+		}
+		// From where its stream is now: earlier runs' link events are not this run's.
+		links = StartLinkFeed(c, h.Next, names, rec, &e.delays, runDelays)
+		if err := links.Opened(ctx); err != nil {
+			_ = stop(ctx)
+			return nil, fmt.Errorf("link event stream from %s: %w", f.Links, err)
+		}
+		for _, n := range nodes {
+			n.Server.(*Hosted).AfterLink(links)
 		}
 	}
 	tp, err := proxy.NewRemote(f.Toxiproxy, rec, proxy.WithListen(f.Listen), proxy.WithPorts(f.Ports...), proxy.WithAdvertise(f.Advertise))

@@ -37,13 +37,45 @@ func external(t *testing.T) string {
 // (names separated by commas): servers of different hosts share only what
 // crosses their APIs, as processes would.
 func externalHosts(t *testing.T, groups []string) string {
+	return externalFile(t, groups, false)
+}
+
+// externalFile is externalHosts; with hostedLinks, the links are hosted by a
+// `faultline serve --links` host of their own (links_control), as in
+// docker-compose.yml, rather than by a stock Toxiproxy.
+func externalFile(t *testing.T, groups []string, hostedLinks bool) string {
 	t.Helper()
-	srv := toxiproxy.NewServer(toxiproxy.NewMetricsContainer(prometheus.NewRegistry()), zerolog.Nop())
-	api := httptest.NewServer(srv.Routes())
-	t.Cleanup(func() {
-		api.Close()
-		_ = srv.Collection.Clear()
-	})
+	var apiURL, linksControl string
+	if hostedLinks {
+		h, err := control.NewHost(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := h.ServeLinks(lln); err != nil {
+			t.Fatal(err)
+		}
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- h.Serve(ctx, ln) }()
+		t.Cleanup(func() { cancel(); <-done })
+		apiURL, linksControl = "http://"+lln.Addr().String(), "http://"+ln.Addr().String()
+	} else {
+		srv := toxiproxy.NewServer(toxiproxy.NewMetricsContainer(prometheus.NewRegistry()), zerolog.Nop())
+		api := httptest.NewServer(srv.Routes())
+		t.Cleanup(func() {
+			api.Close()
+			_ = srv.Collection.Clear()
+		})
+		apiURL = api.URL
+	}
 	var servers []string
 	for _, g := range groups {
 		var cfgs []control.ServerConfig
@@ -80,7 +112,10 @@ func externalHosts(t *testing.T, groups []string) string {
 	}
 	file := filepath.Join(t.TempDir(), "external.yaml")
 	body := fmt.Sprintf("toxiproxy: %s\nlisten: 127.0.0.1\nports: [%s]\nservers:\n%s\n",
-		api.URL, strings.Join(ports, ", "), strings.Join(servers, "\n"))
+		apiURL, strings.Join(ports, ", "), strings.Join(servers, "\n"))
+	if linksControl != "" {
+		body += "links_control: " + linksControl + "\n"
+	}
 	if err := os.WriteFile(file, []byte(body), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -141,6 +176,73 @@ func TestExternalModeRunsAScenarioAsEmbeddedDoes(t *testing.T) {
 		t.Error("no delay measured")
 	} else {
 		t.Logf("server events reached the harness after %s (in-process, loopback)", s)
+	}
+}
+
+// Links hosted by a serve process (links_control) record what they saw into
+// the history, under the scenario's link names, each link accept before the
+// server accept of its connection; stock Toxiproxy links record nothing.
+func TestExternalModeRecordsHostedLinksAccepts(t *testing.T) {
+	scs, err := runner.Load("../../scenarios/reconnect")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sc *scenario.Scenario
+	for _, s := range scs {
+		if s.Name == "recovery-messages" {
+			sc = s
+		}
+	}
+	if sc == nil {
+		t.Fatal("scenario recovery-messages not found")
+	}
+	for _, hosted := range []bool{false, true} {
+		ext, err := topology.NewExternal(externalFile(t, []string{"s1,s2"}, hosted), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), sc.End()+30*time.Second)
+		res := runner.Run(ctx, sc, runner.Config{Driver: godriver.Factory(1), Topology: ext})
+		cancel()
+		if len(res.Problems) > 0 {
+			t.Fatalf("hosted links %v: problems %v\n%s", hosted, res.Problems, res.History)
+		}
+		for _, c := range res.Checks {
+			if c.Verdict != check.OK {
+				t.Errorf("hosted links %v: %s %s: %s %s", hosted, c.Requirement, c.Check, c.Verdict, c.Detail)
+			}
+		}
+		links := map[string][]history.Event{}
+		var accepts []history.Event
+		for _, e := range res.History {
+			switch {
+			case e.Kind == history.KindLinkAccept:
+				links[e.Link] = append(links[e.Link], e)
+			case e.Kind == history.KindAccept:
+				accepts = append(accepts, e)
+			}
+		}
+		if !hosted {
+			if len(links) > 0 {
+				t.Errorf("a stock Toxiproxy's links recorded accepts: %v", links)
+			}
+			continue
+		}
+		if len(accepts) < 2 {
+			t.Fatalf("%d server accepts", len(accepts))
+		}
+		seen := map[string]int{}
+		for _, a := range accepts {
+			i := seen[a.Server]
+			seen[a.Server]++
+			if i >= len(links[a.Server]) {
+				t.Errorf("server accept %s of %s at %v: link %s recorded only %d accepts", a.Conn, a.Server, a.T, a.Server, len(links[a.Server]))
+				continue
+			}
+			if la := links[a.Server][i]; la.T > a.T {
+				t.Errorf("link %s's accept %d stamped at %v, after its server's at %v", a.Server, i, la.T, a.T)
+			}
+		}
 	}
 }
 

@@ -3,6 +3,7 @@ package topology
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 
 	tpclient "github.com/Shopify/toxiproxy/v2/client"
 
@@ -18,7 +19,14 @@ import (
 type Hosted struct {
 	*control.Server
 	rn *renumber
+
+	gate    atomic.Pointer[LinkFeed] // the feed of its link's events, when they stream in too
+	accepts atomic.Int64             // its accepts fed so far
 }
+
+// AfterLink makes the server's accepts wait for its link's (links.go): set
+// when the link's events stream in from another process too.
+func (h *Hosted) AfterLink(lf *LinkFeed) { h.gate.Store(lf) }
 
 // NewHosted makes the handle on server name behind c, reached by links at
 // upstream, recording into rec.
@@ -73,6 +81,13 @@ func StartFeed(c *control.Client, targets []FeedTarget, rec history.Recorder, de
 		if !ok || env.N < t.From {
 			return // another server of the same process, or an older incarnation
 		}
+		if env.Event.Kind == history.KindAccept {
+			n := t.Server.accepts.Add(1)
+			if lf := t.Server.gate.Load(); lf != nil {
+				lf.await(t.Server.Name(), n, awaitLink)
+			}
+		}
+		// The delay is taken as the event is recorded: a wait above is part of it.
 		for _, d := range delays {
 			d.Add(env.TS)
 		}

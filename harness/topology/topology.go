@@ -4,11 +4,13 @@
 //
 //   - Embedded (the default): fake servers and Toxiproxy in this process.
 //   - containers (package topology/containers): each fake server a `faultline
-//     serve` container, Toxiproxy a container, on a private Docker network
-//     started by testcontainers-go; links are driven over Toxiproxy's API and
-//     the servers' events stream back over the serve control API.
-//   - External: a Toxiproxy and `faultline serve` processes someone else
-//     started (docker-compose.yml), described by a topology file.
+//     serve` container, the links one `faultline serve --links` container, on
+//     a private Docker network started by testcontainers-go; links are driven
+//     over Toxiproxy's API and the servers' and links' events stream back
+//     over the serve control API (links.go).
+//   - External: links (`faultline serve --links`, or a stock Toxiproxy) and
+//     `faultline serve` processes someone else started (docker-compose.yml),
+//     described by a topology file.
 //
 // Whatever the topology, server-side evidence lands in the run's history
 // with the run's one clock (stamped on arrival), server names are the

@@ -1,8 +1,11 @@
 // Package containers is the containers topology: every fake server of a
-// scenario is a `faultline serve` container and Toxiproxy is a container, on
-// a private Docker network, started with testcontainers-go from images built
-// here (make images; nothing is pulled). The client engine stays on the host
-// and dials the Toxiproxy container's ports as the host maps them.
+// scenario is a `faultline serve` container and the links are hosted by one
+// more, `faultline serve --links` (Toxiproxy embedded, behind Toxiproxy's own
+// HTTP API), on a private Docker network, started with testcontainers-go
+// from images built here (make images; nothing is pulled). The client engine
+// stays on the host and dials the links container's ports. The links
+// container's event stream carries its links' link.accept and link.dial_fail,
+// recorded into the run's history as the servers' events are.
 //
 // Cleanup is this package's job, not Ryuk's (the reaper's image cannot be
 // pulled here): every container and the network carry a per-topology label,
@@ -31,8 +34,8 @@ import (
 	"github.com/docker/go-connections/nat"
 	tc "github.com/testcontainers/testcontainers-go"
 	tclog "github.com/testcontainers/testcontainers-go/log"
-	tctoxiproxy "github.com/testcontainers/testcontainers-go/modules/toxiproxy"
 	tcnetwork "github.com/testcontainers/testcontainers-go/network"
+	"github.com/testcontainers/testcontainers-go/wait"
 
 	"github.com/faultline/faultline/fakeserver"
 	"github.com/faultline/faultline/fakeserver/control"
@@ -64,18 +67,18 @@ func init() {
 	}
 }
 
-// Images built by `make images`.
-const (
-	DefaultServeImage     = "faultline:local"
-	DefaultToxiproxyImage = "faultline-toxiproxy:2.12.0"
-)
+// DefaultServeImage is built by `make images`. It runs the fake servers and
+// hosts the links (`faultline serve --links`): the links record what they
+// see of clients into its event stream, which a stock Toxiproxy cannot.
+const DefaultServeImage = "faultline:local"
 
 // Fixed container ports: each container has its own network namespace, and
 // only the host side of a mapping varies.
 const (
 	controlPort   = "9000/tcp" // serve's control API
+	linksAPIPort  = "8474/tcp" // the links container's Toxiproxy API
 	serverPort    = 7000       // the fake server, inside its container
-	firstLinkPort = 8666       // Toxiproxy link ports, as testcontainers' module numbers them
+	firstLinkPort = 8666       // link ports, as Toxiproxy's images number them
 )
 
 // LabelRun marks every container and network of one Topology.
@@ -83,16 +86,15 @@ const LabelRun = "faultline.run"
 
 // Options configure the topology. Zero values mean the defaults.
 type Options struct {
-	ServeImage     string
-	ToxiproxyImage string
-	Links          int                           // link ports published by the Toxiproxy container (default 16)
-	Logf           func(format string, a ...any) // testcontainers' own log; default: dropped
+	ServeImage string                        // the servers' and the links' (serve --links) image
+	Links      int                           // link ports published by the links container (default 16)
+	Logf       func(format string, a ...any) // testcontainers' own log; default: dropped
 	// Timeout bounds starting one container and its readiness (default 60s).
 	Timeout time.Duration
 	// Reach is how the host reaches the containers: "mapped" dials the ports
 	// Docker publishes on 127.0.0.1 (portable: testcontainers' way); "direct"
 	// dials the containers' addresses on their network (a Linux engine on
-	// this machine); "auto" (the default) is direct when the Toxiproxy
+	// this machine); "auto" (the default) is direct when the links
 	// container answers there, else mapped. Direct is the faithful one:
 	// Docker's userland proxy behind a mapped port accepts a connection even
 	// when the link is down (the client sees EOF, not a refusal), and copies
@@ -111,8 +113,9 @@ const (
 )
 
 // Topology runs scenarios on containers. One Topology keeps one network and
-// one Toxiproxy container for all its runs; each run gets its own serve
-// containers. Close removes everything.
+// one links container for all its runs; each run gets its own serve
+// containers, and follows the links container's events from where the run
+// begins. Close removes everything.
 type Topology struct {
 	opts Options
 	run  string
@@ -122,8 +125,9 @@ type Topology struct {
 	mu      sync.Mutex
 	closed  bool
 	nw      *tc.DockerNetwork
-	tp      *tctoxiproxy.Container
-	api     string
+	lc      tc.Container    // the links container (serve --links)
+	lctl    *control.Client // its control API: the links' events
+	api     string          // its Toxiproxy API
 	ports   []int
 	portMap map[string]string       // container link port → host address clients dial
 	direct  bool                    // containers are dialled at their network addresses
@@ -142,9 +146,6 @@ func New(opts Options) *Topology {
 	_ = os.Setenv(RyukEnv, "true") // again, in case someone cleared it since init
 	if opts.ServeImage == "" {
 		opts.ServeImage = DefaultServeImage
-	}
-	if opts.ToxiproxyImage == "" {
-		opts.ToxiproxyImage = DefaultToxiproxyImage
 	}
 	if opts.Links <= 0 {
 		opts.Links = 16
@@ -217,7 +218,7 @@ func Available(ctx context.Context, images ...string) error {
 		return fmt.Errorf("no Docker engine answers: %w", err)
 	}
 	if len(images) == 0 {
-		images = []string{DefaultServeImage, DefaultToxiproxyImage}
+		images = []string{DefaultServeImage}
 	}
 	for _, img := range images {
 		if _, err := cli.ImageInspect(pctx, img); err != nil {
@@ -255,10 +256,10 @@ func (t *Topology) untrack(c tc.Container) {
 	t.mu.Unlock()
 }
 
-// base makes the network and the Toxiproxy container once.
+// base makes the network and the links container once.
 func (t *Topology) base(ctx context.Context) error {
 	t.mu.Lock()
-	closed, ready, nw := t.closed, t.tp != nil, t.nw
+	closed, ready, nw := t.closed, t.lc != nil, t.nw
 	t.mu.Unlock()
 	if closed {
 		return errors.New("containers: topology is closed")
@@ -272,7 +273,7 @@ func (t *Topology) base(ctx context.Context) error {
 	// is honoured between the calls instead.
 	sctx, cancel := createContext(ctx, t.opts.Timeout)
 	defer cancel()
-	if nw == nil { // else made by an earlier Up whose Toxiproxy failed
+	if nw == nil { // else made by an earlier Up whose links container failed
 		octx, ocancel := context.WithTimeout(sctx, 5*time.Second)
 		err := sweepOrphans(octx)
 		ocancel()
@@ -297,54 +298,71 @@ func (t *Topology) base(ctx context.Context) error {
 		ports = append(ports, p)
 		exposed = append(exposed, strconv.Itoa(p)+"/tcp")
 	}
-	tp, err := tctoxiproxy.Run(sctx, t.opts.ToxiproxyImage,
-		tc.WithExposedPorts(exposed...),
-		tc.WithCmd("-host=0.0.0.0", "-port=8474"),
+	// The links: a serve process hosting an embedded Toxiproxy behind its
+	// HTTP API (driven by proxy.Remote as a Toxiproxy container would be),
+	// whose links record their accepts into the serve event stream.
+	lc, err := tc.Run(sctx, t.opts.ServeImage,
+		tc.WithCmd("serve", "--control", ":9000", "--links", ":8474"),
+		tc.WithExposedPorts(append(exposed, linksAPIPort, controlPort)...),
 		tc.WithLabels(t.labels()),
-		tcnetwork.WithNetwork([]string{"toxiproxy"}, nw),
-		loopback(linkSysctls, append(exposed, tctoxiproxy.ControlPort)...),
+		tcnetwork.WithNetwork([]string{"links"}, nw),
+		loopback(linkSysctls, append(exposed, linksAPIPort, controlPort)...),
+		tc.WithWaitStrategy(wait.ForHTTP("/version").WithPort(linksAPIPort).WithStatusCodeMatcher(func(status int) bool {
+			return status == http.StatusOK
+		})),
 	)
-	if tp != nil {
-		t.track(tp)
+	if lc != nil {
+		t.track(lc)
 	}
 	if err != nil {
-		return fmt.Errorf("toxiproxy container: %w", err)
+		return fmt.Errorf("links container (serve --links): %w", err)
 	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	host, err := hostOf(sctx, tp)
+	host, err := hostOf(sctx, lc)
 	if err != nil {
 		return err
 	}
-	api, err := tp.URI(sctx)
+	mapped, err := lc.MappedPort(sctx, linksAPIPort)
 	if err != nil {
-		return fmt.Errorf("toxiproxy API: %w", err)
+		return fmt.Errorf("links API port: %w", err)
 	}
-	api = fixLocalhost(api)
+	api := "http://" + net.JoinHostPort(host, mapped.Port())
 	pm := map[string]string{}
 	direct := false
-	if ip, err := tp.ContainerIP(sctx); err == nil && ip != "" && t.opts.Reach != ReachMapped {
+	if ip, err := lc.ContainerIP(sctx); err == nil && ip != "" && t.opts.Reach != ReachMapped {
 		if err := probe(sctx, "http://"+net.JoinHostPort(ip, "8474")+"/version"); err == nil {
 			direct, api = true, "http://"+net.JoinHostPort(ip, "8474")
 			for _, p := range ports {
 				pm[strconv.Itoa(p)] = net.JoinHostPort(ip, strconv.Itoa(p))
 			}
 		} else if t.opts.Reach == ReachDirect {
-			return fmt.Errorf("toxiproxy container at %s: not reachable directly from here: %w", ip, err)
+			return fmt.Errorf("links container at %s: not reachable directly from here: %w", ip, err)
 		}
 	}
 	if !direct {
 		for _, p := range ports {
-			mp, err := tp.MappedPort(sctx, nat.Port(strconv.Itoa(p)+"/tcp"))
+			mp, err := lc.MappedPort(sctx, nat.Port(strconv.Itoa(p)+"/tcp"))
 			if err != nil {
-				return fmt.Errorf("toxiproxy port %d: %w", p, err)
+				return fmt.Errorf("link port %d: %w", p, err)
 			}
 			pm[strconv.Itoa(p)] = net.JoinHostPort(host, mp.Port())
 		}
 	}
 	t.mu.Lock()
-	t.tp, t.api, t.ports, t.portMap, t.direct = tp, api, ports, pm, direct
+	t.direct = direct // connect reads it
+	t.mu.Unlock()
+	lctl, err := t.connect(sctx, lc)
+	if err != nil {
+		return fmt.Errorf("links container: %w", err)
+	}
+	if h, err := lctl.Health(sctx); err != nil || h.Links == "" {
+		lctl.Close()
+		return fmt.Errorf("links container: its serve hosts no links (%v): rebuild the images (make images)", err)
+	}
+	t.mu.Lock()
+	t.lc, t.lctl, t.api, t.ports, t.portMap = lc, lctl, api, ports, pm
 	t.mu.Unlock()
 	return nil
 }
@@ -431,9 +449,7 @@ func hostOf(ctx context.Context, c tc.Container) (string, error) {
 	return h, nil
 }
 
-func fixLocalhost(u string) string { return strings.Replace(u, "//localhost:", "//127.0.0.1:", 1) }
-
-// mapAddr turns a link's listen address in the Toxiproxy container into the
+// mapAddr turns a link's listen address in the links container into the
 // host address clients dial.
 func (t *Topology) mapAddr(listen string) (string, error) {
 	_, port, err := net.SplitHostPort(listen)
@@ -444,7 +460,7 @@ func (t *Topology) mapAddr(listen string) (string, error) {
 	defer t.mu.Unlock()
 	a, ok := t.portMap[port]
 	if !ok {
-		return "", fmt.Errorf("link port %s is not published by the Toxiproxy container", port)
+		return "", fmt.Errorf("link port %s is not published by the links container", port)
 	}
 	return a, nil
 }
@@ -464,15 +480,16 @@ func (t *Topology) Up(ctx context.Context, sc *scenario.Scenario, rec history.Re
 		return nil, err
 	}
 	if len(sc.Servers) > len(t.ports) {
-		return nil, fmt.Errorf("%d servers, but the Toxiproxy container publishes %d link ports (Options.Links)", len(sc.Servers), len(t.ports))
+		return nil, fmt.Errorf("%d servers, but the links container publishes %d link ports (Options.Links)", len(sc.Servers), len(t.ports))
 	}
 	t.mu.Lock()
 	t.seq++
 	seq := t.seq
-	api := t.api
+	api, lctl := t.api, t.lctl
 	t.mu.Unlock()
 
 	runDelays := &control.Delays{}
+	var links *topology.LinkFeed // this run's link events (below)
 	servers := make([]*serveContainer, len(sc.Servers))
 	errs := make([]error, len(sc.Servers))
 	var wg sync.WaitGroup
@@ -488,6 +505,7 @@ func (t *Topology) Up(ctx context.Context, sc *scenario.Scenario, rec history.Re
 	// background: the next run need not wait for them (its aliases differ),
 	// and Close waits for every removal still under way.
 	down := func(context.Context) error {
+		links.Stop()
 		for _, s := range servers {
 			if s != nil {
 				s.stopFeed()
@@ -531,6 +549,21 @@ func (t *Topology) Up(ctx context.Context, sc *scenario.Scenario, rec history.Re
 		_ = down(context.WithoutCancel(ctx))
 		return nil, err
 	}
+	// The links container serves every run: this run's link events are
+	// those from where its stream is now, of links named as its servers.
+	lh, err := lctl.Health(ctx)
+	if err != nil {
+		_ = down(context.WithoutCancel(ctx))
+		return nil, fmt.Errorf("links container: %w", err)
+	}
+	links = topology.StartLinkFeed(lctl, lh.Next, names, rec, &t.delays, runDelays)
+	if err := links.Opened(ctx); err != nil {
+		_ = down(context.WithoutCancel(ctx))
+		return nil, fmt.Errorf("links container: event stream: %w", err)
+	}
+	for _, s := range servers {
+		s.Hosted.AfterLink(links)
+	}
 	remote, err := proxy.NewRemote(api, rec, proxy.WithListen("0.0.0.0"), proxy.WithPorts(t.ports...), proxy.WithMapAddr(t.mapAddr))
 	if err != nil {
 		_ = down(context.WithoutCancel(ctx))
@@ -573,7 +606,11 @@ func (t *Topology) Close(ctx context.Context) error {
 	}
 	t.live = map[string]tc.Container{}
 	nw := t.nw
-	t.nw, t.tp = nil, nil
+	t.nw, t.lc = nil, nil
+	if t.lctl != nil {
+		t.lctl.Close()
+		t.lctl = nil
+	}
 	t.mu.Unlock()
 
 	var mu sync.Mutex
@@ -908,7 +945,7 @@ func (s *serveContainer) Addr() string {
 }
 
 // deadUpstream is where a killed server's link points until its restart: a
-// closed port inside the Toxiproxy container, refused at once, as a dead
+// closed port inside the links container, refused at once, as a dead
 // process's port is on a live host (and as in embedded mode, where the
 // killed server's listener is closed). Left at the stopped container's
 // vanished address, Toxiproxy's accept loop, which dials each upstream

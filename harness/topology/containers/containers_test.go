@@ -73,6 +73,9 @@ func TestInterruptedUpLeavesNothing(t *testing.T) {
 // Docker may give a restarted container another address on its network; the
 // link in front of it must follow, or the restarted server is unreachable.
 // A squatter takes the killed server's address to make sure it moves.
+// The links container's links record what they saw into the history: the
+// attempt on the killed server's link as link.accept and link.dial_fail, the
+// one on the restarted server's as a link.accept stamped before its accept.
 func TestRestartedServerIsReachedAtItsNewAddress(t *testing.T) {
 	needDocker(t)
 	topo := New(Options{})
@@ -101,6 +104,14 @@ func TestRestartedServerIsReachedAtItsNewAddress(t *testing.T) {
 	if err := node.Server.(fakeserver.Killer).Kill(ctx); err != nil {
 		t.Fatal(err)
 	}
+	dead, err := net.DialTimeout("tcp", l.Addr(), 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dead.Close()
+	waitFor(t, log, "the killed s1's link to fail its dial", func(e history.Event) bool {
+		return e.Kind == history.KindLinkDialFail && e.Link == "s1"
+	})
 	squatter, err := tc.Run(ctx, topo.opts.ServeImage, tc.WithLabels(topo.labels()), tcnetwork.WithNetwork(nil, topo.nw))
 	if squatter != nil {
 		topo.track(squatter)
@@ -121,16 +132,38 @@ func TestRestartedServerIsReachedAtItsNewAddress(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
+	// The restarted server saw the connection through its link, after the link.
+	acc := waitFor(t, log, "the restarted s1 to accept a connection through its link", func(e history.Event) bool {
+		return e.Kind == history.KindAccept && e.Server == "s1"
+	})
+	var la *history.Event
+	for _, e := range log.Events() {
+		if e.Kind == history.KindLinkAccept && e.Link == "s1" && e.Conn == c.LocalAddr().String() {
+			la = &e
+		}
+	}
+	switch {
+	case la == nil:
+		t.Errorf("no link.accept of %s on link s1:\n%s", c.LocalAddr(), log.Events())
+	case la.T > acc.T:
+		t.Errorf("link.accept stamped at %v, after its server's accept at %v", la.T, acc.T)
+	}
+}
+
+// waitFor waits for an event of the history that ok accepts.
+func waitFor(t *testing.T, log *history.Log, what string, ok func(history.Event) bool) history.Event {
+	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
 		for _, e := range log.Events() {
-			if e.Kind == history.KindAccept && e.Server == "s1" {
-				return // the restarted server saw the connection through its link
+			if ok(e) {
+				return e
 			}
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	t.Fatalf("the restarted s1 saw no connection through its link:\n%s", log.Events())
+	t.Fatalf("waited for %s in vain:\n%s", what, log.Events())
+	return history.Event{}
 }
 
 // What a run killed outright left behind (it could not clean up) is removed

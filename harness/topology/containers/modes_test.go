@@ -16,7 +16,7 @@ import (
 // (migration-in-batch), the instances listen where their links dial
 // (routing-throttled), and a throttled link pushes back on the router as in
 // embedded mode (its T2, which failed about one run in three with the
-// Toxiproxy container's receive buffers autotuned).
+// links container's receive buffers autotuned).
 func TestMigrationAndRoutingRunAcrossContainers(t *testing.T) {
 	needDocker(t)
 	topo := New(Options{})

@@ -12,7 +12,7 @@ var _ topology.Refuser = (*Topology)(nil)
 // Refuses a scenario that judges back-pressure when the links are reached
 // through the ports Docker publishes (mapped reach): Docker's userland
 // proxy buffers what a throttled link holds back (topology.BackPressureReason).
-// How the links are reached is known once the network and the Toxiproxy
+// How the links are reached is known once the network and the links container
 // are up, so a scenario that needs to know brings them up here (Up would
 // next); if that fails, Up says why.
 func (t *Topology) Refuses(sc *scenario.Scenario) string {
