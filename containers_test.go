@@ -2,6 +2,9 @@ package faultline_test
 
 import (
 	"context"
+	"os/exec"
+	"path/filepath"
+	"strconv"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -9,6 +12,7 @@ import (
 
 	"github.com/faultline/faultline/harness/check"
 	"github.com/faultline/faultline/harness/driver/godriver"
+	"github.com/faultline/faultline/harness/driver/stdio"
 	"github.com/faultline/faultline/harness/history"
 	"github.com/faultline/faultline/harness/matchers"
 	"github.com/faultline/faultline/harness/runner"
@@ -72,6 +76,96 @@ var _ = Describe("containers mode: process-kill-failover", Label("containers", "
 		Expect(kinds[history.KindRestart]).To(Equal(1))
 		Expect(kinds[history.KindLag]).To(Equal(1), "the run's evidence lag is recorded")
 		Expect(conns).To(HaveKey("s1#2"), "s1's first connection after its restart follows its first before it")
+	})
+	It("removes every container and network it made", func(ctx SpecContext) {
+		Expect(topo.Close(ctx)).To(Succeed())
+		cs, ns, err := topo.Leftovers(ctx)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(cs).To(BeEmpty(), "containers left behind")
+		Expect(ns).To(BeEmpty(), "networks left behind")
+	}, NodeTimeout(2*time.Minute))
+})
+
+// A library nobody here wrote in containers mode: nats.go, through its
+// driver (built as certify_test.go builds it), over one NATS scenario, with
+// the fake NATS server and then the real nats-server each in a `faultline
+// serve` container behind the links container's Toxiproxy. Its verdicts must
+// be embedded mode's, server by server, with the same link evidence. Skipped
+// as the spec above is without a Docker engine or the images.
+var _ = Describe("containers mode: nats-reconnect-window with nats.go", Label("containers", "nats"), Ordered, func() {
+	const file = "scenarios/nats/reconnect-window.yaml"
+	type outcome struct {
+		verdicts map[string]string // check key → verdict
+		kinds    map[string]int    // history event kind → count
+		problems []string
+	}
+	var (
+		topo *containers.Topology
+		got  = map[string]outcome{} // "embedded nats", "containers nats-server", …
+	)
+	BeforeAll(func(ctx SpecContext) {
+		if err := containers.Available(ctx); err != nil {
+			Skip("containers mode not run: " + err.Error())
+		}
+		bin := filepath.Join(GinkgoT().TempDir(), "nats.go")
+		build := exec.CommandContext(ctx, "go", "build", "-o", bin, ".")
+		build.Dir = "drivers/nats.go"
+		out, err := build.CombinedOutput()
+		Expect(err).NotTo(HaveOccurred(), "building the nats.go driver:\n%s", out)
+
+		topo = containers.New(containers.Options{})
+		DeferCleanup(func(ctx SpecContext) { _ = topo.Close(ctx) }, NodeTimeout(2*time.Minute))
+		for _, kind := range []string{"nats", "nats-server"} {
+			for _, mode := range []string{"embedded", "containers"} {
+				scs, err := runner.Load(file)
+				Expect(err).NotTo(HaveOccurred())
+				Expect(scs).To(HaveLen(1))
+				Expect(runner.SwapKinds(scs, map[string]string{"nats": kind})).To(Succeed())
+				sc := scs[0]
+				cfg := runner.Config{Driver: stdio.Factory([]string{bin}, stdio.Seed(1))}
+				if mode == "containers" {
+					cfg.Topology = topo
+				}
+				rctx, cancel := context.WithTimeout(ctx, sc.End()+time.Minute)
+				res := runner.Run(rctx, sc, cfg)
+				cancel()
+				o := outcome{verdicts: map[string]string{}, kinds: map[string]int{}, problems: res.Problems}
+				for i, c := range res.Checks {
+					o.verdicts[c.Requirement+" "+c.Check+" #"+strconv.Itoa(i)] = c.Verdict
+				}
+				for _, e := range res.History {
+					o.kinds[e.Kind]++
+				}
+				got[mode+" "+kind] = o
+				AddReportEntry(mode+" "+kind+" wall", res.Wall.String())
+			}
+		}
+		AddReportEntry("server event delay", topo.Delays().String(), ReportEntryVisibilityAlways)
+	}, NodeTimeout(3*time.Minute))
+
+	It("runs as scheduled in both modes, on both servers", func() {
+		for k, o := range got {
+			Expect(o.problems).To(BeEmpty(), k)
+			Expect(o.verdicts).NotTo(BeEmpty(), k)
+			for c, v := range o.verdicts {
+				Expect(v).NotTo(Equal(check.Unknown), "%s %s", k, c)
+			}
+		}
+		Expect(got).To(HaveLen(4))
+	})
+	It("gives nats.go embedded mode's verdicts", func() {
+		for _, kind := range []string{"nats", "nats-server"} {
+			Expect(got["containers "+kind].verdicts).To(Equal(got["embedded "+kind].verdicts), "server kind %s", kind)
+		}
+	})
+	It("records the link and server evidence embedded mode records", func() {
+		for _, kind := range []string{"nats", "nats-server"} {
+			e, c := got["embedded "+kind].kinds, got["containers "+kind].kinds
+			Expect(c[history.KindLinkAccept]).To(BeNumerically(">=", 2), "%s: the first connection and the one after the cut", kind)
+			Expect(c[history.KindLinkAccept]).To(Equal(c[history.KindAccept]), "%s: every server accept came through its link", kind)
+			Expect(c[history.KindLinkAccept]).To(Equal(e[history.KindLinkAccept]), "%s: link accepts as in embedded mode", kind)
+			Expect(c[history.KindLag]).To(Equal(1), "%s: the run's evidence lag is recorded", kind)
+		}
 	})
 	It("removes every container and network it made", func(ctx SpecContext) {
 		Expect(topo.Close(ctx)).To(Succeed())

@@ -65,3 +65,16 @@ func TestActionEndpoint(t *testing.T) {
 		t.Fatalf("an unknown action is refused by name: got %v", err)
 	}
 }
+
+// A remote handle's URL follows its server's kind, as the runner's do
+// (fakeserver.URL): not a WebSocket URL for a server of another protocol.
+func TestRemoteURLFollowsKind(t *testing.T) {
+	remote := NewServer("s1", "10.0.0.2:7000", nil, nil)
+	if got := remote.URL(); got != fakeserver.URL("", "10.0.0.2:7000") || !strings.HasPrefix(got, "ws://") {
+		t.Fatalf("session kind: URL %q", got)
+	}
+	remote.SetKind("control-test-kind")
+	if got := remote.URL(); got != "test://10.0.0.2:7000" || remote.Kind() != "control-test-kind" {
+		t.Fatalf("control-test-kind: URL %q, kind %q", got, remote.Kind())
+	}
+}

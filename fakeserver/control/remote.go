@@ -23,6 +23,7 @@ const callTimeout = 10 * time.Second
 // evidence, not silence.
 type Server struct {
 	name     string
+	kind     string // the server's kind, for its URL ("" is the session kind)
 	upstream string
 	rec      history.Recorder
 
@@ -51,8 +52,17 @@ func (s *Server) Name() string { return s.name }
 // Addr is the address links dial.
 func (s *Server) Addr() string { return s.upstream }
 
-// URL is the WebSocket URL at Addr.
-func (s *Server) URL() string { return "ws://" + s.upstream + "/" }
+// SetKind names the server's kind (its scenario's), which its URL's scheme
+// and path follow; call it before the handle is shared.
+func (s *Server) SetKind(kind string) { s.kind = kind }
+
+// Kind is the server's kind as set by SetKind ("": the default kind).
+func (s *Server) Kind() string { return s.kind }
+
+// URL is the client-facing URL at Addr, in its kind's scheme (ws:// for the
+// session kind, nats:// for NATS kinds). The runner builds the URLs clients
+// dial from its links' addresses, not from this.
+func (s *Server) URL() string { return fakeserver.URL(s.kind, s.upstream) }
 
 // Close releases the handle; the server's process belongs to its topology.
 func (s *Server) Close() error { return nil }

@@ -70,6 +70,8 @@ func (c *BackoffSchedule) check(v *view) Result {
 	total, most, listed := 0, 0, 0
 	var maxDev time.Duration
 	last := time.Duration(0)
+	var perPass *passPlan // the first per-pass plan (nil: judged per attempt)
+	passes := 0
 	for _, o := range outs {
 		atts := o.Attempts(v)
 		total += len(atts)
@@ -79,9 +81,28 @@ func (c *BackoffSchedule) check(v *view) Result {
 		if st.Attempts > 0 && len(atts) > st.Attempts {
 			j.fail(atts[st.Attempts].Accept.T, "%s made %d attempts (server accepts), more than strategy.attempts %d: attempt %d at %s", o, len(atts), st.Attempts, st.Attempts, dur(atts[st.Attempts].Accept.T))
 		}
-		for _, s := range v.outages().judgeOutage(o, atts, st, tol) {
+		slots := v.outages().judgeOutage(o, atts, st, tol)
+		if pp, ok := v.outages().passPlanOf(o); ok {
+			// The library's contract: one sleep per pass over the pool.
+			slots = v.outages().judgePasses(o, atts, pp, tol)
+			if perPass == nil {
+				perPass = &pp
+			}
+			if len(slots) > 0 { // pass 0 is empty when a sleep precedes the first attempt
+				n := slots[len(slots)-1].Pass
+				if slots[0].Pass == 0 {
+					n++
+				}
+				passes = max(passes, n)
+			}
+		}
+		for _, s := range slots {
 			if listed < maxSlotMeasurements {
-				j.measureMs(fmt.Sprintf("outage %d attempt %d delay", o.N, s.K), s.Measured, s.Evidence(), s.ExpectedText())
+				name := fmt.Sprintf("outage %d attempt %d delay", o.N, s.K)
+				if s.PerPass {
+					name = fmt.Sprintf("outage %d attempt %d (pass %d) delay", o.N, s.K, s.Pass)
+				}
+				j.measureMs(name, s.Measured, s.Evidence(), s.ExpectedText())
 				j.ms[len(j.ms)-1].Bounds = s.Bounds() // reports draw it against the band
 				listed++
 			}
@@ -94,8 +115,16 @@ func (c *BackoffSchedule) check(v *view) Result {
 			last = s.Attempt.Accept.T
 		}
 	}
-	j.measureMs("max error", maxDev, "largest deviation of a measured delay outside [(1−jitter)·Delay(k), Delay(k)]", "")
+	if perPass == nil {
+		j.measureMs("max error", maxDev, "largest deviation of a measured delay outside [(1−jitter)·Delay(k), Delay(k)]", "")
+	} else {
+		j.measureMs("max error", maxDev, "largest deviation of a measured delay outside its pass's band (0 within a pass, [(1−jitter)·sleep, sleep] before the attempt that wraps round the pool)", "")
+	}
 	j.count("attempts", total, "server accept on client.servers during RECOVERING_RECONNECT")
+	if perPass != nil {
+		j.count("passes", passes, "the most passes in one outage: "+perPass.Says())
+		j.note("%s", perPass.Says())
+	}
 	if most < c.minAttempts() {
 		hint := ""
 		for _, f := range v.faults {

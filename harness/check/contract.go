@@ -18,7 +18,8 @@ type Contract struct {
 	Terms       map[string]Term
 	Unsupported []CantExpress
 	DriverAdds  []DriverAdd
-	At          time.Duration // the reply's stamp
+	Params      map[string]any // the numbers the library runs with (driver-defined keys)
+	At          time.Duration  // the reply's stamp
 }
 
 // Term is one term of a contract: its value and where the library says so.
@@ -45,6 +46,15 @@ func (c *Contract) Value(term string) string {
 		return ""
 	}
 	return c.Terms[term].Value
+}
+
+// Param is a numeric param's value (false when the contract has none).
+func (c *Contract) Param(name string) (float64, bool) {
+	if c == nil {
+		return 0, false
+	}
+	f, ok := c.Params[name].(float64)
+	return f, ok
 }
 
 // Says renders a term for a detail: `lame_duck: notify (nats.go processInfo(): …)`.
@@ -77,6 +87,7 @@ func parseContract(e history.Event) (*Contract, bool) {
 		case "driver_adds":
 			_ = json.Unmarshal(v, &c.DriverAdds)
 		case "params":
+			_ = json.Unmarshal(v, &c.Params)
 		default:
 			var t Term
 			if json.Unmarshal(v, &t) == nil && t.Value != "" {

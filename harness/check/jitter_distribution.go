@@ -136,16 +136,35 @@ func (c *JitterDistribution) check(v *view) Result {
 	var j judge
 	var ss []jitterSample
 	skipped := 0
+	var plan *passPlan // the first per-pass plan (nil: every delay is a sample)
 	for _, o := range outs {
 		atts := o.Attempts(v)
+		// A per-pass contract sleeps only before the attempt that wraps
+		// round the pool (passes.go): only those delays are samples.
+		pp, perPass := v.outages().passPlanOf(o)
+		pass := 0
+		if perPass && len(atts) > 0 && pp.sleeps(0, atts[0].Accept.Server) {
+			pass = 1
+		}
+		if perPass && plan == nil {
+			plan = &pp
+		}
 		for k := 1; k < len(atts); k++ {
 			prev, a := atts[k-1], atts[k]
+			expected := st.Delay(k)
+			if perPass {
+				if !pp.sleeps(k, a.Accept.Server) {
+					continue
+				}
+				pass++
+				expected = pp.Delay(pass)
+			}
 			end, from := v.outages().attemptEnd(prev, a.Accept.T)
 			if end == prev.Accept.T && (prev.Close == nil || prev.Close.T > a.Accept.T) {
 				skipped++ // when attempt k−1 ended is not known
 				continue
 			}
-			s := jitterSample{Outage: o, K: k, At: a.at(), Origin: end, From: from, Expected: st.Delay(k)}
+			s := jitterSample{Outage: o, K: k, At: a.at(), Origin: end, From: from, Expected: expected}
 			if s.Expected <= 0 {
 				continue
 			}
@@ -166,6 +185,9 @@ func (c *JitterDistribution) check(v *view) Result {
 	}
 	if skipped > 0 {
 		j.note("%d delay(s) left out: the previous attempt's close was not recorded", skipped)
+	}
+	if plan != nil {
+		j.note("samples are the sleeps before the attempts that wrap round the pool, %s", plan.Says())
 	}
 	c.measureSamples(&j, ss, jit, v.lag)
 	n, last := len(ss), time.Duration(0)

@@ -70,6 +70,12 @@ type slot struct {
 	Stall      time.Duration // machine stall inside [Origin, accept], added to both ends of the band
 	Dev        time.Duration
 	OK         bool
+	// Per pass (passes.go): the attempt's pass, whether a sleep precedes
+	// it, and the tolerances it was judged with.
+	PerPass bool
+	Pass    int
+	Sleeps  bool
+	tol     tolerances
 }
 
 // Evidence names the subtraction the slot's measurement rests on.
@@ -82,6 +88,9 @@ func (s slot) Evidence() string {
 
 // ExpectedText is the slot's expectation for a measurement.
 func (s slot) ExpectedText() string {
+	if s.PerPass {
+		return s.passExpected() + stallNote(s.Stall)
+	}
 	return fmt.Sprintf("Delay(%d) %s within [%s, %s]%s", s.K, dur(s.Expected), dur(s.Lo), dur(s.Hi), stallNote(s.Stall))
 }
 
@@ -92,6 +101,11 @@ func (s slot) Bounds() *Bounds {
 
 // Detail explains a slot that missed its band.
 func (s slot) Detail(t tolerances) string {
+	if s.PerPass {
+		return fmt.Sprintf("%s attempt %d (server accept %s on %s at %s) came %s after %s at %s; expected %s (%s%s)",
+			s.Outage, s.K, s.Attempt.conn(), s.Attempt.Accept.Server, dur(s.Attempt.Accept.T), dur(s.Measured),
+			s.OriginWhat, dur(s.Origin), s.passExpected(), s.tol.describe(s.Expected), stallNote(s.Stall))
+	}
 	return fmt.Sprintf("%s attempt %d (server accept %s on %s at %s) came %s after %s at %s; expected Delay(%d) %s within [%s, %s] (%s%s)",
 		s.Outage, s.K, s.Attempt.conn(), s.Attempt.Accept.Server, dur(s.Attempt.Accept.T), dur(s.Measured),
 		s.OriginWhat, dur(s.Origin), s.K, dur(s.Expected), dur(s.Lo), dur(s.Hi), t.describe(s.Expected), stallNote(s.Stall))

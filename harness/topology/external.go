@@ -254,7 +254,7 @@ func (e *External) Up(ctx context.Context, sc *scenario.Scenario, rec history.Re
 			_ = stop(ctx)
 			return nil, fmt.Errorf("server %s: reset: %w", s.Name, err)
 		}
-		h := NewHosted(s.Name, es.Upstream, c, rec)
+		h := NewHosted(s.Name, s.Kind, es.Upstream, c, rec)
 		targets[url] = append(targets[url], FeedTarget{Server: h, From: r.Next})
 		nodes[s.Name] = Node{Server: h, Upstream: es.Upstream}
 	}

@@ -28,10 +28,12 @@ type Hosted struct {
 // when the link's events stream in from another process too.
 func (h *Hosted) AfterLink(lf *LinkFeed) { h.gate.Store(lf) }
 
-// NewHosted makes the handle on server name behind c, reached by links at
-// upstream, recording into rec.
-func NewHosted(name, upstream string, c *control.Client, rec history.Recorder) *Hosted {
-	return &Hosted{Server: control.NewServer(name, upstream, c, rec), rn: newRenumber(rec)}
+// NewHosted makes the handle on server name of the given kind behind c,
+// reached by links at upstream, recording into rec.
+func NewHosted(name, kind, upstream string, c *control.Client, rec history.Recorder) *Hosted {
+	srv := control.NewServer(name, upstream, c, rec)
+	srv.SetKind(kind)
+	return &Hosted{Server: srv, rn: newRenumber(rec)}
 }
 
 // Rebase marks a new incarnation of the server (a restarted process): its

@@ -849,7 +849,7 @@ func (t *Topology) startServer(ctx context.Context, s scenario.Server, seq int, 
 	if err != nil {
 		return sv, fmt.Errorf("server %s: %w", s.Name, err)
 	}
-	sv.Hosted = topology.NewHosted(s.Name, sv.upstream, cl, rec)
+	sv.Hosted = topology.NewHosted(s.Name, s.Kind, sv.upstream, cl, rec)
 	if err := sv.follow(sctx, cl); err != nil {
 		return sv, fmt.Errorf("server %s: %w", s.Name, err)
 	}

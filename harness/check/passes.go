@@ -1,0 +1,144 @@
+package check
+
+import (
+	"fmt"
+	"math"
+	"time"
+)
+
+// Per-pass schedules: a library whose effective contract says
+// delay_applies: per_pass (nats.go) does not sleep before every attempt but
+// once per pass over its pool of servers. nats.go's doReconnect() computes
+// doSleep = i+1 >= len(srvPool) before each attempt and resets i after the
+// sleep: with a pool of N servers the first N−1 attempts after the loss go
+// to the next servers at once (first_attempt: immediate), and the sleep comes
+// before every N-th attempt, the one that wraps round the pool (to the lost
+// server, which selectNextServer() moved to its end: failover: next). Pass 0
+// is the attempts before the first sleep; pass p ≥ 1 starts with the p-th
+// sleep; with failover: next the sleep falls before each attempt on the
+// lost server. With one server every attempt is a pass of its own, after its sleep:
+// the per-attempt schedule.
+
+// Contract terms of a per-pass schedule.
+const (
+	termDelayApplies = "delay_applies" // per_attempt | per_pass
+	termFirstAttempt = "first_attempt" // immediate | after_delay
+	termFailover     = "failover"      // next | ...
+)
+
+// passPlan is how a per-pass contract schedules one outage's attempts.
+type passPlan struct {
+	Ct     *Contract
+	N      int                       // servers in the pool
+	Delay  func(p int) time.Duration // the sleep before pass p ≥ 1 (its upper bound with jitter)
+	Jitter float64                   // the sleep lies in [(1−Jitter)·Delay(p), Delay(p)]
+	From   string                    // where Delay comes from
+	Lost   string                    // the lost server, last in the pool (failover: next); "": unknown
+}
+
+// passPlanOf is the per-pass plan of outage o when its client's effective
+// contract says delay_applies: per_pass (false: judge per attempt).
+func (v *outageView) passPlanOf(o outage) (passPlan, bool) {
+	ct := v.cv.contract(o.Client, o.Start.T)
+	if ct.Value(termDelayApplies) != "per_pass" {
+		return passPlan{}, false
+	}
+	pp := passPlan{Ct: ct, N: max(len(v.sc.Client.Servers), 1)}
+	if ct.Value(termFailover) == "next" {
+		pp.Lost = o.Server(v.view)
+	}
+	st := v.sc.Client.Reconnect.Strategy
+	msDur := func(ms float64) time.Duration { return time.Duration(ms * float64(time.Millisecond)) }
+	if w, ok := ct.Param("reconnect_wait_ms"); ok {
+		jm, _ := ct.Param("jitter_ms")
+		d := msDur(w + jm)
+		pp.Delay = func(int) time.Duration { return d }
+		if w+jm > 0 {
+			pp.Jitter = jm / (w + jm)
+		}
+		pp.From = fmt.Sprintf("contract params reconnect_wait_ms %g + U[0, jitter_ms %g): every pass sleeps within [%s, %s]", w, jm, dur(msDur(w)), dur(d))
+	} else if ini, ok := ct.Param("initial_ms"); ok {
+		mul, _ := ct.Param("multiplier")
+		mx, _ := ct.Param("max_ms")
+		pp.Jitter, _ = ct.Param("jitter")
+		pp.Delay = func(p int) time.Duration {
+			d := ini * math.Pow(mul, float64(p-1))
+			if mx > 0 && d > mx {
+				d = mx
+			}
+			return msDur(d)
+		}
+		pp.From = fmt.Sprintf("contract params: pass p sleeps min(initial_ms %g·multiplier %g^(p−1), max_ms %g)·[1−jitter %g, 1]", ini, mul, mx, pp.Jitter)
+	} else {
+		pp.Delay = func(p int) time.Duration { return st.Delay(p - 1) }
+		pp.Jitter = st.Jitter
+		pp.From = "the scenario's strategy (the contract gives no params): pass p sleeps Delay(p−1)"
+	}
+	return pp, true
+}
+
+// Says is the plan's contract terms and numbers, for details and measurements.
+func (pp passPlan) Says() string {
+	wrap := fmt.Sprintf("a sleep before every %d-th attempt", pp.N)
+	if pp.Lost != "" {
+		wrap = fmt.Sprintf("a sleep before each attempt on the lost server %s, last in the pool", pp.Lost)
+	}
+	return fmt.Sprintf("judged per pass over a pool of %d server(s) (%s, the others at once), as the client's effective contract says: %s; %s; %s; %s",
+		pp.N, wrap, pp.Ct.Says(termDelayApplies), pp.Ct.Says(termFirstAttempt), pp.Ct.Says(termFailover), pp.From)
+}
+
+// sleeps reports whether a sleep precedes attempt k (on server srv): with
+// failover: next the pool's last server is the lost one, so doSleep
+// (i+1 >= N) falls before each attempt on it, which stays true when an
+// attempt elsewhere in a pass never reached its server; without it, before
+// every N-th attempt.
+func (pp passPlan) sleeps(k int, srv string) bool {
+	if pp.Lost != "" {
+		return srv == pp.Lost
+	}
+	return (k+1)%pp.N == 0
+}
+
+// judgePasses compares an outage's attempts with a per-pass plan: an attempt
+// that wraps round the pool is due the pass's sleep after the previous
+// attempt ended (attempt 0 after the client's RECOVERING_RECONNECT), every
+// other attempt at once (within the tolerance).
+func (v *outageView) judgePasses(o outage, atts []attempt, pp passPlan, t tolerances) []slot {
+	var out []slot
+	p := 0
+	for k, a := range atts {
+		sleeps := pp.sleeps(k, a.Accept.Server)
+		if sleeps {
+			p++
+		}
+		s := slot{Outage: o, K: k, Attempt: a, PerPass: true, Pass: p, Sleeps: sleeps}
+		tt := t
+		tt.Jitter = 0
+		if sleeps {
+			s.Expected = pp.Delay(p)
+			tt.Jitter = pp.Jitter
+		}
+		if k == 0 {
+			s.Origin, s.OriginWhat = o.Start.T, "client RECOVERING_RECONNECT (client-reported)"
+		} else {
+			s.Origin, s.OriginWhat = v.attemptEnd(atts[k-1], a.Accept.T)
+		}
+		s.Measured = a.Accept.T - s.Origin
+		s.Lo, s.Hi = tt.band(s.Expected)
+		s.Stall = v.stalled(s.Origin, a.Accept.T)
+		s.Lo, s.Hi = s.Lo-s.Stall, s.Hi+s.Stall
+		s.Dev = tt.deviation(s.Measured, s.Expected)
+		s.OK = s.Measured >= s.Lo && s.Measured <= s.Hi
+		s.tol = tt
+		out = append(out, s)
+	}
+	return out
+}
+
+// passExpected is a per-pass slot's expectation.
+func (s slot) passExpected() string {
+	if s.Sleeps {
+		return fmt.Sprintf("pass %d's sleep %s within [%s, %s]", s.Pass, dur(s.Expected), dur(s.Lo), dur(s.Hi))
+	}
+	return fmt.Sprintf("at once within pass %d (no sleep before it) within [%s, %s]", s.Pass, dur(s.Lo), dur(s.Hi))
+}
