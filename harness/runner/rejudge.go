@@ -32,5 +32,8 @@ func Rejudge(sc *scenario.Scenario, s Saved) []CheckResult {
 	if s.Unsupported != "" {
 		return unsupported(sc, s.Unsupported).Checks
 	}
+	if why := speaks(s.Hello, sc); s.HelloOK && why != "" { // protocol.go: not run, as in the run
+		return notSpoken(sc, why)
+	}
 	return judge(sc, s.History, s.Hello, s.HelloOK, s.Problems)
 }

@@ -90,6 +90,14 @@ func TestRejudgeKeepsTheRunsCircumstances(t *testing.T) {
 		{"problems", hung, check.Failed},
 		{"undeclared feature", bare, check.Unimplemented},
 		{"no hello", dead, check.Failed},
+		// A driver of another protocol: nothing ran, each result says why
+		// (a re-judge once turned them UNKNOWN: nothing to judge).
+		{"another protocol", func(ctx context.Context, sink driver.Sink) (driver.Driver, error) {
+			return &stub{hello: driver.Hello{SDK: "nats.go", Protocol: "nats", Features: []string{driver.FeatReconnect}},
+				do: func(ctx context.Context, op driver.Op) (driver.Reply, error) {
+					return driver.Reply{Re: op.ID, OK: true}, nil
+				}}, nil
+		}, check.Unimplemented},
 	} {
 		res := Run(context.Background(), sc, Config{Driver: c.factory, OpTimeout: 300 * time.Millisecond, Teardown: time.Second})
 		if len(res.Checks) == 0 || res.Checks[0].Verdict != c.want {
