@@ -192,24 +192,7 @@ func compareRuns(runs []map[resultKey]verdictOf) (rows []changeRow, total int, s
 			keys[k] = true
 		}
 	}
-	sorted := make([]resultKey, 0, len(keys))
-	for k := range keys {
-		sorted = append(sorted, k)
-	}
-	sort.Slice(sorted, func(i, j int) bool {
-		a, b := sorted[i], sorted[j]
-		if a.Scenario != b.Scenario {
-			return a.Scenario < b.Scenario
-		}
-		if a.Requirement != b.Requirement {
-			return a.Requirement < b.Requirement
-		}
-		if a.Check != b.Check {
-			return a.Check < b.Check
-		}
-		return a.N < b.N
-	})
-	for _, k := range sorted {
+	for _, k := range sortedKeys(keys) {
 		row := changeRow{key: k}
 		same, failed := true, true
 		for _, m := range runs {
@@ -230,7 +213,7 @@ func compareRuns(runs []map[resultKey]verdictOf) (rows []changeRow, total int, s
 			steady = append(steady, k)
 		}
 	}
-	return rows, len(sorted), steady
+	return rows, len(keys), steady
 }
 
 // clip shortens a detail for the table's notes.
@@ -239,4 +222,27 @@ func clip(s string, n int) string {
 		return string(r[:n]) + "…"
 	}
 	return s
+}
+
+// sortedKeys lists a set of result keys in report order: scenario,
+// requirement, check, then occurrence.
+func sortedKeys(keys map[resultKey]bool) []resultKey {
+	out := make([]resultKey, 0, len(keys))
+	for k := range keys {
+		out = append(out, k)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.Scenario != b.Scenario {
+			return a.Scenario < b.Scenario
+		}
+		if a.Requirement != b.Requirement {
+			return a.Requirement < b.Requirement
+		}
+		if a.Check != b.Check {
+			return a.Check < b.Check
+		}
+		return a.N < b.N
+	})
+	return out
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"sort"
 	"text/tabwriter"
 
 	"github.com/faultline/faultline/reports"
@@ -28,28 +27,14 @@ func reportDiff(a, b string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	va, vb := resultsOf(ra), resultsOf(rb)
-	var keys []resultKey
+	all := map[resultKey]bool{}
 	for k := range va {
-		keys = append(keys, k)
+		all[k] = true
 	}
 	for k := range vb {
-		if _, ok := va[k]; !ok {
-			keys = append(keys, k)
-		}
+		all[k] = true
 	}
-	sort.Slice(keys, func(i, j int) bool {
-		x, y := keys[i], keys[j]
-		if x.Scenario != y.Scenario {
-			return x.Scenario < y.Scenario
-		}
-		if x.Requirement != y.Requirement {
-			return x.Requirement < y.Requirement
-		}
-		if x.Check != y.Check {
-			return x.Check < y.Check
-		}
-		return x.N < y.N
-	})
+	keys := sortedKeys(all) // changes.go
 	differ, only, same := 0, 0, 0
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "scenario\trequirement\tcheck\t%s\t%s\n", "A", "B")
