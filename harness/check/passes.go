@@ -118,17 +118,7 @@ func (v *outageView) judgePasses(o outage, atts []attempt, pp passPlan, t tolera
 			s.Expected = pp.Delay(p)
 			tt.Jitter = pp.Jitter
 		}
-		if k == 0 {
-			s.Origin, s.OriginWhat = o.Start.T, "client RECOVERING_RECONNECT (client-reported)"
-		} else {
-			s.Origin, s.OriginWhat = v.attemptEnd(atts[k-1], a.Accept.T)
-		}
-		s.Measured = a.Accept.T - s.Origin
-		s.Lo, s.Hi = tt.band(s.Expected)
-		s.Stall = v.stalled(s.Origin, a.Accept.T)
-		s.Lo, s.Hi = s.Lo-s.Stall, s.Hi+s.Stall
-		s.Dev = tt.deviation(s.Measured, s.Expected)
-		s.OK = s.Measured >= s.Lo && s.Measured <= s.Hi
+		v.measure(&s, atts, tt) // schedule.go
 		s.tol = tt
 		out = append(out, s)
 	}

@@ -118,20 +118,30 @@ func (v *outageView) judgeOutage(o outage, atts []attempt, st scenario.Strategy,
 	var out []slot
 	for k, a := range atts {
 		s := slot{Outage: o, K: k, Attempt: a, Expected: st.Delay(k)}
-		if k == 0 {
-			s.Origin, s.OriginWhat = o.Start.T, "client RECOVERING_RECONNECT (client-reported)"
-		} else {
-			s.Origin, s.OriginWhat = v.attemptEnd(atts[k-1], a.Accept.T)
-		}
-		s.Measured = a.Accept.T - s.Origin
-		s.Lo, s.Hi = t.band(s.Expected)
-		s.Stall = v.stalled(s.Origin, a.Accept.T)
-		s.Lo, s.Hi = s.Lo-s.Stall, s.Hi+s.Stall
-		s.Dev = t.deviation(s.Measured, s.Expected)
-		s.OK = s.Measured >= s.Lo && s.Measured <= s.Hi
+		v.measure(&s, atts, t)
 		out = append(out, s)
 	}
 	return out
+}
+
+// measure fills a slot whose attempt, index and expected delay are set: its
+// origin (attempt 0 from the client's RECOVERING_RECONNECT, attempt k ≥ 1
+// from the end of attempt k−1 as the servers saw it), the measured delay,
+// its band widened by the stall, the deviation and the verdict. The
+// per-attempt and the per-pass schedules (passes.go) share it.
+func (v *outageView) measure(s *slot, atts []attempt, t tolerances) {
+	k, a := s.K, s.Attempt
+	if k == 0 {
+		s.Origin, s.OriginWhat = s.Outage.Start.T, "client RECOVERING_RECONNECT (client-reported)"
+	} else {
+		s.Origin, s.OriginWhat = v.attemptEnd(atts[k-1], a.Accept.T)
+	}
+	s.Measured = a.Accept.T - s.Origin
+	s.Lo, s.Hi = t.band(s.Expected)
+	s.Stall = v.stalled(s.Origin, a.Accept.T)
+	s.Lo, s.Hi = s.Lo-s.Stall, s.Hi+s.Stall
+	s.Dev = t.deviation(s.Measured, s.Expected)
+	s.OK = s.Measured >= s.Lo && s.Measured <= s.Hi
 }
 
 // nextDue is when the strategy's next attempt after heal was due in outage o:
