@@ -358,6 +358,6 @@ func TestHandoffWindowClientClaimAcrossASlowTarget(t *testing.T) {
 	runCases(t, []tcase{
 		{name: "RESUMED one latency after the resume", cfg: &HandoffWindow{}, sc: mscen(), h: claimAt(281), verdict: OK},
 		{name: "RESUMED beyond the latency", cfg: &HandoffWindow{}, sc: mscen(), h: claimAt(330), verdict: NonStrict,
-			detail: []string{"gap 200.0ms > slack 10.0ms + link 150.0ms"}},
+			detail: []string{"gap 200.0ms > slack 10.0ms + link 160.0ms"}},
 	})
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/faultline/faultline/harness/history"
 )
 
 // measureSpan records a window from one event at from to another at to: its
@@ -56,8 +58,12 @@ func (v *sessionView) claimGap(c int, claim, evidence time.Duration, server stri
 		case VerbSlow:
 			lat, _ := attrMs(f.On, "latency")
 			jit, _ := attrMs(f.On, "jitter")
-			g.Link += lat + jit
-			how = append(how, fmt.Sprintf("slow %s ± %s on link %s", dur(lat), dur(jit), server))
+			// The toxic holds each chunk on a timer, which may fire up to the
+			// scheduler probe's threshold late with no stall recorded (measured:
+			// 0.8 ms beyond slack + latency in a -race soak run).
+			g.Link += lat + jit + history.StallThreshold
+			how = append(how, fmt.Sprintf("slow %s ± %s on link %s, + %s its timer may fire late unrecorded",
+				dur(lat), dur(jit), server, dur(history.StallThreshold)))
 		case VerbThrottle, VerbSlice:
 			g.Unjudged = fmt.Sprintf("a %s on link %s delays the server's answer by what it queues", f.Verb, server)
 		}

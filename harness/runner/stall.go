@@ -13,7 +13,7 @@ import (
 // recording them would only clutter the timeline.
 const (
 	stallPeriod    = 2 * time.Millisecond
-	stallThreshold = 10 * time.Millisecond
+	stallThreshold = history.StallThreshold
 )
 
 // startStallProbe runs probeStalls until the returned stop, which waits for
