@@ -2,7 +2,7 @@
 GO ?= go
 REPORT ?= faultline-report
 
-.PHONY: conformance test vet fmt generate fuzz bench ginkgo-p images images-if-docker soak drivers certify
+.PHONY: conformance test vet fmt generate fuzz bench ginkgo-p images images-if-docker soak drivers certify deps
 
 # The main job: the conformance suite against the Go engine on the embedded
 # Toxiproxy, writing $(REPORT)/report.json. Exits 1 if anything FAILED.
@@ -13,17 +13,31 @@ conformance:
 # -race, and each real library's driver module's own tests.
 # With a Docker engine, the images are (re)built first so that the suite's
 # containers-mode spec runs against this tree; without one, that spec says so.
-test: images-if-docker
+test: deps images-if-docker
 	$(GO) vet ./...
 	cd drivers/nats.go && $(GO) vet ./... && $(GO) test -race -count=1 -timeout 5m ./...
 	$(GO) test -race -count=1 -timeout 20m ./...
+
+# The Debian packages behind the real servers and libraries certified here:
+# the mosquitto broker, and two MQTT clients packaged for Debian's own
+# interpreters (python3-paho-mqtt is for /usr/bin/python3). Installed when
+# missing (as root, apt-get update first); otherwise named, and the target
+# fails.
+DEBS ?= mosquitto python3-paho-mqtt node-mqtt
+deps:
+	@missing=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	[ -z "$$missing" ] && exit 0; \
+	if [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then \
+	  echo "deps: missing Debian packages:$$missing (as root: apt-get update && apt-get install$$missing)"; exit 2; fi; \
+	echo "deps: installing$$missing"; \
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing
 
 # The drivers of real client libraries, one Go module each under drivers/
 # (the core module never depends on a library it certifies), built into
 # bin/drivers/<library>.
 # bin/go.mod makes bin/ a module of its own: the go command would otherwise
 # read the binary bin/drivers/nats.go as Go source in `go build ./...`.
-drivers:
+drivers: deps
 	@mkdir -p bin/drivers
 	@[ -f bin/go.mod ] || printf 'module faultline.invalid/bin\n' > bin/go.mod
 	cd drivers/nats.go && $(GO) build -o ../../bin/drivers/nats.go .

@@ -74,6 +74,12 @@ type Kind struct {
 	Start StartFunc
 	// Actions are the kind's own server-step actions, by step key.
 	Actions map[string]Action
+	// ClientSession, when set, maps the session a client names (its state
+	// events' session) onto the server's name for it. An MQTT client knows
+	// only its client id, which each broker keys a session of its own by:
+	// the server's session is "<server>/<client id>". nil: the client's name
+	// is the server's (faultline's own protocol, NATS).
+	ClientSession func(server, claimed string) string
 }
 
 // Action is a server-step action of one kind, like a fault verb is a link

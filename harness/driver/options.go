@@ -19,6 +19,8 @@ type ConnectOptions struct {
 	ConnectTimeoutMS int64             `json:"connect_timeout_ms,omitempty"`
 	Router           *RouterOptions    `json:"router,omitempty"`    // routing.go
 	Migration        *MigrationOptions `json:"migration,omitempty"` // migration.go
+	KeepSession      bool              `json:"keep_session,omitempty"`
+	Delivery         string            `json:"delivery,omitempty"`
 }
 
 // ReconnectOptions mirrors scenario.Reconnect.
@@ -76,6 +78,8 @@ func OptionsFor(c scenario.Client) ConnectOptions {
 		ConnectTimeoutMS: ms(c.ConnectTimeout),
 		Router:           routerOptionsFor(c),
 		Migration:        migrationOptionsFor(c),
+		KeepSession:      c.KeepSession,
+		Delivery:         c.Delivery,
 	}
 }
 

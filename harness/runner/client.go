@@ -38,6 +38,9 @@ func (c *clientRunner) sink(e driver.Event) {
 		if ev.Server == "" {
 			ev.Server = e.Server // not one of ours: keep what it said, checkers will not match it
 		}
+		if f := c.run.sessionOf[ev.Server]; f != nil && ev.Session != "" {
+			ev.Session = f(ev.Server, ev.Session)
+		}
 	}
 	if len(e.Tried) > 0 { // the servers a cascade or failover tried, as names
 		names := make([]string, len(e.Tried))

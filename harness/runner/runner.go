@@ -143,10 +143,13 @@ type run struct {
 	links   map[string]*proxy.Link
 	urls    []string          // client.servers resolved to link URLs
 	byURL   map[string]string // link URL → server name
-	clients []*clientRunner
-	per     int // clients per driver process when packed (start.go); 1: a driver each
-	hello   driver.Hello
-	helloOK bool
+	// sessionOf maps a client's session name onto its server's, for the
+	// servers whose kind says how (fakeserver.Kind.ClientSession).
+	sessionOf map[string]func(server, claimed string) string
+	clients   []*clientRunner
+	per       int // clients per driver process when packed (start.go); 1: a driver each
+	hello     driver.Hello
+	helloOK   bool
 
 	mu       sync.Mutex
 	problems []string
@@ -187,6 +190,12 @@ func (t *run) up(ctx context.Context) error {
 		}
 		t.links[s.Name] = l
 		t.byURL[fakeserver.URL(s.Kind, l.Addr())] = s.Name
+		if k, ok := fakeserver.LookupKind(s.Kind); ok && k.ClientSession != nil {
+			if t.sessionOf == nil {
+				t.sessionOf = map[string]func(string, string) string{}
+			}
+			t.sessionOf[s.Name] = k.ClientSession
+		}
 	}
 	for _, name := range t.sc.Client.Servers {
 		u, _ := t.urlOf(name)

@@ -80,7 +80,17 @@ type Client struct {
 	ConnectTimeout time.Duration `json:"connect_timeout,omitempty"` // per attempt; default 2s
 	Router         *Router       `json:"router,omitempty"`          // the client is a router (routing.go)
 	Migration      Migration     `json:"migration"`                 // migration support (migration.go)
+	// KeepSession asks the server to keep the session past its connection
+	// (MQTT: clean session off), so a reconnect resumes it.
+	KeepSession bool `json:"keep_session,omitempty"`
+	// Delivery is the guarantee asked of the library for its sends and
+	// subscriptions: at_most_once or at_least_once (MQTT: QoS 0 or 1); ""
+	// leaves the library's default.
+	Delivery string `json:"delivery,omitempty"`
 }
+
+// Deliveries are the values client.delivery takes.
+var Deliveries = []string{"at_most_once", "at_least_once"}
 
 // Reconnect configures reconnection. Enabled defaults to true.
 type Reconnect struct {

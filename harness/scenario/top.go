@@ -285,4 +285,7 @@ func (p *parser) client(sc *Scenario, kv pair) {
 	if c.Reconnect.Buffer < 0 {
 		p.errorf(node("reconnect", "buffer"), "buffer must not be negative")
 	}
+	if c.Delivery != "" && !slices.Contains(Deliveries, c.Delivery) {
+		p.errorf(node("delivery"), "unknown delivery %q (%s)", c.Delivery, strings.Join(Deliveries, ", "))
+	}
 }
