@@ -75,7 +75,7 @@ func TestBackoffSchedulePerPass(t *testing.T) {
 				"contract params reconnect_wait_ms 200 + U[0, jitter_ms 0)"}},
 		{name: "per pass, exponential per pass from params: OK", cfg: &BackoffSchedule{}, sc: scExp,
 			h: story(&exp, passStep{"s2", 1}, passStep{"s3", 1}, passStep{"s1", 100}, passStep{"s2", 1}, passStep{"s3", 1}, passStep{"s1", 200}, passStep{"s2", 1}), verdict: OK,
-			detail: []string{"pass p sleeps min(initial_ms 100·multiplier 2^(p−1), max_ms 1000)"}},
+			detail: []string{"sleep n is min(initial_ms 100·multiplier 2^n, max_ms 1000)", "pass p sleeps sleep p−1"}},
 		{name: "per pass, an attempt inside a pass waited: FAILED", cfg: &BackoffSchedule{}, sc: sc,
 			h: story(&perPass, passStep{"s2", 1}, passStep{"s3", 200}, passStep{"s1", 200}, passStep{"s2", 1}), verdict: Failed,
 			detail: []string{"attempt 1 (server accept s3#1 on s3 at 504.0ms) came 200.0ms after server conn.close s2#1 at 304.0ms; expected at once within pass 0 (no sleep before it) within [-30.0ms, 30.0ms]",
@@ -97,8 +97,10 @@ func TestBackoffSchedulePerPass(t *testing.T) {
 		// exactly as before: the per-pass history fails it ...
 		{name: "no contract, per-pass history: per attempt, FAILED", cfg: &BackoffSchedule{}, sc: sc, h: story(nil, passes...), verdict: Failed,
 			detail: []string{"attempt 0 (server accept s2#1 on s2 at 303.0ms) came 1.0ms after client RECOVERING_RECONNECT (client-reported) at 302.0ms; expected Delay(0) 200.0ms within [150.0ms, 250.0ms]"}},
+		// (per attempt against the contract's own numbers: attempt 0 at
+		// once, as its first_attempt says, then its wait before each)
 		{name: "delay_applies not declared: per attempt, FAILED", cfg: &BackoffSchedule{}, sc: sc, h: story(&notDeclared, passes...), verdict: Failed,
-			detail: []string{"expected Delay(0) 200.0ms within [150.0ms, 250.0ms]"}},
+			detail: []string{"expected Delay(1) 200.0ms within [150.0ms, 250.0ms]", "judged against the library's back-off: contract params reconnect_wait_ms 200"}},
 		// ... and a per-attempt schedule passes, with the detail of old.
 		{name: "no contract, per-attempt history: OK as before", cfg: &BackoffSchedule{}, sc: sc,
 			h: story(nil, passStep{"s2", 200}, passStep{"s3", 200}, passStep{"s1", 200}, passStep{"s2", 200}), verdict: OK,

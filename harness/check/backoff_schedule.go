@@ -71,6 +71,7 @@ func (c *BackoffSchedule) check(v *view) Result {
 	var maxDev time.Duration
 	last := time.Duration(0)
 	var perPass *passPlan // the first per-pass plan (nil: judged per attempt)
+	from := ""            // the first outage's contract-derived back-off ("": the scenario's)
 	passes := 0
 	for _, o := range outs {
 		atts := o.Attempts(v)
@@ -81,7 +82,11 @@ func (c *BackoffSchedule) check(v *view) Result {
 		if st.Attempts > 0 && len(atts) > st.Attempts {
 			j.fail(atts[st.Attempts].Accept.T, "%s made %d attempts (server accepts), more than strategy.attempts %d: attempt %d at %s", o, len(atts), st.Attempts, st.Attempts, dur(atts[st.Attempts].Accept.T))
 		}
-		slots := v.outages().judgeOutage(o, atts, st, tol)
+		d := v.outages().delaysOf(o)
+		if d.From != "" && from == "" {
+			from = d.From
+		}
+		slots := v.outages().judgeOutage(o, atts, d, tol)
 		if pp, ok := v.outages().passPlanOf(o); ok {
 			// The library's contract: one sleep per pass over the pool.
 			slots = v.outages().judgePasses(o, atts, pp, tol)
@@ -110,7 +115,7 @@ func (c *BackoffSchedule) check(v *view) Result {
 				maxDev = s.Dev
 			}
 			if !s.OK {
-				j.fail(s.Attempt.Accept.T, "%s", s.Detail(tol))
+				j.fail(s.Attempt.Accept.T, "%s", s.Detail())
 			}
 			last = s.Attempt.Accept.T
 		}
@@ -121,6 +126,9 @@ func (c *BackoffSchedule) check(v *view) Result {
 		j.measureMs("max error", maxDev, "largest deviation of a measured delay outside its pass's band (0 within a pass, [(1−jitter)·sleep, sleep] before the attempt that wraps round the pool)", "")
 	}
 	j.count("attempts", total, "server accept on client.servers during RECOVERING_RECONNECT")
+	if from != "" && perPass == nil {
+		j.note("judged against the library's back-off: %s", from)
+	}
 	if perPass != nil {
 		j.count("passes", passes, "the most passes in one outage: "+perPass.Says())
 		j.note("%s", perPass.Says())

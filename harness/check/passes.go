@@ -2,7 +2,6 @@ package check
 
 import (
 	"fmt"
-	"math"
 	"time"
 )
 
@@ -47,29 +46,11 @@ func (v *outageView) passPlanOf(o outage) (passPlan, bool) {
 	if ct.Value(termFailover) == "next" {
 		pp.Lost = o.Server(v.view)
 	}
-	st := v.sc.Client.Reconnect.Strategy
-	msDur := func(ms float64) time.Duration { return time.Duration(ms * float64(time.Millisecond)) }
-	if w, ok := ct.Param("reconnect_wait_ms"); ok {
-		jm, _ := ct.Param("jitter_ms")
-		d := msDur(w + jm)
-		pp.Delay = func(int) time.Duration { return d }
-		if w+jm > 0 {
-			pp.Jitter = jm / (w + jm)
-		}
-		pp.From = fmt.Sprintf("contract params reconnect_wait_ms %g + U[0, jitter_ms %g): every pass sleeps within [%s, %s]", w, jm, dur(msDur(w)), dur(d))
-	} else if ini, ok := ct.Param("initial_ms"); ok {
-		mul, _ := ct.Param("multiplier")
-		mx, _ := ct.Param("max_ms")
-		pp.Jitter, _ = ct.Param("jitter")
-		pp.Delay = func(p int) time.Duration {
-			d := ini * math.Pow(mul, float64(p-1))
-			if mx > 0 && d > mx {
-				d = mx
-			}
-			return msDur(d)
-		}
-		pp.From = fmt.Sprintf("contract params: pass p sleeps min(initial_ms %g·multiplier %g^(p−1), max_ms %g)·[1−jitter %g, 1]", ini, mul, mx, pp.Jitter)
+	if sleep, jit, from, ok := sleepsOf(ct); ok {
+		pp.Delay = func(p int) time.Duration { return sleep(p - 1) }
+		pp.Jitter, pp.From = jit, from+"; pass p sleeps sleep p−1"
 	} else {
+		st := v.sc.Client.Reconnect.Strategy
 		pp.Delay = func(p int) time.Duration { return st.Delay(p - 1) }
 		pp.Jitter = st.Jitter
 		pp.From = "the scenario's strategy (the contract gives no params): pass p sleeps Delay(p−1)"

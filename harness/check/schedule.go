@@ -100,11 +100,12 @@ func (s slot) Bounds() *Bounds {
 }
 
 // Detail explains a slot that missed its band.
-func (s slot) Detail(t tolerances) string {
+func (s slot) Detail() string {
+	t := s.tol
 	if s.PerPass {
 		return fmt.Sprintf("%s attempt %d (server accept %s on %s at %s) came %s after %s at %s; expected %s (%s%s)",
 			s.Outage, s.K, s.Attempt.conn(), s.Attempt.Accept.Server, dur(s.Attempt.Accept.T), dur(s.Measured),
-			s.OriginWhat, dur(s.Origin), s.passExpected(), s.tol.describe(s.Expected), stallNote(s.Stall))
+			s.OriginWhat, dur(s.Origin), s.passExpected(), t.describe(s.Expected), stallNote(s.Stall))
 	}
 	return fmt.Sprintf("%s attempt %d (server accept %s on %s at %s) came %s after %s at %s; expected Delay(%d) %s within [%s, %s] (%s%s)",
 		s.Outage, s.K, s.Attempt.conn(), s.Attempt.Accept.Server, dur(s.Attempt.Accept.T), dur(s.Measured),
@@ -114,10 +115,11 @@ func (s slot) Detail(t tolerances) string {
 // judgeOutage compares an outage's attempts with the strategy: attempt 0 is
 // measured from the client's RECOVERING_RECONNECT (client-reported), attempt
 // k ≥ 1 from the end of attempt k−1 as the servers saw it (attemptEnd).
-func (v *outageView) judgeOutage(o outage, atts []attempt, st scenario.Strategy, t tolerances) []slot {
+func (v *outageView) judgeOutage(o outage, atts []attempt, d delays, t tolerances) []slot {
 	var out []slot
+	t.Jitter = d.Jitter
 	for k, a := range atts {
-		s := slot{Outage: o, K: k, Attempt: a, Expected: st.Delay(k)}
+		s := slot{Outage: o, K: k, Attempt: a, Expected: d.Delay(k), tol: t}
 		v.measure(&s, atts, t)
 		out = append(out, s)
 	}
@@ -151,7 +153,7 @@ func (v *outageView) measure(s *slot, atts []attempt, t tolerances) {
 // start with refused attempts failing at once. It returns the due time and
 // how it was derived.
 func (v *outageView) nextDue(o outage, heal time.Duration, verb string) (time.Duration, string) {
-	st := v.sc.Client.Reconnect.Strategy
+	st := v.delaysOf(o)
 	if verb == VerbDown {
 		due, k := o.Start.T+st.Delay(0), 0
 		for due < heal && st.Delay(k+1) > 0 {

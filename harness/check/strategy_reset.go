@@ -57,16 +57,17 @@ func (c *StrategyReset) check(v *view) Result {
 			}
 			if i > 0 && outs[i-1].Recovered() && len(atts) > 0 {
 				judged++
-				for _, s := range v.outages().judgeOutage(o, atts, st, tol) {
+				d := v.outages().delaysOf(o)
+				for _, s := range v.outages().judgeOutage(o, atts, d, tol) {
 					if s.K == 0 {
 						j.measureMs(fmt.Sprintf("outage %d: first delay", o.N), s.Measured, s.Evidence(),
-							fmt.Sprintf("%s; un-reset continuation Delay(%d) %s", s.ExpectedText(), earlier, dur(st.Delay(earlier))))
+							fmt.Sprintf("%s; un-reset continuation Delay(%d) %s", s.ExpectedText(), earlier, dur(d.Delay(earlier))))
 						j.ms[len(j.ms)-1].Bounds = s.Bounds() // reports draw it against the band
 					}
 					if !s.OK {
 						j.fail(s.Attempt.Accept.T, "strategy not reset: %s attempt %d came %s after %s at %s, expected Delay(%d) %s within [%s, %s] (%s); an un-reset strategy would continue with Delay(%d) %s after the %d earlier attempt(s)",
-							o, s.K, dur(s.Measured), s.OriginWhat, dur(s.Origin), s.K, dur(s.Expected), dur(s.Lo), dur(s.Hi), tol.describe(s.Expected),
-							earlier+s.K, dur(st.Delay(earlier+s.K)), earlier)
+							o, s.K, dur(s.Measured), s.OriginWhat, dur(s.Origin), s.K, dur(s.Expected), dur(s.Lo), dur(s.Hi), s.tol.describe(s.Expected),
+							earlier+s.K, dur(d.Delay(earlier+s.K)), earlier)
 					}
 					last = s.Attempt.Accept.T
 				}
