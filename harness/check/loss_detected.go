@@ -57,12 +57,27 @@ func (c *LossDetected) bound(v *view, h lossHit) (time.Duration, string) {
 		p := srv.PingPeriod()
 		return p + tol, fmt.Sprintf("ping period %s + tolerance %s", dur(p), dur(tol))
 	case VerbBlackhole:
+		// A real library finds a silent link by its own timers (MQTT's
+		// keepalive in whole seconds, a ping timeout): its effective
+		// contract gives the longest that takes with the settings it runs.
+		ct := v.client().contract(h.Client, h.Fault.On.T)
+		if ms, ok := ct.Param(paramDetect); ok {
+			d := time.Duration(ms * float64(time.Millisecond))
+			return d + tol, fmt.Sprintf("the library's detection bound %s (contract params %s; %s) + tolerance %s", dur(d), paramDetect, ct.Says(termLiveness), dur(tol))
+		}
 		ib := v.sc.Client.IdleBound(srv)
 		return ib + tol, fmt.Sprintf("idle bound %s + tolerance %s", dur(ib), dur(tol))
 	default:
 		return tol, "tolerance " + dur(tol)
 	}
 }
+
+// Contract: the longest a silent link goes unnoticed with the library's
+// settings (docs/driver-protocol.md, "The SDK contract").
+const (
+	paramDetect  = "detect_ms"
+	termLiveness = "liveness"
+)
 
 // Check implements Checker.
 func (c *LossDetected) Check(in Input) Result { return onView(in, c, c.check) }
