@@ -41,6 +41,12 @@ drivers: deps
 	@mkdir -p bin/drivers
 	@[ -f bin/go.mod ] || printf 'module faultline.invalid/bin\n' > bin/go.mod
 	cd drivers/nats.go && $(GO) build -o ../../bin/drivers/nats.go .
+	cd drivers/paho.mqtt.golang && $(GO) build -o ../../bin/drivers/paho.mqtt.golang .
+	@# The Python and JavaScript libraries are Debian's, for Debian's
+	@# interpreters: a launcher runs each driver with them.
+	@printf '#!/bin/sh\nexec /usr/bin/python3 "%s/drivers/paho-mqtt-python/driver.py" "$$@"\n' "$(CURDIR)" > bin/drivers/paho-mqtt-python
+	@printf '#!/bin/sh\nexec node "%s/drivers/mqtt.js/driver.js" "$$@"\n' "$(CURDIR)" > bin/drivers/mqtt.js
+	@chmod +x bin/drivers/paho-mqtt-python bin/drivers/mqtt.js
 
 # Certify one library (SDK=nats.go): its driver over its protocol's
 # scenarios against the fake server, then against the real server behind
@@ -50,13 +56,22 @@ drivers: deps
 # $(CERTIFY)/<library> and $(CERTIFY)/<library>-real. A library's FAILED
 # findings do not fail this target; a run that could not run, or a verdict
 # that differs between the servers, does.
+# SDK=mqtt certifies each of $(MQTT_CLIENTS) so, then merges their reports
+# against the fake broker into one client × requirement matrix in
+# $(CERTIFY)/mqtt-matrix (the mosquitto runs must agree with them).
 SDK ?= nats.go
 CERTIFY ?= faultline-report/certify
+MQTT_CLIENTS ?= paho.mqtt.golang paho-mqtt-python mqtt.js
 certify: drivers
 	$(GO) build -o bin/faultline ./cmd/faultline
 	@case "$(SDK)" in \
 	  nats.go) dir=scenarios/nats; swap=nats=nats-server ;; \
-	  *) echo "certify: no certification for SDK=$(SDK) (known: nats.go)"; exit 2 ;; \
+	  paho.mqtt.golang|paho-mqtt-python|mqtt.js) dir=scenarios/mqtt; swap=mqtt=mosquitto ;; \
+	  mqtt) start=$$(date +%s); rc=0; \
+	    for l in $(MQTT_CLIENTS); do $(MAKE) --no-print-directory certify SDK=$$l || rc=$$?; done; \
+	    ./bin/faultline report --merge $(foreach l,$(MQTT_CLIENTS),$(CERTIFY)/$(l)/report.json ) --out $(CERTIFY)/mqtt-matrix || rc=$$?; \
+	    echo "certify: mqtt ($(MQTT_CLIENTS)) in $$(( $$(date +%s) - start ))s; matrix in $(CERTIFY)/mqtt-matrix"; exit $$rc ;; \
+	  *) echo "certify: no certification for SDK=$(SDK) (known: nats.go, paho.mqtt.golang, paho-mqtt-python, mqtt.js, mqtt)"; exit 2 ;; \
 	esac; \
 	start=$$(date +%s); \
 	./bin/faultline run --sdk bin/drivers/$(SDK) --scenarios $$dir --report $(CERTIFY)/$(SDK); rc=$$?; \

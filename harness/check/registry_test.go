@@ -72,7 +72,7 @@ func TestRegistered(t *testing.T) {
 }
 
 func required(n string) bool {
-	return n == "exactly_once_in_order" || n == "deliberate_close" || n == "shuffle_uniform"
+	return n == "exactly_once_in_order" || n == "at_least_once" || n == "deliberate_close" || n == "shuffle_uniform"
 }
 
 func TestExcerpt(t *testing.T) {

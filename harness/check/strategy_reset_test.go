@@ -1,6 +1,11 @@
 package check
 
-import "testing"
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/faultline/faultline/harness/history"
+)
 
 func TestStrategyReset(t *testing.T) {
 	// twoOutages: session A; outage 0 (cut at 400ms): failing attempts after
@@ -34,5 +39,32 @@ func TestStrategyReset(t *testing.T) {
 			detail: []string{"attempt 1 came 1000.0ms", "expected Delay(1) 200.0ms", "continue with Delay(4) 1000.0ms"}},
 		{name: "one outage", cfg: &StrategyReset{}, h: one.hist(), verdict: Unknown,
 			detail: []string{"needs ≥ 2 outages that each had ≥ 1 attempt", "seen: 1 outage(s), 1 with attempts"}},
+	})
+}
+
+// A library whose effective contract does not promise a reset on success
+// (paho.mqtt.golang resets its back-off only after a quiet spell) is not
+// failed for continuing it: the result says so, with the evidence.
+func TestStrategyResetNotPromised(t *testing.T) {
+	withReset := func(value string, delays ...float64) history.History {
+		s := &story{}
+		s.connect(5, "A")
+		b, _ := json.Marshal(map[string]any{"reset": map[string]string{"value": value, "cite": "lib backoff.go"}})
+		s.add(ev(6, history.KindReply, "client=0", "op=connect", "id=1", "ok=true", "contract="+string(b)))
+		rec := s.lose(400, "cut", "A")
+		end := s.attempts(rec, 100, 200)
+		s.add(ev(1000, "fault.off", "link=s1", "verb=cut"))
+		s.resume(end+400, "A")
+		rec = s.lose(2000, "cut", "A")
+		end = s.attempts(rec, delays...)
+		s.add(ev(2100, "fault.off", "link=s1", "verb=cut"))
+		s.resume(end+200, "A")
+		return s.hist()
+	}
+	runCases(t, []tcase{
+		{name: "not promised, not reset", cfg: &StrategyReset{}, h: withReset("after_quiet", 800), verdict: Informational,
+			detail: []string{"the library does not promise a reset on success, and did not reset", "attempt 0 came 800.0ms", "reset: after_quiet (lib backoff.go)"}},
+		{name: "not promised, reset anyway", cfg: &StrategyReset{}, h: withReset("after_quiet", 100), verdict: OK},
+		{name: "promised, not reset", cfg: &StrategyReset{}, h: withReset("on_success", 800), verdict: Failed},
 	})
 }
