@@ -16,6 +16,9 @@ conformance:
 test: deps images-if-docker
 	$(GO) vet ./...
 	cd drivers/nats.go && $(GO) vet ./... && $(GO) test -race -count=1 -timeout 5m ./...
+	cd drivers/paho.mqtt.golang && $(GO) vet ./... && $(GO) test -race -count=1 -timeout 5m ./...
+	/usr/bin/python3 -m unittest discover -s drivers/paho-mqtt-python
+	node --test drivers/mqtt.js/test/
 	$(GO) test -race -count=1 -timeout 20m ./...
 
 # The Debian packages behind the real servers and libraries certified here:
@@ -119,6 +122,8 @@ fuzz:
 	$(GO) test ./harness/driver/stdio -run '^$$' -fuzz FuzzParseLine -fuzztime $(FUZZTIME)
 	$(GO) test ./wire/platform -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME)
 	$(GO) test ./packs/nats/wire -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
+	$(GO) test ./packs/mqtt/real -run '^$$' -fuzz FuzzParseLine -fuzztime $(FUZZTIME)
+	$(GO) test ./packs/mqtt/wire -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME)
 
 # Benchmarks of faultline itself, and one table of their numbers: loss
 # observation latency per verb, window measurement error against an

@@ -133,7 +133,7 @@ func TestServerKindFlagOfRun(t *testing.T) {
 		code := Main(append([]string{"run", "--scenarios", dir, "--report", t.TempDir()}, args...), &out, &errb)
 		return code, out.String() + errb.String()
 	}
-	if code, out := run("--server-kind", "nats=mqtt"); code != 2 || !strings.Contains(out, `unknown server kind "mqtt"`) {
+	if code, out := run("--server-kind", "nats=no-such-kind"); code != 2 || !strings.Contains(out, `unknown server kind "no-such-kind"`) {
 		t.Errorf("unknown kind: exit %d\n%s", code, out)
 	}
 	if code, out := run("--server-kind", "nats"); code != 2 || !strings.Contains(out, `want FROM=TO`) {

@@ -33,6 +33,9 @@ type passPlan struct {
 	Jitter float64                   // the sleep lies in [(1−Jitter)·Delay(p), Delay(p)]
 	From   string                    // where Delay comes from
 	Lost   string                    // the lost server, last in the pool (failover: next); "": unknown
+	// Immediate: first_attempt immediate without a known lost server (e.g.
+	// failover: top): the first pass starts at once, a sleep between passes.
+	Immediate bool
 }
 
 // passPlanOf is the per-pass plan of outage o when its client's effective
@@ -46,6 +49,7 @@ func (v *outageView) passPlanOf(o outage) (passPlan, bool) {
 	if ct.Value(termFailover) == "next" {
 		pp.Lost = o.Server(v.view)
 	}
+	pp.Immediate = pp.Lost == "" && ct.Value(termFirstAttempt) == "immediate"
 	if sleep, jit, from, ok := sleepsOf(ct); ok {
 		pp.Delay = func(p int) time.Duration { return sleep(p - 1) }
 		pp.Jitter, pp.From = jit, from+"; pass p sleeps sleep p−1"
@@ -76,6 +80,9 @@ func (pp passPlan) Says() string {
 func (pp passPlan) sleeps(k int, srv string) bool {
 	if pp.Lost != "" {
 		return srv == pp.Lost
+	}
+	if pp.Immediate { // each pass walks the list at once; the sleep comes between passes
+		return k > 0 && k%pp.N == 0
 	}
 	return (k+1)%pp.N == 0
 }

@@ -82,7 +82,12 @@ type pfSend struct {
 	Fate  string
 	// Carrier is the session a send never received was (to be) written
 	// on; Death and Detect the loss of that connection, when it died.
-	Carrier        string
+	Carrier string
+	// CarrierServe is the server's start of the carrier's connection (its
+	// handshake, create or resume): a session name may outlive one
+	// connection (an MQTT broker names a clean session by its client id on
+	// every connection), so what a connection carried is told by it.
+	CarrierServe   *history.Event
 	Death, Detect  time.Duration
 	DeathBy        string
 	AfterDeath     bool
@@ -424,8 +429,9 @@ func (c *PublishFate) account(v *view, cl int) *pfClient {
 
 // fate classifies one taken send.
 func (c *PublishFate) fate(v *view, a *pfClient, s *pfSend, byN map[int64][]history.Event) {
+	held := c.serveAt(v, s.Held, s.taken())
 	if len(s.Recv) > 0 {
-		if s.Recv[0].Session == s.Held && s.Held != "" {
+		if s.Recv[0].Session == s.Held && s.Held != "" && onConn(v, s.Recv[0], held) {
 			s.Fate = fateDelivered
 		} else {
 			s.Fate = fateBuffered
@@ -436,10 +442,10 @@ func (c *PublishFate) fate(v *view, a *pfClient, s *pfSend, byN map[int64][]hist
 	// flushed into once the client was back.
 	switch {
 	case s.Phase == driver.ConnectedActive:
-		s.Carrier = s.Held
+		s.Carrier, s.CarrierServe = s.Held, held
 	case s.Phase == driver.RecoveringReconnect || s.Phase == driver.Connecting:
 		if e, ok := v.client().activeAfter(a.cl, s.taken()); ok {
-			s.Carrier = e.Session
+			s.Carrier, s.CarrierServe = e.Session, c.serveAt(v, e.Session, e.T)
 		} else {
 			s.Fate = fateDiscarded
 			return
@@ -453,12 +459,12 @@ func (c *PublishFate) fate(v *view, a *pfClient, s *pfSend, byN map[int64][]hist
 			continue
 		}
 		for _, e := range es {
-			if e.Session == s.Carrier {
+			if e.Session == s.Carrier && onConn(v, e, s.CarrierServe) {
 				s.LaterOnCarrier = true
 			}
 		}
 	}
-	death, by, died := c.death(v, s.Carrier)
+	death, by, died := c.death(v, s.Carrier, s.CarrierServe)
 	switch {
 	case died && !s.LaterOnCarrier:
 		s.Fate = fateInFlight
@@ -484,11 +490,20 @@ func (c *PublishFate) fate(v *view, a *pfClient, s *pfSend, byN map[int64][]hist
 // (link evidence: fault.on, from when it was applied), else the server's
 // end of the connection (server evidence: conn.close or
 // session.disconnect). false: neither is in the history.
-func (c *PublishFate) death(v *view, sess string) (time.Duration, string, bool) {
+func (c *PublishFate) death(v *view, sess string, serve *history.Event) (time.Duration, string, bool) {
 	var end history.Event
 	found := false
 	server := ""
+	start := time.Duration(0)
+	if serve != nil {
+		start, server = serve.T, serve.Server
+	} else {
+		start, _ = c.sessionStart(v, sess)
+	}
 	for _, e := range v.bySess[sess] {
+		if e.T < start {
+			continue // an earlier connection of the same name
+		}
 		if server == "" {
 			server = e.Server
 		}
@@ -497,7 +512,6 @@ func (c *PublishFate) death(v *view, sess string) (time.Duration, string, bool) 
 			break
 		}
 	}
-	start, _ := c.sessionStart(v, sess)
 	to := v.end
 	if found {
 		to = end.T + v.slack
@@ -511,6 +525,31 @@ func (c *PublishFate) death(v *view, sess string) (time.Duration, string, bool) 
 		return end.T, fmt.Sprintf("server %s %s%s", end.Server, end.Kind, reasonText(end)), true
 	}
 	return 0, "", false
+}
+
+// serveAt is the server's start of the connection sess was on at t: its
+// latest handshake, session.create or session.resume by t (+ the slack);
+// nil when there is none.
+func (c *PublishFate) serveAt(v *view, sess string, t time.Duration) *history.Event {
+	var out *history.Event
+	for i, e := range v.bySess[sess] {
+		if e.T > t+v.slack {
+			break
+		}
+		if e.Kind == history.KindHandshake || e.Kind == history.KindSessionCreate || e.Kind == history.KindSessionResume {
+			out = &v.bySess[sess][i]
+		}
+	}
+	return out
+}
+
+// onConn reports whether the server's event e happened on the connection
+// that serve began (at or after it, and on its Conn where both name one).
+func onConn(v *view, e history.Event, serve *history.Event) bool {
+	if serve == nil {
+		return true
+	}
+	return e.T >= serve.T-v.slack && (serve.Conn == "" || e.Conn == "" || e.Conn == serve.Conn)
 }
 
 // sessionStart is when the server began a session (its handshake or

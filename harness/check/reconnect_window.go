@@ -98,7 +98,9 @@ func (c *ReconnectWindow) check(v *view) Result {
 			if fresh { // conn_sessions.go: back on a new session, the one the client names
 				freshN++
 				back, resOK = "session.create", false
-				if o.Recovered() && o.End.Session != "" && o.End.Session != sess {
+				// (The new session may bear the old one's name: an MQTT
+				// broker names a clean session by its client id.)
+				if o.Recovered() && o.End.Session != "" {
 					res, resOK = v.sessions().firstSessEvent(o.End.Session, heal-v.slack, history.KindSessionCreate)
 				} else if !o.Recovered() {
 					if cr, ok := v.createdOn(f.Link, heal-v.slack); ok {

@@ -8,6 +8,7 @@ import (
 	"github.com/faultline/faultline/proxy"
 
 	// Protocol packs register their server kinds when imported.
+	_ "github.com/faultline/faultline/packs/mqtt"
 	_ "github.com/faultline/faultline/packs/nats"
 )
 

@@ -165,7 +165,7 @@ func actions(fakeKind bool) map[string]fakeserver.Action {
 		},
 	}
 	out["admit"] = fakeserver.Action{
-		Doc: "the server admits connections again after refuse",
+		Doc: "the server admits connections again after a refusal",
 		Do: func(_ context.Context, s fakeserver.Server, _ any, _ fakeserver.Env) error {
 			s.(fakeServer).Refuse("")
 			return nil

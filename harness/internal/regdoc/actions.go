@@ -9,6 +9,7 @@ import (
 	"github.com/faultline/faultline/fakeserver"
 
 	// The protocol packs register their server kinds when imported.
+	_ "github.com/faultline/faultline/packs/mqtt"
 	_ "github.com/faultline/faultline/packs/nats"
 )
 

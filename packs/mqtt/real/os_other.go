@@ -1,0 +1,16 @@
+//go:build !linux
+
+package real
+
+import "syscall"
+
+// procAttr: no parent-death signal outside Linux; the server's Close and
+// Kill end the process.
+func procAttr() *syscall.SysProcAttr { return nil }
+
+// killGroup: the caller kills the process itself.
+func killGroup(int) {}
+
+// closedPeer cannot read the kernel's socket table here: the tracker
+// takes the oldest waiting connection.
+func closedPeer(int, []string) string { return "" }
