@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/faultline/faultline/client"
-	"github.com/faultline/faultline/fakeserver"
 	"github.com/faultline/faultline/harness/history"
+	"github.com/faultline/faultline/packs/session/server"
 	"github.com/faultline/faultline/proxy"
 )
 
@@ -43,7 +43,7 @@ func BenchmarkSessions(b *testing.B) {
 }
 
 func sessionCost(b *testing.B) (heap, rss, goroutines, wall float64) {
-	srv, err := fakeserver.StartSession("s1", history.Nop{}, fakeserver.SessionOptions{Ping: 2 * time.Second})
+	srv, err := server.Start("s1", history.Nop{}, server.Options{Ping: 2 * time.Second})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/faultline/faultline/client"
-	"github.com/faultline/faultline/fakeserver"
 	"github.com/faultline/faultline/harness/history"
+	"github.com/faultline/faultline/packs/session/server"
 	"github.com/faultline/faultline/proxy"
 )
 
@@ -20,7 +20,7 @@ import (
 // truth independent of the server's own recording.
 type topo struct {
 	log    *history.Log
-	srv    *fakeserver.SessionServer
+	srv    *server.Server
 	tp     *proxy.Embedded
 	link   *proxy.Link
 	tap    *tap
@@ -32,7 +32,7 @@ func newTopo(b *testing.B, strategy client.Strategy) *topo {
 	b.Helper()
 	t := &topo{log: history.NewLog(history.NewClock()), states: make(chan client.StateChange, 64)}
 	var err error
-	t.srv, err = fakeserver.StartSession("s1", t.log, fakeserver.SessionOptions{Ping: 50 * time.Millisecond})
+	t.srv, err = server.Start("s1", t.log, server.Options{Ping: 50 * time.Millisecond})
 	if err != nil {
 		b.Fatal(err)
 	}

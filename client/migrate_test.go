@@ -9,6 +9,7 @@ import (
 
 	"github.com/faultline/faultline/fakeserver"
 	"github.com/faultline/faultline/harness/history"
+	"github.com/faultline/faultline/packs/session/server"
 	"github.com/faultline/faultline/wire"
 )
 
@@ -16,7 +17,7 @@ import (
 // store, and a recorder of rows, dones and migration events.
 type migWorld struct {
 	t   *testing.T
-	srv map[string]*fakeserver.SessionServer
+	srv map[string]*server.Server
 	log *history.Log
 
 	mu    sync.Mutex
@@ -28,11 +29,11 @@ type migWorld struct {
 
 func newMigWorld(t *testing.T, resolve map[string]string, names ...string) *migWorld {
 	t.Helper()
-	w := &migWorld{t: t, srv: map[string]*fakeserver.SessionServer{}, log: history.NewLog(history.NewClock()),
+	w := &migWorld{t: t, srv: map[string]*server.Server{}, log: history.NewLog(history.NewClock()),
 		rows: map[int64][]int64{}, dones: map[int64][]bool{}, ch: make(chan struct{}, 1)}
 	store := fakeserver.NewMemoryStore()
 	for _, n := range names {
-		s, err := fakeserver.StartSession(n, w.log, fakeserver.SessionOptions{Ping: 500 * time.Millisecond, MigrationGrace: 300 * time.Millisecond})
+		s, err := server.Start(n, w.log, server.Options{Ping: 500 * time.Millisecond, MigrationGrace: 300 * time.Millisecond})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,6 +1,13 @@
-// Package fakeserver holds faultline's fake protocol servers. Each records what
-// it sees into the run's history: server-side evidence that checkers weigh
-// above the client's own word.
+// Package fakeserver is the neutral layer under faultline's servers: the
+// registry of server kinds that protocol packs fill (RegisterKind; the packs
+// are under packs/: session, platform, nats), the kind-independent Config,
+// the interfaces the runner and the control API (fakeserver/control) drive
+// servers through (Server, Publisher, SessionCloser, Killer, Restarter,
+// Migrator, RowPacer, Actor), the URL a client of a kind dials, the
+// recording listener the WebSocket kinds share (RecListener), and the
+// migration context store session servers share (ContextStore). It speaks no
+// protocol itself. Every server records what it sees into the run's history:
+// server-side evidence that checkers weigh above the client's own word.
 package fakeserver
 
 import (
@@ -49,8 +56,8 @@ type Config struct {
 	// process in a container listens on ":port".
 	Listen string
 	// Store is the migration context store the run's session servers share
-	// (fakeserver.MemoryStore in-process); nil: none until the runner sets
-	// one through Migrator.SetPeers.
+	// (a MemoryStore in-process); nil: none until the runner sets one
+	// through Migrator.SetPeers.
 	Store ContextStore
 }
 
@@ -63,9 +70,9 @@ type StartFunc = func(name string, rec history.Recorder, cfg Config) (Server, er
 // close, kill, restart, migrate).
 type Kind struct {
 	Name string
-	// Protocol is the wire protocol its clients speak ("faultline" for the
-	// WebSocket kinds, "nats"): a driver whose hello names another protocol
-	// is not run against it.
+	// Protocol is the wire protocol its clients speak (OwnProtocol for the
+	// session and platform packs' WebSocket kinds, "nats"): a driver whose
+	// hello names another protocol is not run against it.
 	Protocol string
 	Scheme   string // the client URL's scheme: "ws", "nats"
 	// Doc is its one-line description for the scenario schema and guide.
@@ -131,11 +138,6 @@ func RegisterKind(k Kind) {
 // OwnProtocol is faultline's own JSON-over-WebSocket session protocol: what
 // a driver speaks when its hello names no protocol.
 const OwnProtocol = "faultline"
-
-// Register registers a WebSocket kind (faultline's own protocol).
-func Register(kind string, start StartFunc) {
-	RegisterKind(Kind{Name: kind, Protocol: OwnProtocol, Scheme: "ws", Path: "/", Start: start})
-}
 
 // LookupKind returns a registered kind.
 func LookupKind(name string) (Kind, bool) {

@@ -12,8 +12,8 @@ import (
 
 	"github.com/coder/websocket"
 
-	"github.com/faultline/faultline/fakeserver"
 	"github.com/faultline/faultline/harness/history"
+	fakeinstance "github.com/faultline/faultline/packs/platform/instance"
 	"github.com/faultline/faultline/wire/platform"
 )
 
@@ -36,9 +36,9 @@ var benchPayload = json.RawMessage(`"` + strings.Repeat("x", 254) + `"`) // 256 
 // benchWindow messages in flight and take turns in benchRounds rounds.
 func BenchmarkRouter(b *testing.B) {
 	n := max(b.N, 2000) / benchRounds // short phases measure start-up, not throughput
-	var srvs []*fakeserver.InstanceServer
+	var srvs []*fakeinstance.Server
 	for i := 1; i <= 4; i++ {
-		s, err := fakeserver.StartInstance("s"+strconv.Itoa(i), history.Nop{}, fakeserver.InstanceOptions{})
+		s, err := fakeinstance.Start("s"+strconv.Itoa(i), history.Nop{}, fakeinstance.Options{})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -139,7 +139,7 @@ type routed struct {
 	why   string
 }
 
-func newRouted(b *testing.B, srvs []*fakeserver.InstanceServer) *routed {
+func newRouted(b *testing.B, srvs []*fakeinstance.Server) *routed {
 	reg := NewRegistry()
 	for _, s := range srvs {
 		reg.Add(s.Name(), s.URL())

@@ -12,8 +12,8 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/faultline/faultline/fakeserver"
 	"github.com/faultline/faultline/harness/history"
+	fakeinstance "github.com/faultline/faultline/packs/platform/instance"
 	"github.com/faultline/faultline/proxy"
 )
 
@@ -25,7 +25,7 @@ type rig struct {
 	log  *history.Log
 	reg  *Registry
 	r    *Router
-	srvs map[string]*fakeserver.InstanceServer
+	srvs map[string]*fakeinstance.Server
 	urls map[string]string // name -> url the router dials
 
 	mu     sync.Mutex
@@ -37,7 +37,7 @@ type rig struct {
 
 func newRig(t *testing.T, opts Options, names ...string) *rig {
 	t.Helper()
-	g := &rig{t: t, log: history.NewLog(history.NewClock()), srvs: map[string]*fakeserver.InstanceServer{},
+	g := &rig{t: t, log: history.NewLog(history.NewClock()), srvs: map[string]*fakeinstance.Server{},
 		urls: map[string]string{}, resps: map[string]Response{}}
 	for _, n := range names {
 		g.start(n)
@@ -77,7 +77,7 @@ func newRig(t *testing.T, opts Options, names ...string) *rig {
 }
 
 func (g *rig) start(name string) {
-	s, err := fakeserver.StartInstance(name, g.log, fakeserver.InstanceOptions{Ping: 50 * time.Millisecond})
+	s, err := fakeinstance.Start(name, g.log, fakeinstance.Options{Ping: 50 * time.Millisecond})
 	if err != nil {
 		g.t.Fatal(err)
 	}
@@ -169,7 +169,7 @@ func (g *rig) name(url string) string {
 func (g *rig) received(id string) []string {
 	var out []string
 	for _, e := range g.log.Events() {
-		if e.Kind == fakeserver.KindRouteReceive && e.Attr("id") == id {
+		if e.Kind == fakeinstance.KindRouteReceive && e.Attr("id") == id {
 			out = append(out, e.Server+"/"+e.Attr("part"))
 		}
 	}
@@ -331,7 +331,7 @@ func TestDiscoveryAddAndRemove(t *testing.T) {
 	}
 	g.waitFor("s1's connection closed by the router", func() bool {
 		for _, e := range g.log.Events() {
-			if e.Kind == history.KindConnClose && e.Server == "s1" && e.Reason == fakeserver.ReasonClosedByRouter {
+			if e.Kind == history.KindConnClose && e.Server == "s1" && e.Reason == fakeinstance.ReasonClosedByRouter {
 				return true
 			}
 		}

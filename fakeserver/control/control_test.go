@@ -14,6 +14,8 @@ import (
 
 	"github.com/faultline/faultline/harness/history"
 	"github.com/faultline/faultline/wire"
+
+	_ "github.com/faultline/faultline/packs/session" // the kind its hosts serve by default
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }

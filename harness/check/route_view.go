@@ -30,7 +30,7 @@ import (
 // was really connected, and how many bytes were really in flight towards an
 // instance it called unwritable.
 
-// Kinds the routing records use (see EVENTS.md).
+// Kinds the routing records use (see packs/platform/EVENTS.md).
 const (
 	kindRouteConnect = "route.connect"
 	kindRouteReceive = "route.receive"

@@ -1,8 +1,9 @@
 package history
 
 // Event kinds of streaming requests and migration (Open Server's, M1–M6). The
-// server records them with Source server; the driver reports row, done and
-// migration with Source client (same names, the driver protocol's).
+// session pack's server records them with Source server; the driver reports
+// row, done and migration with Source client (same names, the driver
+// protocol's). packs/session/EVENTS.md describes them.
 const (
 	KindRequest          = "request"           // server: Session, Conn, Attrs{req, rows, every_ms, dup, forwarded}: a req arrived (or was run from forwarded late commands)
 	KindRow              = "row"               // server: Session, Conn, Seq=n, Attrs{req}: row n written; client: Seq=n, Attrs{request}

@@ -7,9 +7,8 @@ import (
 	"github.com/faultline/faultline/harness/scenario"
 	"github.com/faultline/faultline/proxy"
 
-	// Protocol packs register their server kinds when imported.
-	_ "github.com/faultline/faultline/packs/mqtt"
-	_ "github.com/faultline/faultline/packs/nats"
+	// The protocol packs register their server kinds when imported.
+	_ "github.com/faultline/faultline/packs/all"
 )
 
 // Registry is what the scenario loader may name: the registered checkers,

@@ -18,8 +18,7 @@ import (
 	"github.com/faultline/faultline/harness/scenario"
 	"github.com/faultline/faultline/proxy"
 
-	_ "github.com/faultline/faultline/packs/mqtt" // its server kinds
-	_ "github.com/faultline/faultline/packs/nats" // its server kinds
+	_ "github.com/faultline/faultline/packs/all" // the packs' server kinds
 )
 
 // realRegistry is what the CLI's validate uses (runner.Registry), built here

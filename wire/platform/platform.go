@@ -1,8 +1,9 @@
 // Package platform is the protocol between a router (a Connection Server, seed
 // 004) and the platform instances it routes ingress messages to: JSON frames,
-// one per WebSocket text message. faultline's fake instances (fakeserver kind
-// "instance") speak its server side; client/router speaks its client side; any
-// router that wants to be certified by faultline speaks it too.
+// one per WebSocket text message. faultline's fake instances (the platform
+// pack's kind "instance", packs/platform/instance) speak its server side;
+// client/router speaks its client side; any router that wants to be
+// certified by faultline speaks it too.
 //
 // Connection life:
 //

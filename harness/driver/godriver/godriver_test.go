@@ -7,10 +7,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/faultline/faultline/fakeserver"
 	"github.com/faultline/faultline/harness/driver"
 	"github.com/faultline/faultline/harness/history"
 	"github.com/faultline/faultline/harness/scenario"
+	"github.com/faultline/faultline/packs/session/server"
 )
 
 type sink struct {
@@ -40,7 +40,7 @@ func (s *sink) wait(t *testing.T, match func(driver.Event) bool) driver.Event {
 
 func TestDriverSpeaksTheProtocolToTheGoEngine(t *testing.T) {
 	log := history.NewLog(history.NewClock())
-	srv, err := fakeserver.StartSession("s1", log, fakeserver.SessionOptions{})
+	srv, err := server.Start("s1", log, server.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

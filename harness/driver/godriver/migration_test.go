@@ -9,18 +9,19 @@ import (
 	"github.com/faultline/faultline/harness/driver"
 	"github.com/faultline/faultline/harness/history"
 	"github.com/faultline/faultline/harness/scenario"
+	"github.com/faultline/faultline/packs/session/server"
 )
 
 func TestDriverRequestsAndMigration(t *testing.T) {
 	log := history.NewLog(history.NewClock())
 	store := fakeserver.NewMemoryStore()
-	opts := fakeserver.SessionOptions{Ping: 500 * time.Millisecond, Store: store}
-	s1, err := fakeserver.StartSession("s1", log, opts)
+	opts := server.Options{Ping: 500 * time.Millisecond, Store: store}
+	s1, err := server.Start("s1", log, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s1.Close()
-	s2, err := fakeserver.StartSession("s2", log, opts)
+	s2, err := server.Start("s2", log, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,10 +8,10 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/faultline/faultline/fakeserver"
 	"github.com/faultline/faultline/harness/driver"
 	"github.com/faultline/faultline/harness/history"
 	"github.com/faultline/faultline/harness/scenario"
+	"github.com/faultline/faultline/packs/platform/instance"
 )
 
 // The router behind the routing ops: connect with a router block, edges,
@@ -21,7 +21,7 @@ func TestDriverSpeaksRoutingToTheRouter(t *testing.T) {
 	log := history.NewLog(history.NewClock())
 	var urls []string
 	for _, n := range []string{"s1", "s2", "s3"} {
-		s, err := fakeserver.StartInstance(n, log, fakeserver.InstanceOptions{})
+		s, err := instance.Start(n, log, instance.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}

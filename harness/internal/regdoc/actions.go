@@ -9,8 +9,7 @@ import (
 	"github.com/faultline/faultline/fakeserver"
 
 	// The protocol packs register their server kinds when imported.
-	_ "github.com/faultline/faultline/packs/mqtt"
-	_ "github.com/faultline/faultline/packs/nats"
+	_ "github.com/faultline/faultline/packs/all"
 )
 
 // fixedServerKeys are the server step's own keys (hand-written in

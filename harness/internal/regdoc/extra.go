@@ -65,9 +65,3 @@ var verbDocs = map[string]string{
 
 // healDoc describes heal's definition, which takes only the link keys.
 const healDoc = "heal: end every fault on the link; takes no for, direction or attributes."
-
-// kindDocs describes each fake server kind.
-var kindDocs = map[string]string{
-	"instance": "a platform instance a router routes to (routing, T); option: ping",
-	"session":  "a session server: reconnection, recovery, failover, migration (R, F, C, M); options: ping, retention, buffer",
-}

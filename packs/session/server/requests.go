@@ -1,10 +1,11 @@
-package fakeserver
+package server
 
 import (
 	"slices"
 	"strconv"
 	"time"
 
+	"github.com/faultline/faultline/fakeserver"
 	"github.com/faultline/faultline/harness/history"
 	"github.com/faultline/faultline/wire"
 )
@@ -26,7 +27,7 @@ const DefaultRowEvery = 2 * time.Millisecond
 const maxFinished = 256
 
 // sessionExtra is a session's requests and migration. Guarded by
-// SessionServer.mu, like every session field.
+// Server.mu, like every session field.
 type sessionExtra struct {
 	canMigrate bool // the client declared migration in its hello
 	reqs       map[int64]*request
@@ -35,7 +36,7 @@ type sessionExtra struct {
 }
 
 type request struct {
-	RequestState
+	fakeserver.RequestState
 	timer *time.Timer
 	gen   int // bumped on every (re)start or stop, so a stale tick knows it is stale
 }
@@ -98,7 +99,7 @@ func (x *sessionExtra) known(pending map[string]int64) []int64 {
 	return out
 }
 
-func (s *SessionServer) rowEvery() time.Duration {
+func (s *Server) rowEvery() time.Duration {
 	if s.mx.pace > 0 {
 		return s.mx.pace
 	}
@@ -107,14 +108,14 @@ func (s *SessionServer) rowEvery() time.Duration {
 
 // PaceRows sets the row pacing of requests that arrive from now on (a
 // server-side parameter of the scenario: clients send only the row count).
-func (s *SessionServer) PaceRows(every time.Duration) {
+func (s *Server) PaceRows(every time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.mx.pace = every
 }
 
 // onReqLocked starts a request, or records a duplicate and ignores it.
-func (s *SessionServer) onReqLocked(c *wsConn, sess *session, f wire.Frame) {
+func (s *Server) onReqLocked(c *wsConn, sess *session, f wire.Frame) {
 	e := history.Event{Kind: history.KindRequest, Session: sess.id, Conn: c.id,
 		Attrs: map[string]string{"req": itoa64(f.Req), "rows": itoa64(f.Rows)}}
 	if sess.mx.reqs[f.Req] != nil {
@@ -122,7 +123,7 @@ func (s *SessionServer) onReqLocked(c *wsConn, sess *session, f wire.Frame) {
 		s.record(e)
 		return
 	}
-	r := &request{RequestState: RequestState{ID: f.Req, Rows: f.Rows, Next: 1, Every: s.rowEvery()}}
+	r := &request{RequestState: fakeserver.RequestState{ID: f.Req, Rows: f.Rows, Next: 1, Every: s.rowEvery()}}
 	e.Attrs["every_ms"] = strconv.FormatFloat(float64(r.Every)/float64(time.Millisecond), 'f', -1, 64)
 	s.record(e)
 	sess.mx.add(r)
@@ -130,7 +131,7 @@ func (s *SessionServer) onReqLocked(c *wsConn, sess *session, f wire.Frame) {
 }
 
 // runLocked (re)starts a request's rows from r.Next.
-func (s *SessionServer) runLocked(sess *session, r *request) {
+func (s *Server) runLocked(sess *session, r *request) {
 	sess.mx.stop(r)
 	s.emitLocked(sess, r, r.gen)
 }
@@ -138,7 +139,7 @@ func (s *SessionServer) runLocked(sess *session, r *request) {
 // emitLocked sends the next row (or the final done) and schedules the one
 // after. Without a connection, or while migrating away, rows are postponed:
 // a resume starts them again.
-func (s *SessionServer) emitLocked(sess *session, r *request, gen int) {
+func (s *Server) emitLocked(sess *session, r *request, gen int) {
 	r.timer = nil
 	c := sess.conn
 	if r.Done || c == nil || sess.mx.paused() {
@@ -156,7 +157,7 @@ func (s *SessionServer) emitLocked(sess *session, r *request, gen int) {
 	r.timer = time.AfterFunc(r.Every, func() { s.rowTick(sess, r, gen) })
 }
 
-func (s *SessionServer) rowTick(sess *session, r *request, gen int) {
+func (s *Server) rowTick(sess *session, r *request, gen int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed || r.gen != gen || s.sessions[sess.id] != sess {
@@ -168,7 +169,7 @@ func (s *SessionServer) rowTick(sess *session, r *request, gen int) {
 // queueDoneLocked ends a request with its final done (cancelled: the
 // attention's acknowledgment), written to the live connection if any; a
 // resume sends it again if the client did not get it.
-func (s *SessionServer) queueDoneLocked(sess *session, r *request) {
+func (s *Server) queueDoneLocked(sess *session, r *request) {
 	r.Done = true
 	sess.mx.stop(r)
 	c := sess.conn
@@ -184,7 +185,7 @@ func (s *SessionServer) queueDoneLocked(sess *session, r *request) {
 
 // onAttnLocked handles an attention: a running request ends at once,
 // cancelled; one that already ended gets nothing more.
-func (s *SessionServer) onAttnLocked(conn string, sess *session, f wire.Frame, forwarded bool) {
+func (s *Server) onAttnLocked(conn string, sess *session, f wire.Frame, forwarded bool) {
 	e := history.Event{Kind: history.KindAttention, Session: sess.id, Conn: conn, Attrs: map[string]string{"req": itoa64(f.Req)}}
 	if forwarded {
 		e.Attrs["forwarded"] = "true"
@@ -208,7 +209,7 @@ func (s *SessionServer) onAttnLocked(conn string, sess *session, f wire.Frame, f
 // resumeRequestsLocked goes on with the session's requests on its new
 // connection: each one the client awaits from the row after its last (or
 // with its done again, if it had ended), the others from where they were.
-func (s *SessionServer) resumeRequestsLocked(sess *session, pending map[string]int64) {
+func (s *Server) resumeRequestsLocked(sess *session, pending map[string]int64) {
 	for _, id := range sess.mx.order {
 		r := sess.mx.reqs[id]
 		last, awaited := pending[wire.PendingKey(id)]
@@ -227,7 +228,7 @@ func (s *SessionServer) resumeRequestsLocked(sess *session, pending map[string]i
 
 // recordWritten records a frame's event once the writer is about to write
 // it; false (do not write) once the session has left the connection.
-func (s *SessionServer) recordWritten(c *wsConn, it outItem) bool {
+func (s *Server) recordWritten(c *wsConn, it outItem) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if c.ended || s.closed || c.sess == nil {

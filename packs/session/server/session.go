@@ -1,4 +1,4 @@
-package fakeserver
+package server
 
 import (
 	"context"
@@ -10,10 +10,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/faultline/faultline/fakeserver"
 	"github.com/faultline/faultline/harness/history"
 )
 
-// Defaults of SessionOptions.
+// Defaults of Options.
 const (
 	DefaultPing         = 100 * time.Millisecond
 	DefaultMaxRetention = 60 * time.Second
@@ -29,8 +30,8 @@ const (
 	closeGrace   = time.Second     // close handshake bound before the socket is just closed
 )
 
-// SessionOptions configures a session server. Zero values mean the defaults.
-type SessionOptions struct {
+// Options configures a session server. Zero values mean the defaults.
+type Options struct {
 	Ping         time.Duration // system ping period announced in welcome/resumed; pings are sent at this period
 	MaxRetention time.Duration // server maximum for keeping a disconnected session
 	Buffer       int           // per-session recovery buffer, in messages
@@ -39,12 +40,12 @@ type SessionOptions struct {
 	Listen       string        // host:port to listen on; default 127.0.0.1:0
 	// Migration (migrate.go): the context store shared with the other
 	// servers (nil: none until SetPeers), and the grace (default
-	// DefaultMigrationGrace).
-	Store          ContextStore
+	// fakeserver.DefaultMigrationGrace).
+	Store          fakeserver.ContextStore
 	MigrationGrace time.Duration
 }
 
-func (o SessionOptions) withDefaults() SessionOptions {
+func (o Options) withDefaults() Options {
 	if o.Ping <= 0 {
 		o.Ping = DefaultPing
 	}
@@ -63,13 +64,13 @@ func (o SessionOptions) withDefaults() SessionOptions {
 	return o
 }
 
-// SessionServer is the fake session server: the server side of package wire,
+// Server is the fake session server: the server side of package wire,
 // with reconnect retention and a per-session recovery buffer.
-type SessionServer struct {
+type Server struct {
 	name string
 	rec  history.Recorder
-	opts SessionOptions
-	ln   *recListener
+	opts Options
+	ln   *fakeserver.RecListener
 	hs   *http.Server
 
 	ctx       context.Context // cancelled by Close: ends every connection
@@ -87,23 +88,14 @@ type SessionServer struct {
 }
 
 var (
-	_ Server        = (*SessionServer)(nil)
-	_ Publisher     = (*SessionServer)(nil)
-	_ SessionCloser = (*SessionServer)(nil)
+	_ fakeserver.Server        = (*Server)(nil)
+	_ fakeserver.Publisher     = (*Server)(nil)
+	_ fakeserver.SessionCloser = (*Server)(nil)
 )
 
-func init() {
-	Register("session", func(name string, rec history.Recorder, cfg Config) (Server, error) {
-		return StartSession(name, rec, SessionOptions{Ping: cfg.Ping, MaxRetention: cfg.Retention, Buffer: cfg.Buffer, Listen: cfg.Listen,
-			Store: cfg.Store})
-	})
-}
-
-type rawConnKey struct{}
-
-// StartSession starts a session server named name on opts.Listen (default
+// Start starts a session server named name on opts.Listen (default
 // 127.0.0.1:0), recording into rec (nil records nothing).
-func StartSession(name string, rec history.Recorder, opts SessionOptions) (*SessionServer, error) {
+func Start(name string, rec history.Recorder, opts Options) (*Server, error) {
 	if rec == nil {
 		rec = history.Nop{}
 	}
@@ -115,7 +107,7 @@ func StartSession(name string, rec history.Recorder, opts SessionOptions) (*Sess
 	if err != nil {
 		return nil, err
 	}
-	s := &SessionServer{
+	s := &Server{
 		name:      name,
 		rec:       rec,
 		opts:      opts.withDefaults(),
@@ -125,15 +117,13 @@ func StartSession(name string, rec history.Recorder, opts SessionOptions) (*Sess
 	}
 	s.mx.store = opts.Store
 	s.ctx, s.cancel = context.WithCancel(context.Background())
-	s.ln = &recListener{Listener: l, name: name, record: s.record}
+	s.ln = fakeserver.NewRecListener(l, name, s.record)
 	s.hs = &http.Server{
 		Handler:           s,
 		ReadHeaderTimeout: helloTimeout,
 		ErrorLog:          log.New(io.Discard, "", 0), // refused upgrades are not news
 		// Lets the handler find the recording conn under the hijacked one.
-		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
-			return context.WithValue(ctx, rawConnKey{}, c)
-		},
+		ConnContext: fakeserver.ConnContext,
 	}
 	s.hs.SetKeepAlivesEnabled(false) // one upgrade per TCP connection, as clients do
 	go func() {
@@ -144,20 +134,20 @@ func StartSession(name string, rec history.Recorder, opts SessionOptions) (*Sess
 }
 
 // Name is the server's name in the history.
-func (s *SessionServer) Name() string { return s.name }
+func (s *Server) Name() string { return s.name }
 
 // Addr is the listening host:port.
-func (s *SessionServer) Addr() string { return s.ln.Addr().String() }
+func (s *Server) Addr() string { return s.ln.Addr().String() }
 
 // URL is the WebSocket URL clients dial.
-func (s *SessionServer) URL() string { return "ws://" + s.Addr() + "/" }
+func (s *Server) URL() string { return "ws://" + s.Addr() + "/" }
 
 // Close stops the listener, every connection and every timer, and returns
 // once no goroutine of the server is left. Sessions end without events: the
 // run is over. Close is idempotent.
-func (s *SessionServer) Close() error {
+func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
-		s.ln.shut.Store(true)
+		s.ln.Shut()
 		s.mu.Lock()
 		s.closed = true
 		for _, sess := range s.sessions {
@@ -177,7 +167,7 @@ func (s *SessionServer) Close() error {
 }
 
 // record stamps the server's identity on e; the recorder stamps the time.
-func (s *SessionServer) record(e history.Event) {
+func (s *Server) record(e history.Event) {
 	e.Source = history.SrcServer
 	e.Server = s.name
 	s.rec.Record(e)

@@ -1,4 +1,4 @@
-package fakeserver
+package server
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/faultline/faultline/fakeserver"
 	"github.com/faultline/faultline/harness/history"
 	"github.com/faultline/faultline/wire"
 )
@@ -15,9 +16,9 @@ import (
 // goroutine writes everything, in queue order, so that frames on a
 // connection keep the order in which the server decided to send them.
 type wsConn struct {
-	s      *SessionServer
+	s      *Server
 	id     string
-	raw    *recConn
+	raw    *fakeserver.RecConn
 	ws     *websocket.Conn
 	ctx    context.Context // cancelled when the connection is to stop at once
 	cancel context.CancelFunc
@@ -41,8 +42,8 @@ type outItem struct {
 	rec       *history.Event // recorded (with session and conn) when written: rows, done (requests.go)
 }
 
-func (s *SessionServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	raw, _ := r.Context().Value(rawConnKey{}).(*recConn)
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	raw := fakeserver.RawConn(r.Context())
 	if raw == nil { // cannot happen: every conn comes from s.ln
 		http.Error(w, "no connection", http.StatusInternalServerError)
 		return
@@ -63,9 +64,9 @@ func (s *SessionServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return // not a WebSocket upgrade: HTTP closes it and the listener records why
 	}
-	raw.claimed.Store(true)
+	raw.Claim()
 	ws.SetReadLimit(wire.MaxFrame)
-	c := &wsConn{s: s, id: raw.id, raw: raw, ws: ws, out: newOutQueue(2*s.opts.Buffer + 64), done: make(chan struct{})}
+	c := &wsConn{s: s, id: raw.ID(), raw: raw, ws: ws, out: newOutQueue(2*s.opts.Buffer + 64), done: make(chan struct{})}
 	c.ctx, c.cancel = context.WithCancel(s.ctx)
 	c.serve()
 }
@@ -84,7 +85,7 @@ func (c *wsConn) serve() {
 		reason = "transport"
 	}
 	c.s.mu.Unlock()
-	c.raw.recordClose(reason) // last: after every session event of this connection
+	c.raw.RecordClose(reason) // last: after every session event of this connection
 }
 
 // handshake reads the hello within helloTimeout and judges it.
@@ -212,7 +213,7 @@ func (c *wsConn) finishLocked(reason string, frames ...wire.Frame) {
 	c.queueLocked(outItem{terminal: true, why: reason})
 }
 
-func (s *SessionServer) lost(c *wsConn, why, connReason string) {
+func (s *Server) lost(c *wsConn, why, connReason string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.lostLocked(c, why, connReason)
@@ -220,7 +221,7 @@ func (s *SessionServer) lost(c *wsConn, why, connReason string) {
 
 // lostLocked handles a connection that broke (not a deliberate close): its
 // live session is detached and the connection stopped at once.
-func (s *SessionServer) lostLocked(c *wsConn, why, connReason string) {
+func (s *Server) lostLocked(c *wsConn, why, connReason string) {
 	if c.ended {
 		return
 	}
@@ -235,7 +236,7 @@ func (s *SessionServer) lostLocked(c *wsConn, why, connReason string) {
 }
 
 // rejectSilently ends a connection whose hello never came in time.
-func (s *SessionServer) rejectSilently(c *wsConn) {
+func (s *Server) rejectSilently(c *wsConn) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if c.ended || s.closed {
@@ -248,7 +249,7 @@ func (s *SessionServer) rejectSilently(c *wsConn) {
 	c.cancel()
 }
 
-func (s *SessionServer) recordDeliver(c *wsConn, it outItem) bool {
+func (s *Server) recordDeliver(c *wsConn, it outItem) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if c.ended || s.closed || c.sess == nil {

@@ -1,4 +1,4 @@
-package fakeserver
+package server
 
 import (
 	"crypto/rand"
@@ -11,7 +11,7 @@ import (
 )
 
 // hello judges the first frame: a new session, a resume, or a refusal.
-func (s *SessionServer) hello(c *wsConn, f wire.Frame) bool {
+func (s *Server) hello(c *wsConn, f wire.Frame) bool {
 	if f.Mig != "" && f.Session != "" {
 		return s.helloMigrated(c, f) // migrate.go: the target of a migration
 	}
@@ -27,14 +27,14 @@ func (s *SessionServer) hello(c *wsConn, f wire.Frame) bool {
 	return s.createLocked(c, f)
 }
 
-func (s *SessionServer) refuse(c *wsConn, reason string, f wire.Frame) {
+func (s *Server) refuse(c *wsConn, reason string, f wire.Frame) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.refuseLocked(c, reason, f)
 }
 
 // refuseLocked records the failed handshake and sends refused, then closes.
-func (s *SessionServer) refuseLocked(c *wsConn, reason string, f wire.Frame) {
+func (s *Server) refuseLocked(c *wsConn, reason string, f wire.Frame) {
 	if c.ended || s.closed {
 		s.lostLocked(c, "", "shutdown")
 		return
@@ -51,7 +51,7 @@ func helloAttrs(f wire.Frame) map[string]string {
 	return a
 }
 
-func (s *SessionServer) createLocked(c *wsConn, f wire.Frame) bool {
+func (s *Server) createLocked(c *wsConn, f wire.Frame) bool {
 	if !equal(f.Principal, s.opts.Principal) || !equal(f.Credentials, s.opts.Credentials) {
 		s.refuseLocked(c, wire.ReasonAccessDenied, f)
 		return false
@@ -82,7 +82,7 @@ func (s *SessionServer) createLocked(c *wsConn, f wire.Frame) bool {
 	return true
 }
 
-func (s *SessionServer) resumeLocked(c *wsConn, f wire.Frame) bool {
+func (s *Server) resumeLocked(c *wsConn, f wire.Frame) bool {
 	sess := s.sessions[f.Session]
 	if sess == nil || !equal(f.Token, sess.token) {
 		s.refuseLocked(c, wire.ReasonUnknownSession, f)
@@ -125,7 +125,7 @@ func (s *SessionServer) resumeLocked(c *wsConn, f wire.Frame) bool {
 }
 
 // handle acts on one frame of a live session; false ends the read loop.
-func (s *SessionServer) handle(c *wsConn, f wire.Frame) bool {
+func (s *Server) handle(c *wsConn, f wire.Frame) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if c.ended || s.closed {

@@ -1,4 +1,4 @@
-package fakeserver
+package server
 
 import (
 	"encoding/json"
@@ -11,7 +11,7 @@ import (
 )
 
 func TestResumeReplaysMissedOnce(t *testing.T) {
-	s, log := startServer(t, SessionOptions{})
+	s, log := startServer(t, Options{})
 	c := dial(t, s)
 	w := c.create(0)
 	c.subscribe(log, w.Session, "a")
@@ -75,7 +75,7 @@ func TestResumeReplaysMissedOnce(t *testing.T) {
 }
 
 func TestResumeAfterExpiryUnknown(t *testing.T) {
-	s, log := startServer(t, SessionOptions{MaxRetention: time.Second})
+	s, log := startServer(t, Options{MaxRetention: time.Second})
 	c := dial(t, s)
 	w := c.create(200) // below the server maximum: the request wins
 	c.drop()
@@ -102,7 +102,7 @@ func TestResumeAfterExpiryUnknown(t *testing.T) {
 }
 
 func TestResumeWrongTokenUnknown(t *testing.T) {
-	s, log := startServer(t, SessionOptions{})
+	s, log := startServer(t, Options{})
 	c := dial(t, s)
 	w := c.create(0)
 	c.drop()
@@ -122,7 +122,7 @@ func TestResumeWrongTokenUnknown(t *testing.T) {
 
 func TestResumeBufferTooSmall(t *testing.T) {
 	t.Run("gap evicted: lost_messages", func(t *testing.T) {
-		s, log := startServer(t, SessionOptions{Buffer: 3})
+		s, log := startServer(t, Options{Buffer: 3})
 		c := dial(t, s)
 		w := c.create(0)
 		c.subscribe(log, w.Session, "a")
@@ -158,7 +158,7 @@ func TestResumeBufferTooSmall(t *testing.T) {
 		}
 	})
 	t.Run("gap just covered: resumed", func(t *testing.T) {
-		s, log := startServer(t, SessionOptions{Buffer: 3})
+		s, log := startServer(t, Options{Buffer: 3})
 		c := dial(t, s)
 		w := c.create(0)
 		c.subscribe(log, w.Session, "a")
@@ -183,7 +183,7 @@ func TestResumeBufferTooSmall(t *testing.T) {
 }
 
 func TestResumeSupersedesLiveConnection(t *testing.T) {
-	s, log := startServer(t, SessionOptions{})
+	s, log := startServer(t, Options{})
 	old := dial(t, s)
 	w := old.create(0)
 	old.subscribe(log, w.Session, "a")
@@ -212,7 +212,7 @@ func TestResumeSupersedesLiveConnection(t *testing.T) {
 // Publishing never stops while the client drops and resumes again and again:
 // what the client reads must still be every message once, in order.
 func TestResumeUnderConcurrentPublish(t *testing.T) {
-	s, log := startServer(t, SessionOptions{})
+	s, log := startServer(t, Options{})
 	const total = 300
 	c := dial(t, s)
 	w := c.create(0)

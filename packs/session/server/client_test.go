@@ -1,4 +1,4 @@
-package fakeserver
+package server
 
 import (
 	"context"
@@ -25,7 +25,7 @@ type tclient struct {
 	pings  atomic.Int64
 }
 
-func dial(t *testing.T, s *SessionServer) *tclient {
+func dial(t *testing.T, s *Server) *tclient {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
@@ -159,10 +159,10 @@ func resumeHello(w wire.Frame, last map[string]int64) wire.Frame {
 	return wire.Frame{T: wire.THello, Session: w.Session, Token: w.Token, Last: last}
 }
 
-func startServer(t *testing.T, opts SessionOptions) (*SessionServer, *history.Log) {
+func startServer(t *testing.T, opts Options) (*Server, *history.Log) {
 	t.Helper()
 	log := history.NewLog(history.NewClock())
-	s, err := StartSession("s1", log, opts)
+	s, err := Start("s1", log, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

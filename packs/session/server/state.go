@@ -1,4 +1,4 @@
-package fakeserver
+package server
 
 import (
 	"encoding/json"
@@ -10,7 +10,7 @@ import (
 )
 
 // session is one session the server holds, live or retained. All fields are
-// guarded by SessionServer.mu.
+// guarded by Server.mu.
 type session struct {
 	id, token   string
 	retention   time.Duration // granted; 0 when the client opted out of reconnection
@@ -78,14 +78,14 @@ func (sess *session) stopTimer() {
 	}
 }
 
-func (s *SessionServer) attachLocked(sess *session, c *wsConn) {
+func (s *Server) attachLocked(sess *session, c *wsConn) {
 	sess.stopTimer()
 	sess.conn = c
 	sess.gen++
 	c.sess = sess
 }
 
-func (s *SessionServer) forgetLocked(sess *session) {
+func (s *Server) forgetLocked(sess *session) {
 	sess.stopTimer()
 	s.dropExtrasLocked(sess)
 	sess.conn = nil
@@ -94,7 +94,7 @@ func (s *SessionServer) forgetLocked(sess *session) {
 
 // detachLocked handles the loss of a live session's connection: retention
 // starts, or the session ends at once when nothing is to be retained.
-func (s *SessionServer) detachLocked(sess *session, reason string) {
+func (s *Server) detachLocked(sess *session, reason string) {
 	s.record(history.Event{Kind: history.KindSessionDisconn, Session: sess.id, Conn: sess.conn.id, Reason: reason})
 	if s.detachMigratingLocked(sess) { // migrate.go: moving to its target, kept here meanwhile
 		return
@@ -113,7 +113,7 @@ func (s *SessionServer) detachLocked(sess *session, reason string) {
 	}
 }
 
-func (s *SessionServer) expire(sess *session, gen int) {
+func (s *Server) expire(sess *session, gen int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed || s.sessions[sess.id] != sess || sess.conn != nil || sess.gen != gen {
@@ -127,7 +127,7 @@ func (s *SessionServer) expire(sess *session, gen int) {
 // session: written now to live ones, buffered for recovery in retained ones.
 // Data that is not JSON is sent as a JSON string. It returns the seq, or 0
 // once the server is closed.
-func (s *SessionServer) Publish(topic string, data json.RawMessage) int64 {
+func (s *Server) Publish(topic string, data json.RawMessage) int64 {
 	if len(data) > 0 && !json.Valid(data) {
 		data, _ = json.Marshal(string(data))
 	} else {
@@ -155,7 +155,7 @@ func (s *SessionServer) Publish(topic string, data json.RawMessage) int64 {
 
 // CloseSessions closes every session deliberately: live ones are sent
 // closed{closed_by_server} and their connection is closed; retained ones just end.
-func (s *SessionServer) CloseSessions() {
+func (s *Server) CloseSessions() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {

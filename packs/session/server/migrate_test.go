@@ -1,22 +1,23 @@
-package fakeserver
+package server
 
 import (
 	"testing"
 	"time"
 
+	"github.com/faultline/faultline/fakeserver"
 	"github.com/faultline/faultline/harness/history"
 	"github.com/faultline/faultline/wire"
 )
 
 // peers starts servers named names sharing one store, each resolving the
 // others' names to their URLs, recording into one log.
-func peers(t *testing.T, opts SessionOptions, names ...string) (map[string]*SessionServer, *history.Log, *MemoryStore) {
+func peers(t *testing.T, opts Options, names ...string) (map[string]*Server, *history.Log, *fakeserver.MemoryStore) {
 	t.Helper()
 	log := history.NewLog(history.NewClock())
-	store := NewMemoryStore()
-	out := map[string]*SessionServer{}
+	store := fakeserver.NewMemoryStore()
+	out := map[string]*Server{}
 	for _, n := range names {
-		s, err := StartSession(n, log, opts)
+		s, err := Start(n, log, opts)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -31,7 +32,7 @@ func peers(t *testing.T, opts SessionOptions, names ...string) (map[string]*Sess
 		return s.URL(), true
 	}
 	for _, s := range out {
-		s.SetPeers(Peers{Store: store, Resolve: resolve})
+		s.SetPeers(fakeserver.Peers{Store: store, Resolve: resolve})
 	}
 	return out, log, store
 }
@@ -71,7 +72,7 @@ func consecutive(t *testing.T, what string, got []int64, from, to int64) {
 }
 
 func TestMigrationHandsOffWithRowsAndLateCommand(t *testing.T) {
-	srv, log, store := peers(t, SessionOptions{Ping: 500 * time.Millisecond}, "s1", "s2")
+	srv, log, store := peers(t, Options{Ping: 500 * time.Millisecond}, "s1", "s2")
 	srv["s1"].PaceRows(5 * time.Millisecond)
 	c := dial(t, srv["s1"])
 	c.send(migHello(wire.Frame{}))
@@ -181,7 +182,7 @@ func TestMigrationHandsOffWithRowsAndLateCommand(t *testing.T) {
 }
 
 func TestMigrationRefusedWithoutSupport(t *testing.T) {
-	srv, log, _ := peers(t, SessionOptions{Ping: 500 * time.Millisecond}, "s1", "s2")
+	srv, log, _ := peers(t, Options{Ping: 500 * time.Millisecond}, "s1", "s2")
 	c := dial(t, srv["s1"])
 	c.create(0)
 	if n, err := srv["s1"].Migrate("s2", 0); err != nil || n != 0 {
@@ -195,7 +196,7 @@ func TestMigrationRefusedWithoutSupport(t *testing.T) {
 }
 
 func TestMigrationFailedGoesOnOnSource(t *testing.T) {
-	srv, log, store := peers(t, SessionOptions{Ping: 500 * time.Millisecond}, "s1", "s2")
+	srv, log, store := peers(t, Options{Ping: 500 * time.Millisecond}, "s1", "s2")
 	srv["s1"].PaceRows(5 * time.Millisecond)
 	c := dial(t, srv["s1"])
 	c.send(migHello(wire.Frame{}))
@@ -230,7 +231,7 @@ func TestMigrationFailedGoesOnOnSource(t *testing.T) {
 }
 
 func TestMigrationCancelRetargetAndRefusals(t *testing.T) {
-	srv, log, _ := peers(t, SessionOptions{Ping: 500 * time.Millisecond}, "s1", "s2", "s3")
+	srv, log, _ := peers(t, Options{Ping: 500 * time.Millisecond}, "s1", "s2", "s3")
 	c := dial(t, srv["s1"])
 	c.send(migHello(wire.Frame{}))
 	c.expect(wire.TWelcome)
@@ -277,7 +278,7 @@ func TestMigrationCancelRetargetAndRefusals(t *testing.T) {
 }
 
 func TestMigrationTargetRefusesWrongToken(t *testing.T) {
-	srv, log, _ := peers(t, SessionOptions{Ping: 500 * time.Millisecond, MigrationGrace: 100 * time.Millisecond}, "s1", "s2")
+	srv, log, _ := peers(t, Options{Ping: 500 * time.Millisecond, MigrationGrace: 100 * time.Millisecond}, "s1", "s2")
 	c := dial(t, srv["s1"])
 	c.send(migHello(wire.Frame{}))
 	w := c.expect(wire.TWelcome)

@@ -1,4 +1,4 @@
-package fakeserver
+package server
 
 import (
 	"bufio"
@@ -14,7 +14,7 @@ import (
 )
 
 func TestIdleClientDisconnected(t *testing.T) {
-	s, log := startServer(t, SessionOptions{Ping: 200 * time.Millisecond}) // idle after 400ms
+	s, log := startServer(t, Options{Ping: 200 * time.Millisecond}) // idle after 400ms
 	c := dial(t, s)
 	c.pong.Store(false) // a client gone silent, as behind a blackhole
 	w := c.create(0)
@@ -40,7 +40,7 @@ func TestIdleClientDisconnected(t *testing.T) {
 }
 
 func TestAnsweringClientStaysConnected(t *testing.T) {
-	s, log := startServer(t, SessionOptions{})
+	s, log := startServer(t, Options{})
 	c := dial(t, s)
 	c.create(0)
 	time.Sleep(600 * time.Millisecond)
@@ -53,7 +53,7 @@ func TestAnsweringClientStaysConnected(t *testing.T) {
 }
 
 func TestEveryTCPConnectionRecorded(t *testing.T) {
-	s, log := startServer(t, SessionOptions{})
+	s, log := startServer(t, Options{})
 	raw, err := net.DialTimeout("tcp", s.Addr(), time.Second)
 	if err != nil {
 		t.Fatal(err)
@@ -85,7 +85,7 @@ func TestEveryTCPConnectionRecorded(t *testing.T) {
 func TestCloseStopsEverything(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	log := history.NewLog(history.NewClock())
-	s, err := StartSession("s1", log, SessionOptions{})
+	s, err := Start("s1", log, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,9 @@
-package fakeserver
+// Package instance is the platform pack's server: a fake platform instance
+// (server kind "instance"), the upstream a router (after ThingWorx's
+// Connection Server) routes ingress messages to, speaking the server side of
+// wire/platform. It records accept, route.connect, route.receive and
+// conn.close (packs/platform/EVENTS.md).
+package instance
 
 import (
 	"context"
@@ -13,6 +18,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/faultline/faultline/fakeserver"
 	"github.com/faultline/faultline/harness/history"
 	"github.com/faultline/faultline/wire/platform"
 )
@@ -41,25 +47,32 @@ const (
 	ReasonShutdown       = "shutdown"
 )
 
-// DefaultInstancePing is the ping period an instance announces (and keeps).
-const DefaultInstancePing = 100 * time.Millisecond
+// DefaultPing is the ping period an instance announces (and keeps).
+const DefaultPing = 100 * time.Millisecond
 
-// InstanceOptions configures an instance. Zero values mean the defaults.
-type InstanceOptions struct {
+// Bounds on every wait of a connection, so that no router can hold the
+// instance (the same as the session server's).
+const (
+	helloTimeout = 2 * time.Second // upgrade request and hello must arrive within this
+	writeTimeout = 2 * time.Second // a frame not written by then means the connection is lost
+)
+
+// Options configures an instance. Zero values mean the defaults.
+type Options struct {
 	Ping time.Duration // ping period announced in welcome; a ping is sent at this period
 	// Listen is the host:port to listen on (default 127.0.0.1:0); a serve
 	// process in a container listens on ":port", where its link reaches it.
 	Listen string
 }
 
-// InstanceServer is a fake platform instance: it takes the parts of ingress
+// Server is a fake platform instance: it takes the parts of ingress
 // messages a router sends it, records each one (which message, which part)
 // and acknowledges it. It keeps no state across connections.
-type InstanceServer struct {
+type Server struct {
 	name string
 	rec  history.Recorder
-	opts InstanceOptions
-	ln   *recListener
+	opts Options
+	ln   *fakeserver.RecListener
 	hs   *http.Server
 
 	ctx       context.Context // cancelled by Close
@@ -73,22 +86,16 @@ type InstanceServer struct {
 	closed bool
 }
 
-var _ Server = (*InstanceServer)(nil)
+var _ fakeserver.Server = (*Server)(nil)
 
-func init() {
-	Register("instance", func(name string, rec history.Recorder, cfg Config) (Server, error) {
-		return StartInstance(name, rec, InstanceOptions{Ping: cfg.Ping, Listen: cfg.Listen})
-	})
-}
-
-// StartInstance starts an instance named name on opts.Listen (default
+// Start starts an instance named name on opts.Listen (default
 // 127.0.0.1:0), recording into rec (nil records nothing).
-func StartInstance(name string, rec history.Recorder, opts InstanceOptions) (*InstanceServer, error) {
+func Start(name string, rec history.Recorder, opts Options) (*Server, error) {
 	if rec == nil {
 		rec = history.Nop{}
 	}
 	if opts.Ping <= 0 {
-		opts.Ping = DefaultInstancePing
+		opts.Ping = DefaultPing
 	}
 	addr := opts.Listen
 	if addr == "" {
@@ -98,16 +105,14 @@ func StartInstance(name string, rec history.Recorder, opts InstanceOptions) (*In
 	if err != nil {
 		return nil, err
 	}
-	s := &InstanceServer{name: name, rec: rec, opts: opts, serveDone: make(chan struct{})}
+	s := &Server{name: name, rec: rec, opts: opts, serveDone: make(chan struct{})}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
-	s.ln = &recListener{Listener: l, name: name, record: s.record}
+	s.ln = fakeserver.NewRecListener(l, name, s.record)
 	s.hs = &http.Server{
 		Handler:           s,
 		ReadHeaderTimeout: helloTimeout,
 		ErrorLog:          log.New(io.Discard, "", 0),
-		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
-			return context.WithValue(ctx, rawConnKey{}, c)
-		},
+		ConnContext:       fakeserver.ConnContext,
 	}
 	s.hs.SetKeepAlivesEnabled(false)
 	go func() {
@@ -118,19 +123,19 @@ func StartInstance(name string, rec history.Recorder, opts InstanceOptions) (*In
 }
 
 // Name is the instance's name in the history.
-func (s *InstanceServer) Name() string { return s.name }
+func (s *Server) Name() string { return s.name }
 
 // Addr is the listening host:port.
-func (s *InstanceServer) Addr() string { return s.ln.Addr().String() }
+func (s *Server) Addr() string { return s.ln.Addr().String() }
 
 // URL is the WebSocket URL a router dials.
-func (s *InstanceServer) URL() string { return "ws://" + s.Addr() + "/" }
+func (s *Server) URL() string { return "ws://" + s.Addr() + "/" }
 
 // Close stops the listener and every connection, and returns once no
 // goroutine of the instance is left. It is idempotent.
-func (s *InstanceServer) Close() error {
+func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
-		s.ln.shut.Store(true)
+		s.ln.Shut()
 		s.mu.Lock()
 		s.closed = true
 		s.mu.Unlock()
@@ -145,14 +150,14 @@ func (s *InstanceServer) Close() error {
 	return s.closeErr
 }
 
-func (s *InstanceServer) record(e history.Event) {
+func (s *Server) record(e history.Event) {
 	e.Source = history.SrcServer
 	e.Server = s.name
 	s.rec.Record(e)
 }
 
-func (s *InstanceServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	raw, _ := r.Context().Value(rawConnKey{}).(*recConn)
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	raw := fakeserver.RawConn(r.Context())
 	if raw == nil {
 		http.Error(w, "no connection", http.StatusInternalServerError)
 		return
@@ -173,21 +178,21 @@ func (s *InstanceServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return
 	}
-	raw.claimed.Store(true)
+	raw.Claim()
 	ws.SetReadLimit(platform.MaxFrame)
 	ctx, cancel := context.WithCancel(s.ctx)
-	c := &instConn{s: s, id: raw.id, ws: ws, ctx: ctx, cancel: cancel, out: make(chan platform.Frame, 4096), done: make(chan struct{})}
+	c := &instConn{s: s, id: raw.ID(), ws: ws, ctx: ctx, cancel: cancel, out: make(chan platform.Frame, 4096), done: make(chan struct{})}
 	reason := c.serve()
 	if s.ctx.Err() != nil {
 		reason = ReasonShutdown
 	}
-	raw.recordClose(reason) // last: after every event of this connection
+	raw.RecordClose(reason) // last: after every event of this connection
 }
 
 // instConn is one router connection: the handler goroutine reads, one writer
 // goroutine writes acks and pings in order.
 type instConn struct {
-	s      *InstanceServer
+	s      *Server
 	id     string
 	ws     *websocket.Conn
 	ctx    context.Context

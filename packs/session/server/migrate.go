@@ -1,4 +1,4 @@
-package fakeserver
+package server
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/faultline/faultline/fakeserver"
 	"github.com/faultline/faultline/harness/history"
 	"github.com/faultline/faultline/wire"
 )
@@ -47,46 +48,14 @@ import (
 // client sent just before it saw MIGRATING runs on the target, and the source
 // closes only once the target has the session.
 
-// DefaultMigrationGrace bounds how long a source waits for the client's
-// mig_leaving before it seals the context, and how long a target waits for
-// that seal before resuming with what the context holds.
-const DefaultMigrationGrace = time.Second
-
-// Peers is what a session server needs to migrate sessions: the context
-// store every server of the run shares, and the client-facing URL of a
-// server by name (its link's address, known once the links are up).
-type Peers struct {
-	Store   ContextStore
-	Resolve func(name string) (url string, ok bool)
-}
-
-// Migrator is a server whose sessions can be told to migrate.
-type Migrator interface {
-	// SetPeers gives the server its context store and name resolution.
-	SetPeers(p Peers)
-	// Migrate asks every live session to move to server to (or re-targets
-	// a migration not yet started); hold is how long the server waits after
-	// the client's mig_ready before it starts. It returns how many sessions
-	// were asked.
-	Migrate(to string, hold time.Duration) (int, error)
-	// CancelMigration cancels every migration not yet started (those under
-	// way are refused, and recorded so).
-	CancelMigration() int
-}
-
-// RowPacer is a server whose row pacing the scenario sets.
-type RowPacer interface {
-	PaceRows(every time.Duration)
-}
-
 var (
-	_ Migrator = (*SessionServer)(nil)
-	_ RowPacer = (*SessionServer)(nil)
+	_ fakeserver.Migrator = (*Server)(nil)
+	_ fakeserver.RowPacer = (*Server)(nil)
 )
 
 // serverExtra is a server's migration and request settings (guarded by mu).
 type serverExtra struct {
-	store   ContextStore
+	store   fakeserver.ContextStore
 	resolve func(name string) (string, bool)
 	pace    time.Duration
 	migN    int
@@ -111,15 +80,15 @@ func (m *migration) stopTimer() {
 	}
 }
 
-func (s *SessionServer) grace() time.Duration {
+func (s *Server) grace() time.Duration {
 	if s.opts.MigrationGrace > 0 {
 		return s.opts.MigrationGrace
 	}
-	return DefaultMigrationGrace
+	return fakeserver.DefaultMigrationGrace
 }
 
 // SetPeers implements Migrator. A nil Store keeps the one the server has.
-func (s *SessionServer) SetPeers(p Peers) {
+func (s *Server) SetPeers(p fakeserver.Peers) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if p.Store != nil {
@@ -128,7 +97,7 @@ func (s *SessionServer) SetPeers(p Peers) {
 	s.mx.resolve = p.Resolve
 }
 
-func (s *SessionServer) recordMig(sess *session, m *migration, state, reason string, kv ...string) {
+func (s *Server) recordMig(sess *session, m *migration, state, reason string, kv ...string) {
 	e := history.Event{Kind: history.KindMigration, Session: sess.id, Reason: reason,
 		Attrs: map[string]string{"state": state, "mig": m.id, "target": m.target}}
 	if sess.conn != nil {
@@ -141,7 +110,7 @@ func (s *SessionServer) recordMig(sess *session, m *migration, state, reason str
 }
 
 // liveLocked lists the sessions with a connection, by id (a stable order).
-func (s *SessionServer) liveLocked() []*session {
+func (s *Server) liveLocked() []*session {
 	var out []*session
 	for _, sess := range s.sessions {
 		if sess.conn != nil && !sess.conn.ended {
@@ -161,7 +130,7 @@ func (s *SessionServer) liveLocked() []*session {
 }
 
 // Migrate implements Migrator.
-func (s *SessionServer) Migrate(to string, hold time.Duration) (int, error) {
+func (s *Server) Migrate(to string, hold time.Duration) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -206,7 +175,7 @@ func (s *SessionServer) Migrate(to string, hold time.Duration) (int, error) {
 }
 
 // CancelMigration implements Migrator.
-func (s *SessionServer) CancelMigration() int {
+func (s *Server) CancelMigration() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -233,7 +202,7 @@ func (s *SessionServer) CancelMigration() int {
 // handleExtraLocked handles the frames of requests and migration, and every
 // command of a session that is migrating away. handled false: the caller
 // handles f as before.
-func (s *SessionServer) handleExtraLocked(c *wsConn, sess *session, f wire.Frame) (handled, keep bool) {
+func (s *Server) handleExtraLocked(c *wsConn, sess *session, f wire.Frame) (handled, keep bool) {
 	switch f.T {
 	case wire.TMigReady, wire.TMigFailed, wire.TMigLeaving:
 		s.onMigFrameLocked(c, sess, f)
@@ -260,7 +229,7 @@ func (s *SessionServer) handleExtraLocked(c *wsConn, sess *session, f wire.Frame
 	return false, false
 }
 
-func (s *SessionServer) onMigFrameLocked(c *wsConn, sess *session, f wire.Frame) {
+func (s *Server) onMigFrameLocked(c *wsConn, sess *session, f wire.Frame) {
 	m := sess.mx.mig
 	if m == nil || f.Mig != m.id {
 		return // a late answer to a migration that is over: nothing to do
@@ -293,7 +262,7 @@ func (s *SessionServer) onMigFrameLocked(c *wsConn, sess *session, f wire.Frame)
 }
 
 // migTick runs f for migration m of sess if it is still current.
-func (s *SessionServer) migTick(sess *session, m *migration, gen int, f func(*session, *migration)) {
+func (s *Server) migTick(sess *session, m *migration, gen int, f func(*session, *migration)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed || s.sessions[sess.id] != sess || sess.mx.mig != m || m.gen != gen {
@@ -305,7 +274,7 @@ func (s *SessionServer) migTick(sess *session, m *migration, gen int, f func(*se
 
 // startLocked moves to MIGRATING: results are postponed, the context is
 // shared, and the client is told to go.
-func (s *SessionServer) startLocked(sess *session, m *migration) {
+func (s *Server) startLocked(sess *session, m *migration) {
 	m.stopTimer()
 	c := sess.conn
 	abort := func(reason string) {
@@ -344,8 +313,8 @@ func (s *SessionServer) startLocked(sess *session, m *migration) {
 }
 
 // contextLocked is the session's shareable context for migration m.
-func (s *SessionServer) contextLocked(sess *session, m *migration) SessionContext {
-	c := SessionContext{Session: sess.id, Token: sess.token, Retention: sess.retention, NoReconnect: sess.noReconnect,
+func (s *Server) contextLocked(sess *session, m *migration) fakeserver.SessionContext {
+	c := fakeserver.SessionContext{Session: sess.id, Token: sess.token, Retention: sess.retention, NoReconnect: sess.noReconnect,
 		Received: sess.received, Mig: m.id, From: s.name, Target: m.target}
 	c.Topics = slices.Sorted(maps.Keys(sess.topics))
 	for _, id := range sess.mx.order {
@@ -356,7 +325,7 @@ func (s *SessionServer) contextLocked(sess *session, m *migration) SessionContex
 
 // forwardLocked puts a command read while migrating away into the shared
 // context, for the target to run.
-func (s *SessionServer) forwardLocked(c *wsConn, sess *session, m *migration, f wire.Frame) {
+func (s *Server) forwardLocked(c *wsConn, sess *session, m *migration, f wire.Frame) {
 	ok := s.mx.store.Forward(sess.id, m.id, f)
 	e := history.Event{Kind: history.KindMigrationForward, Session: sess.id, Conn: c.id, Seq: f.N,
 		Attrs: map[string]string{"mig": m.id, "what": f.T}}
@@ -373,7 +342,7 @@ func (s *SessionServer) forwardLocked(c *wsConn, sess *session, m *migration, f 
 }
 
 // sealLocked marks the shared context complete.
-func (s *SessionServer) sealLocked(sess *session, m *migration, how string) {
+func (s *Server) sealLocked(sess *session, m *migration, how string) {
 	if m.sealed {
 		return
 	}
@@ -392,7 +361,7 @@ func (s *SessionServer) sealLocked(sess *session, m *migration, how string) {
 }
 
 // failLocked ends migration m without moving: the session stays here.
-func (s *SessionServer) failLocked(sess *session, m *migration, reason string) {
+func (s *Server) failLocked(sess *session, m *migration, reason string) {
 	m.stopTimer()
 	if m.state != wire.MigMigrating {
 		sess.mx.mig = nil
@@ -405,7 +374,7 @@ func (s *SessionServer) failLocked(sess *session, m *migration, reason string) {
 // reclaimLocked takes the shared context back (FAILED, reason): the
 // forwarded commands run here and the postponed rows resume. false when the
 // target already took the session.
-func (s *SessionServer) reclaimLocked(sess *session, m *migration, reason string) bool {
+func (s *Server) reclaimLocked(sess *session, m *migration, reason string) bool {
 	m.stopTimer()
 	sess.mx.mig = nil
 	c, ok := s.mx.store.Reclaim(sess.id, m.id)
@@ -433,7 +402,7 @@ func (s *SessionServer) reclaimLocked(sess *session, m *migration, reason string
 // Requests are only registered: the caller starts them (with the client's
 // pending rows on a resume). Acks are not sent: a resume's received covers
 // them, and on the source the client's next ack is cumulative.
-func (s *SessionServer) applyLateLocked(sess *session, conn string, late []wire.Frame) {
+func (s *Server) applyLateLocked(sess *session, conn string, late []wire.Frame) {
 	for _, f := range late {
 		switch f.T {
 		case wire.TSend:
@@ -458,7 +427,7 @@ func (s *SessionServer) applyLateLocked(sess *session, conn string, late []wire.
 				s.record(e)
 				continue
 			}
-			r := &request{RequestState: RequestState{ID: f.Req, Rows: f.Rows, Next: 1, Every: s.rowEvery()}}
+			r := &request{RequestState: fakeserver.RequestState{ID: f.Req, Rows: f.Rows, Next: 1, Every: s.rowEvery()}}
 			e.Attrs["every_ms"] = strconv.FormatFloat(float64(r.Every)/float64(time.Millisecond), 'f', -1, 64)
 			s.record(e)
 			sess.mx.add(r)
@@ -471,7 +440,7 @@ func (s *SessionServer) applyLateLocked(sess *session, conn string, late []wire.
 // migratedAway runs when the target took the session: this server forgets
 // it and closes its connection ("migrated": not a loss, not a close of the
 // session).
-func (s *SessionServer) migratedAway(sess *session, m *migration) {
+func (s *Server) migratedAway(sess *session, m *migration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed || s.sessions[sess.id] != sess {
@@ -498,7 +467,7 @@ func (s *SessionServer) migratedAway(sess *session, m *migration) {
 // with what arrived, and the session is kept here (for the retention, at
 // least the grace) in case the client comes back; true means the caller
 // must not close or expire it now.
-func (s *SessionServer) detachMigratingLocked(sess *session) bool {
+func (s *Server) detachMigratingLocked(sess *session) bool {
 	for _, r := range sess.mx.reqs {
 		sess.mx.stop(r)
 	}
@@ -523,7 +492,7 @@ func (s *SessionServer) detachMigratingLocked(sess *session) bool {
 // reclaimOnResumeLocked: a client that resumes here while its migration
 // away is under way did not reach the target; the session stays here.
 // false: the target already took it.
-func (s *SessionServer) reclaimOnResumeLocked(sess *session) bool {
+func (s *Server) reclaimOnResumeLocked(sess *session) bool {
 	m := sess.mx.mig
 	if m == nil {
 		return true
@@ -540,7 +509,7 @@ func (s *SessionServer) reclaimOnResumeLocked(sess *session) bool {
 // dropExtrasLocked releases what a forgotten session holds of requests and
 // migration: a migration under way is taken back from the store (the
 // session is closed, so nothing may resume it elsewhere).
-func (s *SessionServer) dropExtrasLocked(sess *session) {
+func (s *Server) dropExtrasLocked(sess *session) {
 	sess.mx.stopTimers()
 	if m := sess.mx.mig; m != nil && m.state == wire.MigMigrating && s.mx.store != nil {
 		s.mx.store.Reclaim(sess.id, m.id)
@@ -551,11 +520,11 @@ func (s *SessionServer) dropExtrasLocked(sess *session) {
 // helloMigrated is the target's side: a hello naming a migration resumes
 // the session from the shared context, waiting (up to the grace) for the
 // source to seal it, then sends what the source postponed.
-func (s *SessionServer) helloMigrated(c *wsConn, f wire.Frame) bool {
+func (s *Server) helloMigrated(c *wsConn, f wire.Frame) bool {
 	s.mu.Lock()
 	store := s.mx.store
 	s.mu.Unlock()
-	var sc SessionContext
+	var sc fakeserver.SessionContext
 	sealed := false
 	handoff := func() {}
 	err := errors.New("no context store")

@@ -1,4 +1,4 @@
-package fakeserver
+package instance
 
 import (
 	"context"
@@ -15,7 +15,7 @@ import (
 // and records how the connection ended.
 func TestInstanceRecordsParts(t *testing.T) {
 	log := history.NewLog(history.NewClock())
-	s, err := StartInstance("s1", log, InstanceOptions{Ping: 20 * time.Millisecond})
+	s, err := Start("s1", log, Options{Ping: 20 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +88,7 @@ func TestInstanceRecordsParts(t *testing.T) {
 
 func TestInstanceRejectsABadHello(t *testing.T) {
 	log := history.NewLog(history.NewClock())
-	s, err := StartInstance("s1", log, InstanceOptions{})
+	s, err := Start("s1", log, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,21 +110,5 @@ func TestInstanceRejectsABadHello(t *testing.T) {
 	}
 	if c := log.Events().Kind(history.KindConnClose); len(c) != 1 || c[0].Reason != ReasonBadHello || len(log.Events().Kind(KindRouteConnect)) != 0 {
 		t.Errorf("want one conn.close %s and no route.connect:\n%s", ReasonBadHello, log.Events())
-	}
-}
-
-func TestInstanceIsRegistered(t *testing.T) {
-	s, err := Start("instance", "i1", nil, Config{Ping: 50 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if s.Name() != "i1" || s.URL() != "ws://"+s.Addr()+"/" {
-		t.Errorf("name %s url %s", s.Name(), s.URL())
-	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Close(); err != nil {
-		t.Fatal("second Close:", err)
 	}
 }

@@ -1,4 +1,4 @@
-package fakeserver
+package server
 
 import (
 	"bytes"
@@ -12,7 +12,7 @@ import (
 )
 
 func TestNewSessionWelcome(t *testing.T) {
-	s, log := startServer(t, SessionOptions{MaxRetention: 2 * time.Second})
+	s, log := startServer(t, Options{MaxRetention: 2 * time.Second})
 	cases := []struct{ requested, granted int64 }{{0, 2000}, {500, 500}, {5000, 2000}}
 	seen := map[string]bool{}
 	for i, tc := range cases {
@@ -47,7 +47,7 @@ func TestNewSessionWelcome(t *testing.T) {
 }
 
 func TestBadCredentialsRefused(t *testing.T) {
-	s, log := startServer(t, SessionOptions{})
+	s, log := startServer(t, Options{})
 	for _, hello := range []wire.Frame{
 		{T: wire.THello, Principal: DefaultPrincipal, Credentials: "wrong"},
 		{T: wire.THello, Principal: "intruder", Credentials: DefaultCredentials},
@@ -76,7 +76,7 @@ func TestBadCredentialsRefused(t *testing.T) {
 }
 
 func TestHandshakeRejected(t *testing.T) {
-	s, log := startServer(t, SessionOptions{})
+	s, log := startServer(t, Options{})
 	c := dial(t, s)
 	c.send(wire.Frame{T: wire.TSub, Topic: "a"}) // not a hello
 	if f := c.expect(wire.TRefused); f.Reason != wire.ReasonBadHandshake {
@@ -100,7 +100,7 @@ func TestHandshakeRejected(t *testing.T) {
 }
 
 func TestSubscribePublishDeliver(t *testing.T) {
-	s, log := startServer(t, SessionOptions{})
+	s, log := startServer(t, Options{})
 	c := dial(t, s)
 	w := c.create(0)
 	if seq := s.Publish("a", data(0)); seq != 1 {
@@ -152,7 +152,7 @@ func TestSubscribePublishDeliver(t *testing.T) {
 }
 
 func TestSendsAckedAndCounted(t *testing.T) {
-	s, log := startServer(t, SessionOptions{})
+	s, log := startServer(t, Options{})
 	c := dial(t, s)
 	w := c.create(0)
 	for _, n := range []int64{1, 2, 3, 2} {
@@ -198,7 +198,7 @@ func TestSendsAckedAndCounted(t *testing.T) {
 }
 
 func TestClientClose(t *testing.T) {
-	s, log := startServer(t, SessionOptions{})
+	s, log := startServer(t, Options{})
 	c := dial(t, s)
 	w := c.create(0)
 	c.send(wire.Frame{T: wire.TClose})
@@ -223,7 +223,7 @@ func TestClientClose(t *testing.T) {
 }
 
 func TestServerCloseSessions(t *testing.T) {
-	s, log := startServer(t, SessionOptions{MaxRetention: 150 * time.Millisecond})
+	s, log := startServer(t, Options{MaxRetention: 150 * time.Millisecond})
 	live := dial(t, s)
 	wl := live.create(0)
 	gone := dial(t, s)
@@ -262,7 +262,7 @@ func TestServerCloseSessions(t *testing.T) {
 }
 
 func TestNoReconnect(t *testing.T) {
-	s, log := startServer(t, SessionOptions{})
+	s, log := startServer(t, Options{})
 	c := dial(t, s)
 	c.send(wire.Frame{T: wire.THello, Principal: DefaultPrincipal, Credentials: DefaultCredentials, RetentionMS: 5000, NoReconnect: true})
 	w := c.expect(wire.TWelcome)
