@@ -485,3 +485,39 @@ func countType(ls []line, typ string) int {
 	}
 	return n
 }
+
+// A broker that refuses the reconnection: paho keeps trying (no close),
+// each pass one MQTT 3.1.1 CONNECT (the version is locked in after the
+// first success, client.go attemptConnection()).
+func TestRefusedWhileRecovering(t *testing.T) {
+	b := runBroker(t, 0, "")
+	r := newRig(t)
+	if l := r.do(map[string]any{"op": "connect", "servers": []string{b.url()}, "options": options(nil)}); l["ok"] != true {
+		t.Fatalf("connect: %v", l)
+	}
+	r.state(-1, "CONNECTED_ACTIVE")
+	b.kill()
+	r.state(-1, "RECOVERING_RECONNECT")
+	runBroker(t, b.port, "allow_anonymous false")
+	var refusals []string
+	r.waitFor("three refusals", func(line) bool {
+		refusals = refusals[:0]
+		for _, l := range r.lines {
+			if txt, _ := l["text"].(string); l["type"] == "error" && strings.Contains(txt, "refused CONNECT") {
+				refusals = append(refusals, txt)
+			}
+		}
+		return len(refusals) >= 3
+	})
+	for _, txt := range refusals {
+		if !strings.Contains(txt, "(MQTT 3.1.1): CONNACK return code 5") {
+			t.Errorf("refusal %q, want MQTT 3.1.1 only, code 5", txt)
+		}
+	}
+	if st := r.states(-1); st[len(st)-1]["to"] != "RECOVERING_RECONNECT" {
+		t.Errorf("refused while recovering, but the session went %v", st[len(st)-1])
+	}
+	r.do(map[string]any{"op": "close"})
+	r.state(-1, "CLOSED_BY_CLIENT")
+	r.checkLifecycle(-1)
+}

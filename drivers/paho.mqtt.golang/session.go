@@ -114,7 +114,7 @@ func (s *session) moveLocked(to, native, server, reason string) bool {
 	}
 	s.state = to
 	sess := s.id
-	if to == stConnecting {
+	if to == stConnecting || s.upGen == 0 { // no session before a first CONNACK
 		sess = ""
 	}
 	s.event(event{Type: "state", From: from, To: to, Phase: phases[to], Native: native, Server: s.server, Session: sess, Reason: reason})

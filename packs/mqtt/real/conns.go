@@ -232,7 +232,8 @@ func (t *tracker) sessionOf(c *conn) string {
 	return c.sess.id
 }
 
-// killed closes every connection still open: the process is gone.
+// killed closes every connection still open, and ends every persistent
+// session: the process is gone (native: "killed", or "exited" by itself).
 func (t *tracker) killed(reason, native string) {
 	t.endContext()
 	var open []*conn
@@ -254,7 +255,7 @@ func (t *tracker) killed(reason, native string) {
 	for _, id := range ids {
 		s := t.sessions[id]
 		t.record(history.Event{Kind: history.KindSessionExpire, Session: s.id,
-			Attrs: map[string]string{"client_id": id, "why": "killed", "dropped": strconv.Itoa(s.holds())}})
+			Attrs: map[string]string{"client_id": id, "why": native, "dropped": strconv.Itoa(s.holds())}})
 	}
 	t.sessions = map[string]*session{}
 }

@@ -72,8 +72,8 @@
 //	(process killed: Kill, Restart, Close)      conn.close{killed} for every connection still open, then
 //	                                              session.expire{Attrs{client_id, why: killed, dropped}} for
 //	                                              every persistent session (persistence is off)
-//	(process gone by itself)                    conn.close{error:mosquitto exited}, and a harness error with
-//	                                              its last lines
+//	(process gone by itself)                    conn.close{error:mosquitto exited}, session.expire{why: exited},
+//	                                              and a harness error with its last lines
 //
 // Every event has Server, and Conn "<server>#<n>" (n in accept order,
 // continuing across restarts) and Session once the CONNACK was sent. The

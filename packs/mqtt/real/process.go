@@ -42,7 +42,9 @@ func findBinary(bin string) (string, error) {
 // clients, nothing persisted, every log line (per packet) on stderr, which
 // is unbuffered (stdout is block-buffered into a pipe: its lines would come
 // late). log_timestamp_format cannot be finer than a second (strftime):
-// the harness stamps each line when it reads it anyway.
+// the harness stamps each line when it reads it anyway. max_keepalive and
+// the queue limits keep mosquitto's defaults (2.0.11 applies max_keepalive
+// to MQTT 5 clients only).
 func config(host string, port int) string {
 	var b strings.Builder
 	b.WriteString("# faultline: one mosquitto of a scenario (packs/mqtt/real)\n")
