@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/faultline/faultline/harness/history"
+	"github.com/faultline/faultline/packs/internal/outbox"
 	"github.com/faultline/faultline/packs/mqtt/wire"
 )
 
@@ -23,7 +24,7 @@ type conn struct {
 	s    *Server
 	nc   net.Conn
 	id   string // "<name>#<n>"
-	out  *outbox
+	out  *outbox.Queue
 	done chan struct{} // closed when the connection is closed
 	once sync.Once
 
@@ -38,7 +39,7 @@ type conn struct {
 }
 
 func newConn(s *Server, nc net.Conn, id string) *conn {
-	return &conn{s: s, nc: nc, id: id, out: newOutbox(s.opts.MaxPending), done: make(chan struct{})}
+	return &conn{s: s, nc: nc, id: id, out: outbox.New(s.opts.MaxPending), done: make(chan struct{})}
 }
 
 // session is the connection's session id ("" before an accepted CONNECT).
@@ -49,11 +50,11 @@ func (c *conn) session() string {
 
 // send queues a frame. A client too far behind is dropped rather than
 // waited for.
-func (c *conn) send(it outItem) bool {
-	switch c.out.push(it) {
-	case pushed:
+func (c *conn) send(it outbox.Item) bool {
+	switch c.out.Push(it) {
+	case outbox.Pushed:
 		return true
-	case full:
+	case outbox.Full:
 		c.close(ReasonErrorPrefix + "slow consumer: more than " + strconv.Itoa(c.s.opts.MaxPending) + " bytes pending")
 	}
 	return false
@@ -62,14 +63,14 @@ func (c *conn) send(it outItem) bool {
 // finish closes the connection once what is queued, and frame, are
 // written: how a refusing CONNACK goes out before the close.
 func (c *conn) finish(reason string, frame []byte) {
-	c.out.terminate(reason, frame)
+	c.out.Terminate(reason, frame)
 }
 
 // close closes the connection now and records conn.close once: with the
 // reason of a finish under way if there is one, else reason.
 func (c *conn) close(reason string) {
 	c.once.Do(func() {
-		if intent := c.out.close(); intent != "" {
+		if intent := c.out.Close(); intent != "" {
 			reason = intent
 		}
 		c.s.record(history.Event{Kind: history.KindConnClose, Conn: c.id, Session: c.session(), Reason: reason})
@@ -133,48 +134,18 @@ func (c *conn) writeLoop() {
 		select {
 		case <-c.done:
 			return
-		case <-c.out.ready:
+		case <-c.out.Ready():
 		}
-		items := c.out.take()
-		bufs = bufs[:0]
-		last := false
-		for _, it := range items {
-			if it.msg != nil {
-				it.msg.written.Store(true)
-			}
-			if it.ev != nil {
-				c.s.record(*it.ev)
-			}
-			if len(it.data) > 0 {
-				bufs = append(bufs, it.data)
-			}
-			last = last || it.last
-		}
-		if len(bufs) > 0 {
-			_ = c.nc.SetWriteDeadline(time.Now().Add(c.s.opts.WriteDeadline))
-			w := bufs // WriteTo consumes its receiver
-			if _, err := w.WriteTo(c.nc); err != nil {
-				c.close(writeReason(err, c.s.opts.WriteDeadline))
-				return
-			}
-		}
-		clear(bufs)
-		if last {
+		var last bool
+		var failed string
+		bufs, last, failed = c.out.Write(c.nc, c.s.opts.WriteDeadline, c.s.record, bufs)
+		switch {
+		case failed != "":
+			c.close(failed)
+			return
+		case last:
 			c.close("") // the reason is the finish's
 			return
 		}
 	}
-}
-
-// writeReason names a failed write: a timeout is the client not reading; a
-// reset or broken pipe is the client (or its link) gone, as for a read.
-func writeReason(err error, d time.Duration) string {
-	var ne net.Error
-	switch {
-	case errors.As(err, &ne) && ne.Timeout():
-		return ReasonErrorPrefix + "write timeout after " + d.String()
-	case errors.Is(err, syscall.EPIPE), errors.Is(err, syscall.ECONNRESET), errors.Is(err, net.ErrClosed):
-		return ReasonEOF
-	}
-	return ReasonErrorPrefix + "write: " + err.Error()
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/eclipse/paho.mqtt.golang/packets"
 	"github.com/faultline/faultline/harness/history"
+	"github.com/faultline/faultline/packs/internal/outbox"
 	"github.com/faultline/faultline/packs/mqtt/wire"
 )
 
@@ -14,7 +15,7 @@ import (
 func (s *Server) handle(c *conn, cp packets.ControlPacket) (time.Duration, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if c.out.closing() { // taken over or closed while this packet waited for the lock
+	if c.out.Closing() { // taken over or closed while this packet waited for the lock
 		return 0, false
 	}
 	if _, isConnect := cp.(*packets.ConnectPacket); !isConnect && c.sess == nil {
@@ -110,7 +111,7 @@ func (s *Server) onConnect(c *conn, p *packets.ConnectPacket) bool {
 	flag := present && p.ProtocolVersion == 4 // 3.1's CONNACK has no session present flag
 	s.record(history.Event{Kind: KindConnack, Conn: c.id, Session: sess.id,
 		Attrs: map[string]string{"code": "0", "session_present": b2s(flag)}})
-	c.send(outItem{data: wire.Connack(packets.Accepted, flag)})
+	c.send(outbox.Item{Data: wire.Connack(packets.Accepted, flag)})
 	if present {
 		for _, m := range sess.pending {
 			s.sendPending(c, sess, m, true)
@@ -144,7 +145,7 @@ func (s *Server) onPublish(c *conn, p *packets.PublishPacket) bool {
 	if p.Qos == 1 {
 		s.record(history.Event{Kind: KindPuback, Conn: c.id, Session: c.sess.id, Topic: p.TopicName, Seq: seq,
 			Attrs: map[string]string{"packet_id": strconv.Itoa(int(p.MessageID)), "from": "server"}})
-		c.send(outItem{data: wire.Puback(p.MessageID)})
+		c.send(outbox.Item{Data: wire.Puback(p.MessageID)})
 	}
 	return true
 }
@@ -170,7 +171,7 @@ func (s *Server) onSubscribe(c *conn, p *packets.SubscribePacket) {
 		s.record(history.Event{Kind: history.KindSubscribe, Conn: c.id, Session: c.sess.id, Topic: f,
 			Attrs: map[string]string{"qos": strconv.Itoa(int(granted)), "requested": strconv.Itoa(int(p.Qoss[i]))}})
 	}
-	c.send(outItem{data: wire.Suback(p.MessageID, codes)})
+	c.send(outbox.Item{Data: wire.Suback(p.MessageID, codes)})
 }
 
 func (s *Server) onUnsubscribe(c *conn, p *packets.UnsubscribePacket) {
@@ -178,13 +179,13 @@ func (s *Server) onUnsubscribe(c *conn, p *packets.UnsubscribePacket) {
 		c.sess.unsubscribe(f)
 		s.record(history.Event{Kind: KindUnsubscribe, Conn: c.id, Session: c.sess.id, Topic: f})
 	}
-	c.send(outItem{data: wire.Unsuback(p.MessageID)})
+	c.send(outbox.Item{Data: wire.Unsuback(p.MessageID)})
 }
 
 func (s *Server) onPingreq(c *conn) {
 	s.record(history.Event{Kind: KindPingreq, Conn: c.id, Session: c.sess.id,
 		Attrs: map[string]string{"answered": b2s(!s.withhold)}})
 	if !s.withhold {
-		c.send(outItem{data: wire.Pingresp()})
+		c.send(outbox.Item{Data: wire.Pingresp()})
 	}
 }

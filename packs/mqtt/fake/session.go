@@ -5,6 +5,7 @@ import (
 	"sync/atomic"
 
 	"github.com/faultline/faultline/harness/history"
+	"github.com/faultline/faultline/packs/internal/outbox"
 	"github.com/faultline/faultline/packs/mqtt/wire"
 )
 
@@ -116,7 +117,7 @@ func (s *Server) route(topic string, payload []byte, qos byte, seq int64) {
 // persistent session offline (QoS 1 only); with s.mu held.
 func (s *Server) deliverTo(sess *session, topic string, payload []byte, qos byte, seq int64) {
 	c := sess.conn
-	if c != nil && c.out.closing() {
+	if c != nil && c.out.Closing() {
 		c = nil
 	}
 	drop := func(reason string) {
@@ -132,7 +133,7 @@ func (s *Server) deliverTo(sess *session, topic string, payload []byte, qos byte
 		}
 		return
 	case qos == 0:
-		c.send(outItem{data: wire.Publish(topic, payload, 0, false, 0), ev: s.deliverEvent(c, sess, topic, seq, 0, false, 0, false)})
+		c.send(outbox.Item{Data: wire.Publish(topic, payload, 0, false, 0), Event: s.deliverEvent(c, sess, topic, seq, 0, false, 0, false)})
 		return
 	case len(sess.pending) >= s.opts.MaxQueued:
 		drop(DropQueueFull)
@@ -150,8 +151,8 @@ func (s *Server) deliverTo(sess *session, topic string, payload []byte, qos byte
 // before (§4.4). replay marks a resumed session's redelivery.
 func (s *Server) sendPending(c *conn, sess *session, m *pmsg, replay bool) {
 	dup := m.written.Load()
-	c.send(outItem{data: wire.Publish(m.topic, m.payload, 1, dup, m.pid), msg: m,
-		ev: s.deliverEvent(c, sess, m.topic, m.seq, 1, dup, m.pid, replay)})
+	c.send(outbox.Item{Data: wire.Publish(m.topic, m.payload, 1, dup, m.pid), Written: &m.written,
+		Event: s.deliverEvent(c, sess, m.topic, m.seq, 1, dup, m.pid, replay)})
 }
 
 func (s *Server) deliverEvent(c *conn, sess *session, topic string, seq int64, qos byte, dup bool, pid uint16, replay bool) *history.Event {

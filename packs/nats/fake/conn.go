@@ -6,10 +6,10 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/faultline/faultline/harness/history"
+	"github.com/faultline/faultline/packs/internal/outbox"
 	"github.com/faultline/faultline/packs/nats/wire"
 )
 
@@ -24,7 +24,7 @@ type conn struct {
 	id      string // "<name>#<n>"
 	cid     uint64
 	session string // "<server_id>/<cid>"
-	out     *outbox
+	out     *outbox.Queue
 	done    chan struct{} // closed when the connection is closed
 	once    sync.Once
 	shook   atomic.Bool // handshook, for close, which does not take the server's lock
@@ -41,16 +41,16 @@ type conn struct {
 func newConn(s *Server, inc *incarnation, nc net.Conn, id string, cid uint64) *conn {
 	return &conn{s: s, inc: inc, nc: nc, id: id, cid: cid,
 		session: inc.serverID + "/" + strconv.FormatUint(cid, 10),
-		out:     newOutbox(s.opts.MaxPending), done: make(chan struct{}), subs: map[string]*sub{}}
+		out:     outbox.New(s.opts.MaxPending), done: make(chan struct{}), subs: map[string]*sub{}}
 }
 
 // send queues a frame (and the event to record when it is written). A
 // client too far behind is dropped rather than waited for.
 func (c *conn) send(data []byte, ev *history.Event) bool {
-	switch c.out.push(outItem{data: data, ev: ev}) {
-	case pushed:
+	switch c.out.Push(outbox.Item{Data: data, Event: ev}) {
+	case outbox.Pushed:
 		return true
-	case full:
+	case outbox.Full:
 		c.close(ReasonErrorPrefix+"slow consumer: more than "+strconv.Itoa(c.s.opts.MaxPending)+" bytes pending", true)
 	}
 	return false
@@ -63,14 +63,14 @@ func (c *conn) finish(reason, errText string) {
 	if errText != "" {
 		frame = wire.AppendErr(nil, errText)
 	}
-	c.out.terminate(reason, frame)
+	c.out.Terminate(reason, frame)
 }
 
 // close closes the connection now and, if record, records conn.close once:
 // with the reason of a finish under way if there is one, else reason.
 func (c *conn) close(reason string, record bool) {
 	c.once.Do(func() {
-		if intent := c.out.close(); intent != "" {
+		if intent := c.out.Close(); intent != "" {
 			reason = intent
 		}
 		if record {
@@ -150,45 +150,18 @@ func (c *conn) writeLoop() {
 		select {
 		case <-c.done:
 			return
-		case <-c.out.ready:
+		case <-c.out.Ready():
 		}
-		items := c.out.take()
-		bufs = bufs[:0]
-		last := false
-		for _, it := range items {
-			if it.ev != nil {
-				c.s.record(*it.ev)
-			}
-			if len(it.data) > 0 {
-				bufs = append(bufs, it.data)
-			}
-			last = last || it.last
-		}
-		if len(bufs) > 0 {
-			_ = c.nc.SetWriteDeadline(time.Now().Add(c.s.opts.WriteDeadline))
-			w := bufs // WriteTo consumes its receiver
-			if _, err := w.WriteTo(c.nc); err != nil {
-				c.close(writeReason(err, c.s.opts.WriteDeadline), true)
-				return
-			}
-		}
-		clear(bufs) // let the written frames go
-		if last {
+		var last bool
+		var failed string
+		bufs, last, failed = c.out.Write(c.nc, c.s.opts.WriteDeadline, c.s.record, bufs)
+		switch {
+		case failed != "":
+			c.close(failed, true)
+			return
+		case last:
 			c.close("", true) // the reason is the finish's
 			return
 		}
 	}
-}
-
-// writeReason names a failed write: a timeout is the client not reading; a
-// reset or broken pipe is the client (or its link) gone, as for a read.
-func writeReason(err error, d time.Duration) string {
-	var ne net.Error
-	switch {
-	case errors.As(err, &ne) && ne.Timeout():
-		return ReasonErrorPrefix + "write timeout after " + d.String()
-	case errors.Is(err, syscall.EPIPE), errors.Is(err, syscall.ECONNRESET), errors.Is(err, net.ErrClosed):
-		return ReasonEOF
-	}
-	return ReasonErrorPrefix + "write: " + err.Error()
 }

@@ -189,7 +189,7 @@ func (s *Server) armPing(c *conn) {
 func (s *Server) pingTick(c *conn) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if c.pingTimer == nil || c.out.closing() { // dropped, or closing for another reason: no verdict on it
+	if c.pingTimer == nil || c.out.Closing() { // dropped, or closing for another reason: no verdict on it
 		return
 	}
 	if c.pingsOut+1 > s.opts.MaxPingsOut {
