@@ -130,10 +130,7 @@ func (c *AtLeastOnce) check(v *view) Result {
 		return j.inconclusive(v.end, "nothing to judge: no message published on %q after a subscribe and more than settle %s before the end", c.Topic, dur(settle))
 	}
 	if !j.failed() && len(info) > 0 {
-		r := j.result(last, "")
-		r.Verdict = Informational
-		r.Detail = list(info) + "; not promised: " + why
-		return r
+		return j.informational(last, list(info)+"; not promised: "+why)
 	}
 	return j.result(last, "all %d owed message(s) reached the client at least once (%d repeat(s), each a server redelivery)", owed, repeats)
 }

@@ -82,16 +82,13 @@ func (c *BackoffSchedule) check(v *view) Result {
 		if st.Attempts > 0 && len(atts) > st.Attempts {
 			j.fail(atts[st.Attempts].Accept.T, "%s made %d attempts (server accepts), more than strategy.attempts %d: attempt %d at %s", o, len(atts), st.Attempts, st.Attempts, dur(atts[st.Attempts].Accept.T))
 		}
-		d := v.outages().delaysOf(o)
+		slots, d, pp := v.outages().schedule(o, atts, tol)
 		if d.From != "" && from == "" {
 			from = d.From
 		}
-		slots := v.outages().judgeOutage(o, atts, d, tol)
-		if pp, ok := v.outages().passPlanOf(o); ok {
-			// The library's contract: one sleep per pass over the pool.
-			slots = v.outages().judgePasses(o, atts, pp, tol)
+		if pp != nil { // the library's contract: one sleep per pass over the pool
 			if perPass == nil {
-				perPass = &pp
+				perPass = pp
 			}
 			if len(slots) > 0 { // pass 0 is empty when a sleep precedes the first attempt
 				n := slots[len(slots)-1].Pass

@@ -123,10 +123,7 @@ func (c *CloseNamesTried) check(v *view) Result {
 		return j.result(last, "")
 	}
 	if judged == 0 {
-		r := j.result(last, "")
-		r.Verdict = Informational
-		r.Detail = "the library's close does not name the servers it tried, by its own contract, so C2's naming is not asked of it: " + list(infos) + notesOf(&j)
-		return r
+		return j.informational(last, "the library's close does not name the servers it tried, by its own contract, so C2's naming is not asked of it: "+list(infos)+notesOf(&j))
 	}
 	detail := fmt.Sprintf("%d close(s) after every server failed named each server tried, and nothing followed", judged)
 	if informed > 0 {

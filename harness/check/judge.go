@@ -98,6 +98,15 @@ func (j *judge) result(okAt time.Duration, okFormat string, args ...any) Result 
 	}
 }
 
+// informational is the verdict of a check whose library is not held to a
+// rule by its own contract, but whose history a user must know of: detail
+// says what was seen and why it is not judged.
+func (j *judge) informational(at time.Duration, detail string) Result {
+	r := j.result(at, "")
+	r.Verdict, r.Detail = Informational, detail
+	return r
+}
+
 // Excerpt renders the slice of the history within span of the result's At:
 // what a failure message shows under its detail.
 func Excerpt(h history.History, r Result, span time.Duration) string {

@@ -188,10 +188,7 @@ func (c *LameDuck) check(v *view) Result {
 		return j.inconclusive(v.end, "nothing to judge: %d client(s) on a server in lame duck mode, none judged", len(cases))
 	}
 	if judged == 0 {
-		r := j.result(last, "")
-		r.Verdict = Informational
-		r.Detail = "the library does not move on a lame duck notice by its own contract, so M1 is not asked of it: " + list(infos) + notesOf(&j)
-		return r
+		return j.informational(last, "the library does not move on a lame duck notice by its own contract, so M1 is not asked of it: "+list(infos)+notesOf(&j))
 	}
 	detail := fmt.Sprintf("%d client(s) moved on the lame duck notice (%s%s) to a new session on another server before the server's close: handoff (notice → landing) at most %s, at most %s without a connection",
 		moved, mover.says(), driverAddsText(mover.Contract), dur(handoff), dur(outage))

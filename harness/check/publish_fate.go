@@ -263,10 +263,7 @@ func (c *PublishFate) check(v *view) Result {
 	}
 	summary := c.summary(all, counts, refusals, bufSessions, rescued, len(info) == 0)
 	if len(info) > 0 {
-		r := j.result(last, "")
-		r.Verdict = Informational
-		r.Detail = list(info) + "; " + summary
-		return r
+		return j.informational(last, list(info)+"; "+summary)
 	}
 	return j.result(last, "every send accounted for: %s", summary)
 }

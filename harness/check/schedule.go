@@ -112,6 +112,26 @@ func (s slot) Detail() string {
 		s.OriginWhat, dur(s.Origin), s.K, dur(s.Expected), dur(s.Lo), dur(s.Hi), t.describe(s.Expected), stallNote(s.Stall))
 }
 
+// schedule judges an outage's attempts against the back-off its client was
+// to follow: per pass over the server list when its effective contract says
+// so (passes.go, pp set), else per attempt against delaysOf (d).
+func (v *outageView) schedule(o outage, atts []attempt, t tolerances) (slots []slot, d delays, pp *passPlan) {
+	d = v.delaysOf(o)
+	if plan, ok := v.passPlanOf(o); ok {
+		return v.judgePasses(o, atts, plan, t), d, &plan
+	}
+	return v.judgeOutage(o, atts, d, t), d, nil
+}
+
+// expectedBand is a slot's expectation in a detail: Delay(k) and its band,
+// or its pass's.
+func (s slot) expectedBand() string {
+	if s.PerPass {
+		return s.passExpected()
+	}
+	return fmt.Sprintf("Delay(%d) %s within [%s, %s]", s.K, dur(s.Expected), dur(s.Lo), dur(s.Hi))
+}
+
 // judgeOutage compares an outage's attempts with the strategy: attempt 0 is
 // measured from the client's RECOVERING_RECONNECT (client-reported), attempt
 // k ≥ 1 from the end of attempt k−1 as the servers saw it (attemptEnd).
@@ -153,12 +173,12 @@ func (v *outageView) measure(s *slot, atts []attempt, t tolerances) {
 // start with refused attempts failing at once. It returns the due time and
 // how it was derived.
 func (v *outageView) nextDue(o outage, heal time.Duration, verb string) (time.Duration, string) {
-	st := v.delaysOf(o)
+	d := v.delaysOf(o)
 	if verb == VerbDown {
-		due, k := o.Start.T+st.Delay(0), 0
-		for due < heal && st.Delay(k+1) > 0 {
+		due, k := o.Start.T+d.Delay(0), 0
+		for due < heal && d.Delay(k+1) > 0 {
 			k++
-			due += st.Delay(k)
+			due += d.Delay(k)
 		}
 		return due, fmt.Sprintf("attempt %d due at %s: client RECOVERING_RECONNECT %s + Delay(0..%d), refused attempts are invisible to the servers (client-reported origin)", k, dur(due), dur(o.Start.T), k)
 	}
@@ -176,11 +196,11 @@ func (v *outageView) nextDue(o outage, heal time.Duration, verb string) (time.Du
 		}
 	}
 	if len(before) == 0 {
-		due := o.Start.T + st.Delay(0)
-		return due, fmt.Sprintf("attempt 0 due at %s: client RECOVERING_RECONNECT %s + Delay(0) %s (client-reported origin)", dur(due), dur(o.Start.T), dur(st.Delay(0)))
+		due := o.Start.T + d.Delay(0)
+		return due, fmt.Sprintf("attempt 0 due at %s: client RECOVERING_RECONNECT %s + Delay(0) %s (client-reported origin)", dur(due), dur(o.Start.T), dur(d.Delay(0)))
 	}
 	k := len(before) - 1
 	end, what := v.attemptEnd(before[k], next)
-	due := end + st.Delay(k+1)
-	return due, fmt.Sprintf("attempt %d due at %s: %s at %s + Delay(%d) %s", k+1, dur(due), what, dur(end), k+1, dur(st.Delay(k+1)))
+	due := end + d.Delay(k+1)
+	return due, fmt.Sprintf("attempt %d due at %s: %s at %s + Delay(%d) %s", k+1, dur(due), what, dur(end), k+1, dur(d.Delay(k+1)))
 }

@@ -58,19 +58,22 @@ func (c *StrategyReset) check(v *view) Result {
 			}
 			if i > 0 && outs[i-1].Recovered() && len(atts) > 0 {
 				judged++
-				d := v.outages().delaysOf(o)
-				for _, s := range v.outages().judgeOutage(o, atts, d, tol) {
+				slots, d, _ := v.outages().schedule(o, atts, tol)
+				ct := v.client().contract(cl, o.Start.T)
+				for _, s := range slots {
 					if s.K == 0 {
 						j.measureMs(fmt.Sprintf("outage %d: first delay", o.N), s.Measured, s.Evidence(),
 							fmt.Sprintf("%s; un-reset continuation Delay(%d) %s", s.ExpectedText(), earlier, dur(d.Delay(earlier))))
 						j.ms[len(j.ms)-1].Bounds = s.Bounds() // reports draw it against the band
 					}
-					if !s.OK && !promisesReset(v.client().contract(cl, o.Start.T)) {
-						info = append(info, fmt.Sprintf("%s attempt %d came %s after %s at %s, not Delay(%d) %s within [%s, %s] as a reset strategy would: %s",
-							o, s.K, dur(s.Measured), s.OriginWhat, dur(s.Origin), s.K, dur(s.Expected), dur(s.Lo), dur(s.Hi), v.client().contract(cl, o.Start.T).Says(termReset)))
-					} else if !s.OK {
-						j.fail(s.Attempt.Accept.T, "strategy not reset: %s attempt %d came %s after %s at %s, expected Delay(%d) %s within [%s, %s] (%s); an un-reset strategy would continue with Delay(%d) %s after the %d earlier attempt(s)",
-							o, s.K, dur(s.Measured), s.OriginWhat, dur(s.Origin), s.K, dur(s.Expected), dur(s.Lo), dur(s.Hi), s.tol.describe(s.Expected),
+					switch {
+					case s.OK:
+					case !promisesReset(ct):
+						info = append(info, fmt.Sprintf("%s attempt %d came %s after %s at %s, not %s as a reset strategy would: %s",
+							o, s.K, dur(s.Measured), s.OriginWhat, dur(s.Origin), s.expectedBand(), ct.Says(termReset)))
+					default:
+						j.fail(s.Attempt.Accept.T, "strategy not reset: %s attempt %d came %s after %s at %s, expected %s (%s); an un-reset strategy would continue with Delay(%d) %s after the %d earlier attempt(s)",
+							o, s.K, dur(s.Measured), s.OriginWhat, dur(s.Origin), s.expectedBand(), s.tol.describe(s.Expected),
 							earlier+s.K, dur(d.Delay(earlier+s.K)), earlier)
 					}
 					last = s.Attempt.Accept.T
@@ -83,10 +86,7 @@ func (c *StrategyReset) check(v *view) Result {
 		return j.inconclusive(v.end, "nothing to judge: needs ≥ 2 outages that each had ≥ 1 attempt seen by the servers, the later after a successful recovery (seen: %d outage(s), %d with attempts, %d after a recovery)", outCount, withAttempts, judged)
 	}
 	if !j.failed() && len(info) > 0 {
-		r := j.result(last, "")
-		r.Verdict = Informational
-		r.Detail = "the library does not promise a reset on success, and did not reset: " + list(info)
-		return r
+		return j.informational(last, "the library does not promise a reset on success, and did not reset: "+list(info))
 	}
 	return j.result(last, "%d outage(s) after a recovery started again from Delay(0)", judged)
 }
