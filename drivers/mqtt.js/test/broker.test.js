@@ -29,7 +29,7 @@ test('connect, subscribe, send, messages, close: the whole transcript', async ()
     ['state', 'CONNECTING', b.url], ['dial', '', b.url], ['state', 'CONNECTED_ACTIVE', b.url]])
   const up = d.events[2]
   assert.deepEqual(up, { type: 'state', from: 'CONNECTING', to: 'CONNECTED_ACTIVE', phase: 'connected', native: 'connack', server: b.url, session: 'fl-1-0' })
-  await d.until(() => /New client connected from 127\.0\.0\.1:\d+ as fl-1-0 \(p2, c1, k1\)/.test(b.log), 3000, 'broker log: ' + /New client connected from 127\.0\.0\.1:\d+ as fl-1-0 \(p2, c1, k1\)/.source) // the log arrives through a pipe
+  await d.logShows(b, /New client connected from 127\.0\.0\.1:\d+ as fl-1-0 \(p2, c1, k1\)/)
   const c = r.contract
   assert.equal(c.delivery.value, 'at_least_once')
   assert.equal(c.buffer.value, 'while_reconnecting')
@@ -51,12 +51,12 @@ test('connect, subscribe, send, messages, close: the whole transcript', async ()
     ['faultline/send', 1], ['faultline/send', 2], ['faultline/send', 3], ['prices', 1], ['prices', 2]])
   assert.deepEqual(b.received('fl-1-0').map((m) => [m[1], m[2], m[3]]), [
     ['d0', 'q1', 'faultline/send'], ['d0', 'q1', 'faultline/send'], ['d0', 'q1', 'faultline/send'], ['d0', 'q1', 'other']])
-  await d.until(() => /Received SUBSCRIBE from fl-1-0\n\d+: \tfaultline\/send \(QoS 1\)/.test(b.log), 3000, 'broker log: ' + /Received SUBSCRIBE from fl-1-0\n\d+: \tfaultline\/send \(QoS 1\)/.source) // the log arrives through a pipe
+  await d.logShows(b, /Received SUBSCRIBE from fl-1-0\n\d+: \tfaultline\/send \(QoS 1\)/)
 
   assert.equal((await d.do({ op: 'close' })).ok, true)
   const last = d.events.filter((e) => e.type === 'state').at(-1)
   assert.deepEqual([last.from, last.to, last.reason, last.native], ['CONNECTED_ACTIVE', 'CLOSED_BY_CLIENT', 'closed_by_client', 'end'])
-  await d.until(() => /Received DISCONNECT from fl-1-0/.test(b.log), 3000, 'broker log: ' + /Received DISCONNECT from fl-1-0/.source) // the log arrives through a pipe
+  await d.logShows(b, /Received DISCONNECT from fl-1-0/)
   assert.equal((await d.do({ op: 'send', payload: 'late' })).ok, false)
   assertLifecycle(d.events)
   assert.deepEqual(d.bad, [])

@@ -61,6 +61,9 @@ function spawnDriver (stops, env = {}) {
       d.waiters.push(w)
     })
   }
+  // logShows waits until the broker's log (read through a pipe, so it may
+  // trail the driver's reply) matches re.
+  d.logShows = (b, re, from = 0, ms = 3000) => d.until(() => re.test(b.log.slice(from)), ms, `broker log ${re}`)
   d.send = (op) => {
     const id = op.id ?? d.nextID++
     p.stdin.write(JSON.stringify({ id, ...op }) + '\n')
