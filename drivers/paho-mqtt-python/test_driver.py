@@ -7,6 +7,7 @@ mosquitto started on an ephemeral port.
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -60,7 +61,7 @@ class Broker:
     def start(self, deadline=5.0):
         conf = os.path.join(self.dir, "mosquitto.conf")
         with open(conf, "w") as f:
-            f.write("listener %d 127.0.0.1\nallow_anonymous true\nuser root\n" % self.port)
+            f.write("listener %d 127.0.0.1\nallow_anonymous true\nuser root\nlog_type all\n" % self.port)
             if self.persistence:
                 f.write("persistence true\npersistence_location %s/\n" % self.dir)
             else:
@@ -78,6 +79,19 @@ class Broker:
                 time.sleep(0.05)
         self.stop(signal.SIGKILL)
         return False
+
+    def wait_log(self, pattern, count=1, timeout=WAIT):
+        """Waits until the broker's log holds pattern count times: what the
+        broker saw, rather than a sleep that hopes it saw it."""
+        end = time.monotonic() + timeout
+        while True:
+            with open(os.path.join(self.dir, "mosquitto.log"), errors="replace") as f:
+                n = len(re.findall(pattern, f.read()))
+            if n >= count:
+                return
+            if time.monotonic() > end:
+                raise AssertionError("mosquitto log: %r %d time(s) not within %.1fs (seen %d)" % (pattern, count, timeout, n))
+            time.sleep(0.02)
 
     def restart(self):
         """Starts again on the same port (retried while the port is held)."""
@@ -378,7 +392,7 @@ class BrokerTest(Base):
         self.assertEqual(len(d.events("dial")), 1)
 
         self.assertTrue(d.do("subscribe", topic="prices")["ok"])
-        time.sleep(0.2)  # the SUBSCRIBE reaches the broker before the publishes
+        b.wait_log(r"Received SUBSCRIBE from fl-7-0")  # before the publishes
         pub = self.peer(b.port)
         pub.publish("prices", {"n": 1})
         pub.publish("prices", {"n": 2})
@@ -403,7 +417,7 @@ class BrokerTest(Base):
         d = self.driver()
         self.assertTrue(d.do("connect", servers=[b.url], options=FAST)["ok"])
         self.assertTrue(d.do("subscribe", topic="t")["ok"])
-        time.sleep(0.2)
+        b.wait_log(r"Received SUBSCRIBE from fl-7-0")
         b.stop(signal.SIGKILL)
         rec = d.state("RECOVERING_RECONNECT")
         self.assertEqual((rec["from"], rec["session"]), ("CONNECTED_ACTIVE", "fl-7-0"))
@@ -411,14 +425,14 @@ class BrokerTest(Base):
         r = d.do("send", payload="lost")
         self.assertFalse(r["ok"])
         self.assertIn("rc 4", r["error"])
-        time.sleep(0.5)  # a few attempts fail
+        d.wait_for(lambda l: l.get("type") == "dial" and "text" in l, "a failed attempt")
         n = len(d.lines)
         b.restart()
         back = d.wait_for(lambda l: l.get("type") == "state" and l.get("to") == "CONNECTED_ACTIVE", "reconnect", start=n)
         self.assertEqual((back["from"], back["session"]), ("RECOVERING_RECONNECT", "fl-7-0"))
         self.assertGreaterEqual(len([x for x in d.events("dial") if "text" in x]), 1)
         # The driver re-subscribed (clean session: the broker forgot "t").
-        time.sleep(0.2)
+        b.wait_log(r"Received SUBSCRIBE from fl-7-0", count=2)
         pub = self.peer(b.port)
         pub.publish("t", {"n": 1})
         d.wait_for(lambda l: l.get("type") == "message" and l.get("seq") == 1, "message after reconnect")
@@ -447,7 +461,8 @@ class BrokerTest(Base):
             d.state("RECOVERING_RECONNECT", timeout=6)
             took = time.monotonic() - t0
             self.assertLess(took, 4.5)
-            time.sleep(1.5)  # an attempt or two without CONNACK
+            m = len(d.lines)  # an attempt without CONNACK, the broker still frozen
+            d.wait_for(lambda l: l.get("type") == "dial", "an attempt at the frozen broker", start=m)
         finally:
             b.proc.send_signal(signal.SIGCONT)
         n = len(d.lines)
@@ -466,7 +481,7 @@ class BrokerTest(Base):
         b.stop(signal.SIGKILL)
         closed = d.state("CLOSED_FAILED")
         self.assertEqual(closed["reason"], "connection_lost")
-        time.sleep(0.5)
+        time.sleep(0.5)  # a window longer than FAST's 0.1–0.4 s back-off: absence needs one
         self.assertEqual(len(d.events("dial")), 1)  # no reconnect attempt
         check_lifecycle(self, d.states())
         self.assertEqual(d.exit()[0], 0)
@@ -501,7 +516,7 @@ class BrokerTest(Base):
         r = d.do("connect", servers=[b.url], options=opts)
         self.assertTrue(r["ok"])
         self.assertTrue(d.do("subscribe", topic="t")["ok"])
-        time.sleep(0.2)
+        b.wait_log(r"Received SUBSCRIBE from fl-7-0")
         b.stop(signal.SIGTERM)
         d.state("RECOVERING_RECONNECT")
         r2 = d.do("send", payload="kept")
@@ -510,8 +525,7 @@ class BrokerTest(Base):
         b.restart()
         back = d.wait_for(lambda l: l.get("type") == "state" and l.get("to") == "CONNECTED_ACTIVE", "reconnect", start=n)
         self.assertEqual(watch.wait(1)[0][1], {"n": 1, "payload": "kept"})
-        time.sleep(0.2)
-        pub = self.peer(b.port)
+        pub = self.peer(b.port)  # the kept session holds "t": CONNACK said so
         pub.publish("t", {"n": 1})
         d.wait_for(lambda l: l.get("type") == "message" and l.get("seq") == 1, "message after reconnect")
         check_lifecycle(self, d.states())
