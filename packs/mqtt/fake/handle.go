@@ -6,6 +6,7 @@ import (
 
 	"github.com/eclipse/paho.mqtt.golang/packets"
 	"github.com/faultline/faultline/harness/history"
+	"github.com/faultline/faultline/packs/internal/msgseq"
 	"github.com/faultline/faultline/packs/internal/outbox"
 	"github.com/faultline/faultline/packs/mqtt/wire"
 )
@@ -138,7 +139,7 @@ func (s *Server) onPublish(c *conn, p *packets.PublishPacket) bool {
 	if p.Qos == 2 {
 		return s.violation(c, "PUBLISH: QoS 2 is not supported (this broker grants at most QoS 1)")
 	}
-	seq := payloadSeq(p.Payload)
+	seq := msgseq.Of(p.Payload)
 	s.record(history.Event{Kind: history.KindReceive, Conn: c.id, Session: c.sess.id, Topic: p.TopicName, Seq: seq,
 		Attrs: msgAttrs(p.Qos, p.Dup, p.MessageID)})
 	s.route(p.TopicName, p.Payload, p.Qos, seq)

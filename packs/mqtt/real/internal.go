@@ -1,8 +1,6 @@
 package real
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -12,6 +10,8 @@ import (
 	"time"
 
 	"github.com/eclipse/paho.mqtt.golang/packets"
+
+	"github.com/faultline/faultline/packs/internal/msgseq"
 )
 
 // MonitorID is the client id of the harness's own connection to each
@@ -177,7 +177,7 @@ func (m *monitor) read() {
 		}
 		switch p := p.(type) {
 		case *packets.PublishPacket:
-			m.box.put(m.peer, payloadSeq(p.Payload))
+			m.box.put(m.peer, msgseq.Of(p.Payload))
 		case *packets.PubackPacket:
 			m.mu.Lock()
 			if ch := m.acks[p.MessageID]; ch != nil {
@@ -257,34 +257,4 @@ func takeover(d *dialer, target, clientID string, clean bool, level byte) error 
 		return err // the client took its id back first, or the broker is going
 	}
 	return packets.NewControlPacket(packets.Disconnect).Write(c)
-}
-
-// payloadSeq is the sequence number a payload carries, as the drivers and
-// the harness write it: {"n":N}, {"seq":N} or a bare integer; 0 when none.
-func payloadSeq(payload []byte) int64 {
-	p := bytes.TrimSpace(payload)
-	if len(p) == 0 {
-		return 0
-	}
-	if p[0] != '{' {
-		n, err := strconv.ParseInt(string(p), 10, 64)
-		if err != nil {
-			return 0
-		}
-		return n
-	}
-	var v struct {
-		N   *int64 `json:"n"`
-		Seq *int64 `json:"seq"`
-	}
-	if json.Unmarshal(p, &v) != nil {
-		return 0
-	}
-	switch {
-	case v.N != nil:
-		return *v.N
-	case v.Seq != nil:
-		return *v.Seq
-	}
-	return 0
 }

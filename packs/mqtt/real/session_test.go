@@ -8,6 +8,7 @@ import (
 	mqtt "github.com/eclipse/paho.mqtt.golang"
 
 	"github.com/faultline/faultline/harness/history"
+	"github.com/faultline/faultline/packs/internal/msgseq"
 )
 
 // paho connects a paho.mqtt.golang client (the library the pack certifies
@@ -53,7 +54,7 @@ func TestPahoSession(t *testing.T) {
 	wantAttrs(t, waitEvent(t, log, "mqtt.connack", kindConn(KindConnack, "m1#1")),
 		map[string]string{"code": "0", "session_present": "false"})
 
-	done(t, c.Subscribe("orders/#", 1, func(_ mqtt.Client, m mqtt.Message) { got <- payloadSeq(m.Payload()) }))
+	done(t, c.Subscribe("orders/#", 1, func(_ mqtt.Client, m mqtt.Message) { got <- msgseq.Of(m.Payload()) }))
 	sub := waitEvent(t, log, "subscribe", kindConn(history.KindSubscribe, "m1#1"))
 	if sub.Topic != "orders/#" || sub.Session != "m1/fl-go-0" {
 		t.Fatalf("subscribe %v", sub)
@@ -107,7 +108,7 @@ func TestPahoSession(t *testing.T) {
 	c2 := paho(t, s, "fl-go-0", false, 0)
 	hs2 := waitEvent(t, log, "handshake #2", kindConn(history.KindHandshake, "m1#2"))
 	wantAttrs(t, hs2, map[string]string{"session_present": "true", "replay": "0"})
-	c2.AddRoute("orders/#", func(_ mqtt.Client, m mqtt.Message) { got <- payloadSeq(m.Payload()) })
+	c2.AddRoute("orders/#", func(_ mqtt.Client, m mqtt.Message) { got <- msgseq.Of(m.Payload()) })
 	if k := s.Publish("orders/x"); k != 1 {
 		t.Fatalf("publish seq %d", k)
 	}

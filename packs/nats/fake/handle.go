@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/faultline/faultline/harness/history"
+	"github.com/faultline/faultline/packs/internal/msgseq"
 	"github.com/faultline/faultline/packs/nats/wire"
 )
 
@@ -147,7 +148,7 @@ func (s *Server) unsubscribe(sb *sub) {
 
 // onPub records a client's message and delivers it.
 func (s *Server) onPub(c *conn, subject, reply string, hdr, payload []byte) {
-	seq := payloadSeq(payload)
+	seq := msgseq.Of(payload)
 	s.record(history.Event{Kind: history.KindReceive, Conn: c.id, Session: c.session, Topic: subject, Seq: seq,
 		Attrs: map[string]string{"bytes": strconv.Itoa(len(hdr) + len(payload))}})
 	s.deliver(c.inc, subject, reply, hdr, payload, seq, c)

@@ -1,4 +1,6 @@
-package fake
+// Package msgseq reads the sequence number a message carries, as faultline's
+// drivers and publishers write it, for every pack's servers.
+package msgseq
 
 import (
 	"bytes"
@@ -6,9 +8,10 @@ import (
 	"strconv"
 )
 
-// payloadSeq is the sequence number a payload carries, as the drivers
-// write it: {"n":N}, {"seq":N} or a bare integer; 0 when none.
-func payloadSeq(payload []byte) int64 {
+// Of is the sequence number a payload carries, as the drivers and the
+// harness's publishers write it: {"n":N}, {"seq":N} or a bare integer; 0
+// when none.
+func Of(payload []byte) int64 {
 	p := bytes.TrimSpace(payload)
 	if len(p) == 0 {
 		return 0

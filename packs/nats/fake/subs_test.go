@@ -2,16 +2,6 @@ package fake
 
 import "testing"
 
-func TestPayloadSeq(t *testing.T) {
-	for in, want := range map[string]int64{
-		`{"n":7}`: 7, `{"seq":9,"x":1}`: 9, ` 42 `: 42, `{"n":"7"}`: 0, `hello`: 0, ``: 0, `{"other":1}`: 0, `{`: 0,
-	} {
-		if got := payloadSeq([]byte(in)); got != want {
-			t.Errorf("payloadSeq(%q) = %d, want %d", in, got, want)
-		}
-	}
-}
-
 func TestSubjectMatch(t *testing.T) {
 	for _, tt := range []struct {
 		pattern, subject string
