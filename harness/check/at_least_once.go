@@ -50,71 +50,63 @@ func (c *AtLeastOnce) check(v *view) Result {
 	owedUntil := v.end - settle
 	streams, owed, received, repeats, redelivered, lost := 0, 0, 0, 0, 0, 0
 	last := time.Duration(0)
-	for _, cl := range v.clients {
-		for _, sess := range v.sessions().of(cl) {
-			s := v.commands().stream(cl, sess, c.Topic)
-			if s.Sub == nil {
-				if len(s.Msgs) > 0 {
-					j.fail(s.Msgs[0].T, "client %d reports %d message(s) on %q in session %q, but the server never saw that session subscribe", cl, len(s.Msgs), c.Topic, sess)
+	for _, s := range v.commands().subscribedStreams(v.clients, c.Topic, &j) {
+		cl, sess := s.Client, s.Session
+		streams++
+		who := fmt.Sprintf("client %d session %q topic %q", cl, sess, c.Topic)
+		ct := v.client().contract(cl, s.Sub.T)
+		promised := ct == nil && v.sc.Client.Delivery == "at_least_once" ||
+			ct.Value(termDelivery) == "at_least_once" || ct.Value(termDelivery) == "exactly_once"
+		deliveries := map[int64][]history.Event{}
+		for _, e := range v.bySess[sess] {
+			if e.Kind == history.KindDeliver && e.Topic == c.Topic {
+				deliveries[e.Seq] = append(deliveries[e.Seq], e)
+			}
+		}
+		got := map[int64]int{}
+		for _, m := range s.Msgs {
+			received++
+			got[m.Seq]++
+			last = max(last, m.T)
+			ds := deliveries[m.Seq]
+			n := 0 // server deliveries of it stamped by the claim
+			for _, d := range ds {
+				if d.T <= m.T+v.slack {
+					n++
 				}
+			}
+			switch {
+			case len(ds) == 0:
+				j.fail(m.T, "%s: client reports seq %d at %s, which the server never delivered to the session", who, m.Seq, dur(m.T))
+			case n == 0:
+				j.fail(m.T, "%s: client reports seq %d at %s before the server delivered it at %s", who, m.Seq, dur(m.T), dur(ds[0].T))
+			case got[m.Seq] > 1:
+				repeats++
+				if n < got[m.Seq] {
+					j.fail(m.T, "%s: client reports seq %d for the %d-th time at %s, but the server delivered it only %d time(s) by then: a repeat the server did not send", who, m.Seq, got[m.Seq], dur(m.T), n)
+				}
+			}
+		}
+		for _, ds := range deliveries {
+			if len(ds) > 1 {
+				redelivered++
+			}
+		}
+		for _, p := range s.Pubs {
+			if p.T > owedUntil {
 				continue
 			}
-			streams++
-			who := fmt.Sprintf("client %d session %q topic %q", cl, sess, c.Topic)
-			ct := v.client().contract(cl, s.Sub.T)
-			promised := ct == nil && v.sc.Client.Delivery == "at_least_once" ||
-				ct.Value(termDelivery) == "at_least_once" || ct.Value(termDelivery) == "exactly_once"
-			deliveries := map[int64][]history.Event{}
-			for _, e := range v.bySess[sess] {
-				if e.Kind == history.KindDeliver && e.Topic == c.Topic {
-					deliveries[e.Seq] = append(deliveries[e.Seq], e)
-				}
+			owed++
+			if got[p.Seq] > 0 {
+				continue
 			}
-			got := map[int64]int{}
-			for _, m := range s.Msgs {
-				received++
-				got[m.Seq]++
-				last = max(last, m.T)
-				ds := deliveries[m.Seq]
-				n := 0 // server deliveries of it stamped by the claim
-				for _, d := range ds {
-					if d.T <= m.T+v.slack {
-						n++
-					}
-				}
-				switch {
-				case len(ds) == 0:
-					j.fail(m.T, "%s: client reports seq %d at %s, which the server never delivered to the session", who, m.Seq, dur(m.T))
-				case n == 0:
-					j.fail(m.T, "%s: client reports seq %d at %s before the server delivered it at %s", who, m.Seq, dur(m.T), dur(ds[0].T))
-				case got[m.Seq] > 1:
-					repeats++
-					if n < got[m.Seq] {
-						j.fail(m.T, "%s: client reports seq %d for the %d-th time at %s, but the server delivered it only %d time(s) by then: a repeat the server did not send", who, m.Seq, got[m.Seq], dur(m.T), n)
-					}
-				}
-			}
-			for _, ds := range deliveries {
-				if len(ds) > 1 {
-					redelivered++
-				}
-			}
-			for _, p := range s.Pubs {
-				if p.T > owedUntil {
-					continue
-				}
-				owed++
-				if got[p.Seq] > 0 {
-					continue
-				}
-				lost++
-				what := fmt.Sprintf("%s: seq %d published by server %s at %s never reached the client (%d server deliveries of it)", who, p.Seq, p.Server, dur(p.T), len(deliveries[p.Seq]))
-				if promised {
-					j.fail(p.T, "%s; %s", what, ct.Says(termDelivery))
-				} else {
-					info = append(info, what)
-					why = ct.Says(termDelivery)
-				}
+			lost++
+			what := fmt.Sprintf("%s: seq %d published by server %s at %s never reached the client (%d server deliveries of it)", who, p.Seq, p.Server, dur(p.T), len(deliveries[p.Seq]))
+			if promised {
+				j.fail(p.T, "%s; %s", what, ct.Says(termDelivery))
+			} else {
+				info = append(info, what)
+				why = ct.Says(termDelivery)
 			}
 		}
 	}

@@ -57,57 +57,49 @@ func (c *ExactlyOnceInOrder) check(v *view) Result {
 	var j judge
 	streams, published, received, dups, gaps := 0, 0, 0, 0, int64(0)
 	last := time.Duration(0)
-	for _, cl := range v.clients {
+	for _, s := range v.commands().subscribedStreams(v.clients, c.Topic, &j) {
+		cl, sess := s.Client, s.Session
 		lastSt, _ := v.client().lastState(cl)
-		for _, sess := range v.sessions().of(cl) {
-			s := v.commands().stream(cl, sess, c.Topic)
-			if s.Sub == nil {
-				if len(s.Msgs) > 0 {
-					j.fail(s.Msgs[0].T, "client %d reports %d message(s) on %q in session %q, but the server never saw that session subscribe", cl, len(s.Msgs), c.Topic, sess)
-				}
-				continue
+		streams++
+		published += len(s.Pubs)
+		received += len(s.Msgs)
+		first := s.first()
+		w := walkSeqs(first, s.Msgs)
+		dups += len(w.Dups)
+		gaps += w.Missing
+		who := fmt.Sprintf("client %d session %q topic %q", cl, sess, c.Topic)
+		for _, m := range w.Dups {
+			j.fail(m.T, "%s: duplicated message seq %d at %s", who, m.Seq, dur(m.T))
+		}
+		for _, m := range w.OutOfOrder {
+			j.fail(m.T, "%s: seq %d out of order at %s (after a higher seq)", who, m.Seq, dur(m.T))
+		}
+		for _, h := range w.Holes {
+			after := "at the start"
+			if h.Prev != nil {
+				after = fmt.Sprintf("after seq %d", h.Prev.Seq)
 			}
-			streams++
-			published += len(s.Pubs)
-			received += len(s.Msgs)
-			first := s.first()
-			w := walkSeqs(first, s.Msgs)
-			dups += len(w.Dups)
-			gaps += w.Missing
-			who := fmt.Sprintf("client %d session %q topic %q", cl, sess, c.Topic)
-			for _, m := range w.Dups {
-				j.fail(m.T, "%s: duplicated message seq %d at %s", who, m.Seq, dur(m.T))
+			j.fail(h.Next.T, "%s: gap: %s missing (client got seq %d %s at %s; first expected seq %d, the first published after the server's subscribe at %s)", who, h, h.Next.Seq, after, dur(h.Next.T), first, dur(s.Sub.T))
+		}
+		for _, m := range s.Msgs {
+			d, ok := delivered[key{sess, m.Seq}]
+			switch {
+			case !ok:
+				j.fail(m.T, "%s: client reports seq %d the server never delivered (message at %s)", who, m.Seq, dur(m.T))
+			case d.T > m.T+v.slack:
+				j.fail(m.T, "%s: client reports seq %d at %s before the server delivered it at %s", who, m.Seq, dur(m.T), dur(d.T))
 			}
-			for _, m := range w.OutOfOrder {
-				j.fail(m.T, "%s: seq %d out of order at %s (after a higher seq)", who, m.Seq, dur(m.T))
+			if m.T > last {
+				last = m.T
 			}
-			for _, h := range w.Holes {
-				after := "at the start"
-				if h.Prev != nil {
-					after = fmt.Sprintf("after seq %d", h.Prev.Seq)
-				}
-				j.fail(h.Next.T, "%s: gap: %s missing (client got seq %d %s at %s; first expected seq %d, the first published after the server's subscribe at %s)", who, h, h.Next.Seq, after, dur(h.Next.T), first, dur(s.Sub.T))
-			}
-			for _, m := range s.Msgs {
-				d, ok := delivered[key{sess, m.Seq}]
-				switch {
-				case !ok:
-					j.fail(m.T, "%s: client reports seq %d the server never delivered (message at %s)", who, m.Seq, dur(m.T))
-				case d.T > m.T+v.slack:
-					j.fail(m.T, "%s: client reports seq %d at %s before the server delivered it at %s", who, m.Seq, dur(m.T), dur(d.T))
-				}
-				if m.T > last {
-					last = m.T
-				}
-			}
-			open := lastSt.To == driver.ConnectedActive && lastSt.Session == sess
-			if open && len(s.Pubs) > 0 {
-				lastPub := s.Pubs[len(s.Pubs)-1]
-				if w.MaxSeen < lastPub.Seq {
-					missing := lastPub.Seq - w.MaxSeen
-					gaps += missing
-					j.fail(v.end, "%s: session still open at the end (%s) but the client's last seq is %d; the server published up to seq %d at %s (seqs %d..%d never arrived)", who, dur(v.end), w.MaxSeen, lastPub.Seq, dur(lastPub.T), w.MaxSeen+1, lastPub.Seq)
-				}
+		}
+		open := lastSt.To == driver.ConnectedActive && lastSt.Session == sess
+		if open && len(s.Pubs) > 0 {
+			lastPub := s.Pubs[len(s.Pubs)-1]
+			if w.MaxSeen < lastPub.Seq {
+				missing := lastPub.Seq - w.MaxSeen
+				gaps += missing
+				j.fail(v.end, "%s: session still open at the end (%s) but the client's last seq is %d; the server published up to seq %d at %s (seqs %d..%d never arrived)", who, dur(v.end), w.MaxSeen, lastPub.Seq, dur(lastPub.T), w.MaxSeen+1, lastPub.Seq)
 			}
 		}
 	}

@@ -45,6 +45,26 @@ func (v *commandView) stream(c int, session, topic string) topicStream {
 	return s
 }
 
+// subscribedStreams is every client session's stream on topic that the
+// servers saw subscribe; a session that reports messages on the topic
+// without a subscribe the servers saw fails j (a claim with no evidence).
+func (v *commandView) subscribedStreams(clients []int, topic string, j *judge) []topicStream {
+	var out []topicStream
+	for _, cl := range clients {
+		for _, sess := range v.sv.of(cl) {
+			s := v.stream(cl, sess, topic)
+			if s.Sub == nil {
+				if len(s.Msgs) > 0 {
+					j.fail(s.Msgs[0].T, "client %d reports %d message(s) on %q in session %q, but the server never saw that session subscribe", cl, len(s.Msgs), topic, sess)
+				}
+				continue
+			}
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 // first is the seq the client should start at: the first publish after the
 // subscribe (else, without publishes, the first it received).
 func (s topicStream) first() int64 {
