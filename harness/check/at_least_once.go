@@ -55,8 +55,8 @@ func (c *AtLeastOnce) check(v *view) Result {
 		streams++
 		who := fmt.Sprintf("client %d session %q topic %q", cl, sess, c.Topic)
 		ct := v.client().contract(cl, s.Sub.T)
-		promised := ct == nil && v.sc.Client.Delivery == "at_least_once" ||
-			ct.Value(termDelivery) == "at_least_once" || ct.Value(termDelivery) == "exactly_once"
+		promised := ct == nil && v.sc.Client.Delivery == deliveryAtLeastOnce ||
+			ct.Value(termDelivery) == deliveryAtLeastOnce || ct.Value(termDelivery) == deliveryExactlyOnce
 		deliveries := map[int64][]history.Event{}
 		for _, e := range v.bySess[sess] {
 			if e.Kind == history.KindDeliver && e.Topic == c.Topic {

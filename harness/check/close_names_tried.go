@@ -14,13 +14,9 @@ func init() {
 	Register(Spec{Name: "close_names_tried", Judges: []string{"C2"}, New: func() Checker { return &CloseNamesTried{} }})
 }
 
-// termCloseError is the contract term saying what a library's close after
-// every server failed tells (docs/driver-protocol.md, "The SDK contract"):
-// names_tried (an error naming each server tried: C2 as asked), last_error
-// (the last server's error only) or generic (an error naming none).
-const termCloseError = "close_error"
-
-// Values of termCloseError.
+// Values of termCloseError (contract.go), what a library's close after every
+// server failed tells: an error naming each server tried (C2 as asked), the
+// last server's error only, or an error naming none.
 const (
 	closeNamesTried = "names_tried"
 	closeLastError  = "last_error"

@@ -8,6 +8,31 @@ import (
 	"github.com/faultline/faultline/harness/history"
 )
 
+// The contract's terms and the params the checks read, as
+// docs/driver-protocol.md ("The SDK contract") lists them. The values a
+// check tells apart live beside it.
+const (
+	termFirstAttempt = "first_attempt" // immediate | after_delay
+	termDelayApplies = "delay_applies" // per_attempt | per_pass
+	termJitter       = "jitter"        // none | added | symmetric | below
+	termReset        = "reset"         // on_success | never | …
+	termFailover     = "failover"      // next | top
+	termLiveness     = "liveness"      // ping | none
+	termLameDuck     = "lame_duck"     // reconnect | notify | none
+	termDelivery     = "delivery"      // at_most_once | at_least_once | exactly_once
+	termBuffer       = "buffer"        // while_reconnecting | none
+	termDiscovery    = "discovery"     // follow | ignore
+	termCloseError   = "close_error"   // names_tried | last_error | generic
+
+	paramWait       = "reconnect_wait_ms" // a constant wait …
+	paramJitterMs   = "jitter_ms"         // … plus U[0, jitter_ms)
+	paramInitial    = "initial_ms"        // min(initial·multiplier^n, max) …
+	paramMultiplier = "multiplier"
+	paramMax        = "max_ms"
+	paramJitter     = "jitter"    // … randomised by this fraction, as the jitter term says
+	paramDetect     = "detect_ms" // the longest a silent link goes unnoticed
+)
+
 // Contract is a real library's effective contract for one connect, as its
 // driver gave it in the connect reply (docs/driver-protocol.md, "The SDK
 // contract"): what the library promises to do with the options the scenario

@@ -20,17 +20,6 @@ type delays struct {
 	From   string // how Delay was derived ("": the scenario's strategy)
 }
 
-// Contract params of a back-off (docs/driver-protocol.md, "The SDK contract").
-const (
-	paramWait       = "reconnect_wait_ms" // a constant wait …
-	paramJitterMs   = "jitter_ms"         // … plus U[0, jitter_ms)
-	paramInitial    = "initial_ms"        // min(initial·multiplier^n, max) …
-	paramMultiplier = "multiplier"
-	paramMax        = "max_ms"
-	paramJitter     = "jitter" // … randomised by this fraction, as the jitter term says
-	termJitter      = "jitter" // none | added | symmetric | below
-)
-
 // sleeps reads the contract's back-off params: sleep(n) is the upper end of
 // its n-th sleep (0-based), every sleep lying in [(1−jitter)·sleep(n),
 // sleep(n)]. Each jitter kind is a uniform factor, so each maps onto that

@@ -19,10 +19,6 @@ func init() {
 // scenario names of the advertised servers, when the server knew them}.
 const kindNatsInfo = "nats.info"
 
-// termDiscovery is the contract term saying whether a library follows the
-// servers its server advertises: "follow" or "ignore".
-const termDiscovery = "discovery"
-
 // DiscoveredServer judges T6: instances added at run time (service
 // discovery) join the rotation without a restart, for a client library
 // that is no router but learns servers from the server it is connected to

@@ -26,7 +26,6 @@ const (
 // The contract term a library declares for a server's "going away" notice
 // (docs/driver-protocol.md, "The SDK contract").
 const (
-	termLameDuck     = "lame_duck"
 	lameDuckMoves    = "reconnect"
 	lameDuckNotifies = "notify"
 )

@@ -72,13 +72,6 @@ func (c *LossDetected) bound(v *view, h lossHit) (time.Duration, string) {
 	}
 }
 
-// Contract: the longest a silent link goes unnoticed with the library's
-// settings (docs/driver-protocol.md, "The SDK contract").
-const (
-	paramDetect  = "detect_ms"
-	termLiveness = "liveness"
-)
-
 // Check implements Checker.
 func (c *LossDetected) Check(in Input) Result { return onView(in, c, c.check) }
 

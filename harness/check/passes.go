@@ -18,13 +18,6 @@ import (
 // lost server. With one server every attempt is a pass of its own, after its sleep:
 // the per-attempt schedule.
 
-// Contract terms of a per-pass schedule.
-const (
-	termDelayApplies = "delay_applies" // per_attempt | per_pass
-	termFirstAttempt = "first_attempt" // immediate | after_delay
-	termFailover     = "failover"      // next | ...
-)
-
 // passPlan is how a per-pass contract schedules one outage's attempts.
 type passPlan struct {
 	Ct     *Contract

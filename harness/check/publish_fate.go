@@ -17,9 +17,6 @@ func init() {
 // The contract terms a library declares for what becomes of a publish
 // around a loss (docs/driver-protocol.md, "The SDK contract").
 const (
-	termDelivery = "delivery" // at_most_once | at_least_once | exactly_once
-	termBuffer   = "buffer"   // while_reconnecting | none
-
 	deliveryAtMostOnce  = "at_most_once"
 	deliveryAtLeastOnce = "at_least_once"
 	deliveryExactlyOnce = "exactly_once"

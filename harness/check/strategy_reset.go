@@ -91,8 +91,6 @@ func (c *StrategyReset) check(v *view) Result {
 	return j.result(last, "%d outage(s) after a recovery started again from Delay(0)", judged)
 }
 
-const termReset = "reset" // on_success | never | after_quiet …
-
 // promisesReset: a library promises a reset on success unless its
 // effective contract says otherwise (faultline's own engines declare none:
 // the requirement R9 itself).
