@@ -526,3 +526,38 @@ func TestWalkParamsExplicitZero(t *testing.T) {
 			detail: []string{"bad parameters: min_attempts must be at least 1"}},
 	})
 }
+
+// A library whose contract walks its list from the top after a loss
+// (failover: top) tries the lost server first again, then the next: held
+// to that order, not to the next-server rule; skipping the top is still a
+// FAIL, and without the contract the same walk fails the next-server rule.
+func TestFailoverSequenceFromTheTop(t *testing.T) {
+	three := fscen(3, auto)
+	topReply := func() history.Event {
+		return ev(6, history.KindReply, "client=0", "op=connect", "id=1", "ok=true",
+			`contract={"failover":{"value":"top","cite":"paho attemptConnection(): range c.options.Servers"}}`)
+	}
+	walk := func(contract bool, first string) history.History {
+		s := newF()
+		a := s.connect(0, 5, "s1")
+		if contract {
+			s.add(topReply())
+		}
+		s.fault(500, "s1", "cut")
+		s.leave(0, 502, "s1", a)
+		if first == "s1" {
+			s.fail(503, "s1")
+			s.land(0, 505, "s2", cg)
+		} else {
+			s.land(0, 503, first, cg)
+		}
+		return s.hist()
+	}
+	runCases(t, []tcase{
+		{name: "top: s1 again, then s2", cfg: &FailoverSequence{}, sc: three, h: walk(true, "s1"), verdict: OK,
+			detail: []string{"order judged by the client's contract: failover: top (paho attemptConnection()"}},
+		{name: "top: skips s1 and s2 for s3", cfg: &FailoverSequence{}, sc: three, h: walk(true, "s3"), verdict: Failed,
+			detail: []string{"skipping s2"}},
+		{name: "no contract: s1 again breaks the next-server rule", cfg: &FailoverSequence{}, sc: three, h: walk(false, "s1"), verdict: Failed},
+	})
+}
