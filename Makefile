@@ -10,11 +10,13 @@ conformance:
 	$(GO) run ./cmd/faultline run --sdk go --scenarios scenarios --report $(REPORT)
 
 # The tests: unit tests, checker tests and the Ginkgo conformance suite, under
-# -race, and each real library's driver module's own tests.
+# -race, the Go drivers' shared kit and each real library's driver's own
+# tests (Go modules, Python unittest, node --test).
 # With a Docker engine, the images are (re)built first so that the suite's
 # containers-mode spec runs against this tree; without one, that spec says so.
 test: deps images-if-docker
 	$(GO) vet ./...
+	cd drivers/kit && $(GO) vet ./... && $(GO) test -race -count=1 -timeout 5m ./...
 	cd drivers/nats.go && $(GO) vet ./... && $(GO) test -race -count=1 -timeout 5m ./...
 	cd drivers/paho.mqtt.golang && $(GO) vet ./... && $(GO) test -race -count=1 -timeout 5m ./...
 	/usr/bin/python3 -m unittest discover -s drivers/paho-mqtt-python

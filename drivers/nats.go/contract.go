@@ -5,23 +5,7 @@ package main
 // v1.56.0 (file nats.go, the function named). Read from
 // $(go env GOMODCACHE)/github.com/nats-io/nats.go@v1.56.0/nats.go.
 
-// Term is one term of a contract.
-type Term struct {
-	Value string `json:"value"`
-	Cite  string `json:"cite"`
-}
-
-// Unsupported is an asked option nats.go cannot express.
-type Unsupported struct {
-	Option string `json:"option"`
-	Reason string `json:"reason"`
-}
-
-// DriverAdd is behaviour the driver adds through nats.go's public API.
-type DriverAdd struct {
-	What string `json:"what"`
-	Why  string `json:"why"`
-}
+import "github.com/faultline/faultline/drivers/kit"
 
 // Params are the numbers nats.go runs with (read back from the
 // nats.Options the connect built).
@@ -44,30 +28,9 @@ type Params struct {
 	Jitter     *float64 `json:"jitter,omitempty"`
 }
 
-// Contract is the built-in contract (hello) or the effective one (connect
-// reply, with Params, Unsupported and DriverAdds).
-type Contract struct {
-	FirstAttempt   Term `json:"first_attempt"`
-	DelayApplies   Term `json:"delay_applies"`
-	Delay          Term `json:"delay"`
-	Jitter         Term `json:"jitter"`
-	Reset          Term `json:"reset"`
-	AttemptLimit   Term `json:"attempt_limit"`
-	Failover       Term `json:"failover"`
-	Shuffle        Term `json:"shuffle"`
-	FirstConnect   Term `json:"first_connect"`
-	Liveness       Term `json:"liveness"`
-	OverallTimeout Term `json:"overall_timeout"`
-	LameDuck       Term `json:"lame_duck"`
-	Delivery       Term `json:"delivery"`
-	Buffer         Term `json:"buffer"`
-	Discovery      Term `json:"discovery"`
-	CloseError     Term `json:"close_error"`
-
-	Params      *Params       `json:"params,omitempty"`
-	Unsupported []Unsupported `json:"unsupported,omitempty"`
-	DriverAdds  []DriverAdd   `json:"driver_adds,omitempty"`
-}
+// Contract is nats.go's built-in contract (hello) or its effective one
+// (connect reply, with Params, Unsupported and DriverAdds).
+type Contract = kit.Contract[Params]
 
 // Citations, shared by the built-in and the effective contract.
 const (
@@ -98,21 +61,21 @@ const (
 // builtin is nats.go's contract with its defaults (GetDefaultOptions()).
 func builtin() *Contract {
 	return &Contract{
-		FirstAttempt:   Term{"after_delay", citeFirstAfterDelay + " (immediate to the next server when the pool has more)"},
-		DelayApplies:   Term{"per_pass", citePerPass},
-		Delay:          Term{"constant", citeConstant},
-		Jitter:         Term{"added", citeJitterAdded + "; DefaultReconnectJitter 100ms, DefaultReconnectJitterTLS 1s"},
-		Reset:          Term{"on_success", citeReset},
-		AttemptLimit:   Term{"per_server", citePerServer + "; DefaultMaxReconnect 60"},
-		Failover:       Term{"next", citeNext},
-		Shuffle:        Term{"at_connect", citeShuffle},
-		FirstConnect:   Term{"cascade", citeCascade},
-		Liveness:       Term{"ping", citePing + "; DefaultPingInterval 2m, DefaultMaxPingOut 2"},
-		OverallTimeout: Term{"none", citeNoOverall},
-		LameDuck:       Term{"notify", citeLameDuckNotify},
-		Delivery:       Term{"at_most_once", citeAtMostOnce},
-		Buffer:         Term{"while_reconnecting", citeBufferReconnect + "; DefaultReconnectBufSize 8MB"},
-		Discovery:      Term{"follow", citeDiscoveryFollow},
-		CloseError:     Term{"last_error", citeCloseError},
+		FirstAttempt:   kit.Term{Value: "after_delay", Cite: citeFirstAfterDelay + " (immediate to the next server when the pool has more)"},
+		DelayApplies:   kit.Term{Value: "per_pass", Cite: citePerPass},
+		Delay:          kit.Term{Value: "constant", Cite: citeConstant},
+		Jitter:         kit.Term{Value: "added", Cite: citeJitterAdded + "; DefaultReconnectJitter 100ms, DefaultReconnectJitterTLS 1s"},
+		Reset:          kit.Term{Value: "on_success", Cite: citeReset},
+		AttemptLimit:   kit.Term{Value: "per_server", Cite: citePerServer + "; DefaultMaxReconnect 60"},
+		Failover:       kit.Term{Value: "next", Cite: citeNext},
+		Shuffle:        kit.Term{Value: "at_connect", Cite: citeShuffle},
+		FirstConnect:   kit.Term{Value: "cascade", Cite: citeCascade},
+		Liveness:       kit.Term{Value: "ping", Cite: citePing + "; DefaultPingInterval 2m, DefaultMaxPingOut 2"},
+		OverallTimeout: kit.Term{Value: "none", Cite: citeNoOverall},
+		LameDuck:       kit.Term{Value: "notify", Cite: citeLameDuckNotify},
+		Delivery:       kit.Term{Value: "at_most_once", Cite: citeAtMostOnce},
+		Buffer:         kit.Term{Value: "while_reconnecting", Cite: citeBufferReconnect + "; DefaultReconnectBufSize 8MB"},
+		Discovery:      kit.Term{Value: "follow", Cite: citeDiscoveryFollow},
+		CloseError:     kit.Term{Value: "last_error", Cite: citeCloseError},
 	}
 }

@@ -9,23 +9,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/faultline/faultline/drivers/kit"
 	"github.com/nats-io/nats.go"
 )
 
 // urlMap maps the host:port nats.go dials back to the URL string the
 // harness gave (nats.go parses each URL and dials u.Host, adding the
 // default port 4222 when there is none: parseServerURL()).
-func urlMap(servers []string) map[string]string {
-	m := make(map[string]string, len(servers))
-	for _, s := range servers {
-		if k := hostPort(s); k != "" {
-			if _, dup := m[k]; !dup {
-				m[k] = s
-			}
-		}
-	}
-	return m
-}
+func urlMap(servers []string) map[string]string { return kit.URLMap(servers, hostPort) }
 
 // hostPort is a URL's host:port as nats.go dials it ("" if unparsable).
 func hostPort(s string) string {

@@ -1,16 +1,14 @@
 package main
 
 import (
-	"bufio"
-	"encoding/json"
 	"fmt"
 	"io"
 	"math/rand"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
+	"github.com/faultline/faultline/drivers/kit"
 	"github.com/nats-io/nats.go"
 )
 
@@ -18,45 +16,36 @@ import (
 // more than any scenario's clients, so a run needs one process.
 const Sessions = 4096
 
-// exitWait bounds the close of every session on exit (they close together).
-const exitWait = 3 * time.Second
-
 // defaultSubject is where a send without a topic is published.
 const defaultSubject = "faultline"
 
 // Driver hosts the sessions of one process.
 type Driver struct {
-	out    *output
+	out    *kit.Output
 	getenv func(string) string
 
-	mu       sync.Mutex
-	sessions map[int]*session // client index → session; -1 the default session
-	sent     map[int]*sendCount
-	exiting  bool
-	wg       sync.WaitGroup // ops under way
+	sessions kit.Table[*session] // by client index (-1 the default session)
+	// sent numbers each client's sends (kit.SendCount): nats.go took a
+	// send when Publish returned nil; a send is published as kit.Numbered.
+	sent kit.SendCounts
 }
 
-// sendCount numbers a client's sends: n is how many sends nats.go took
-// (Publish returned nil) for this client, over all its connects. A send
-// is published as {"n": n, "payload": <the op's payload>}, so that the
-// server's receive carries the client's send number (its Seq), as
-// faultline's own engine numbers its sends: a refused send takes no number.
-// mu is held across the Publish: sends of one client are numbered in the
-// order nats.go took them.
-type sendCount struct {
-	mu sync.Mutex
-	n  int64
-}
+// The driver's line types (kit's, with nats.go's contract).
+type (
+	op    = kit.Op
+	reply = kit.Reply[Contract]
+	event = kit.Event
+)
 
 // New is a driver writing its lines to w; getenv gives FAULTLINE_SEED and
 // FAULTLINE_DRIVER (os.Getenv in main).
 func New(w io.Writer, getenv func(string) string) *Driver {
-	return &Driver{out: newOutput(w), getenv: getenv, sessions: map[int]*session{}, sent: map[int]*sendCount{}}
+	return &Driver{out: kit.NewOutput(w), getenv: getenv}
 }
 
 // Hello is the driver's first line.
 func Hello() any {
-	return hello{
+	return kit.Hello[Contract]{
 		SDK: "nats.go", Version: "v" + nats.Version, Protocol: "nats",
 		// migration: with options.migration.enabled (the scenarios' default)
 		// the driver moves the connection on a server's lame duck notice
@@ -68,136 +57,17 @@ func Hello() any {
 }
 
 // Serve writes the hello, then handles ops from in until an exit op or
-// the end of in; then it closes every session (bounded) and returns.
-func (d *Driver) Serve(in io.Reader) {
-	d.out.send(Hello())
-	sc := bufio.NewScanner(in)
-	sc.Buffer(make([]byte, 64<<10), 1<<20+2)
-	exit := make(chan struct{})
-	lines := make(chan []byte)
-	go func() {
-		defer close(lines)
-		for sc.Scan() {
-			b := append([]byte(nil), sc.Bytes()...)
-			select {
-			case lines <- b:
-			case <-exit:
-				return
-			}
-		}
-		if err := sc.Err(); err != nil {
-			d.out.send(event{Type: "error", Text: "driver: reading ops: " + err.Error()})
-		}
-	}()
-	var once sync.Once
-	stop := func() { once.Do(func() { close(exit) }) }
-loop:
-	for {
-		select {
-		case b, ok := <-lines:
-			if !ok {
-				break loop
-			}
-			d.line(b, stop)
-		case <-exit:
-			break loop
-		}
-	}
-	d.shutdown()
-}
+// the end of in; then it closes every session (bounded) and returns
+// (kit.Serve).
+func (d *Driver) Serve(in io.Reader) { kit.Serve[Contract](in, d.out, Hello(), d) }
 
-// line parses one op and handles it on its own goroutine: a connect that
-// walks slow servers never holds up other clients' ops or the reader.
-func (d *Driver) line(b []byte, stop func()) {
-	if len(strings.TrimSpace(string(b))) == 0 {
-		return
-	}
-	var o op
-	if err := json.Unmarshal(b, &o); err != nil {
-		d.out.send(event{Type: "error", Text: "driver: bad op line: " + err.Error()})
-		return
-	}
-	if o.ID == nil {
-		// Nothing to reply to: a reply needs the op's id.
-		d.out.send(event{Type: "error", Text: "driver: op without an id: " + trunc(string(b), 200), Client: o.Client})
-		return
-	}
-	if o.Op == "exit" {
-		d.mu.Lock()
-		d.exiting = true
-		d.mu.Unlock()
-		d.out.send(reply{Re: *o.ID, OK: true})
-		stop()
-		return
-	}
-	d.mu.Lock()
-	if d.exiting {
-		d.mu.Unlock()
-		d.out.send(reply{Re: *o.ID, OK: false, Error: "driver is exiting"})
-		return
-	}
-	d.wg.Add(1)
-	d.mu.Unlock()
-	go func() {
-		defer d.wg.Done()
-		r := d.do(o)
-		r.Re = *o.ID
-		d.out.send(r)
-	}()
-}
+// CloseAll closes every session together (kit.Serve's shutdown).
+func (d *Driver) CloseAll() { d.sessions.CloseAll((*session).close) }
 
-func trunc(s string, n int) string {
-	if len(s) > n {
-		return s[:n]
-	}
-	return s
-}
+func (d *Driver) slot(o op) *session { return d.sessions.Get(o.Index()) }
 
-// shutdown closes every session together, bounded, and flushes the output.
-func (d *Driver) shutdown() {
-	d.mu.Lock()
-	d.exiting = true
-	all := make([]*session, 0, len(d.sessions))
-	for _, s := range d.sessions {
-		all = append(all, s)
-	}
-	d.mu.Unlock()
-	done, opsDone := make(chan struct{}), make(chan struct{})
-	go func() {
-		var wg sync.WaitGroup
-		for _, s := range all {
-			wg.Add(1)
-			go func() { defer wg.Done(); s.close() }()
-		}
-		wg.Wait()
-		close(done)
-	}()
-	// Then the replies of ops still under way (a connect closed above
-	// returns at once; a slow one is cut off by the bound).
-	go func() { <-done; d.wg.Wait(); close(opsDone) }()
-	select {
-	case <-opsDone:
-	case <-time.After(exitWait):
-	}
-	flushed := make(chan struct{})
-	go func() { d.out.flush(); close(flushed) }()
-	select {
-	case <-flushed:
-	case <-time.After(time.Second):
-	}
-}
-
-func (d *Driver) slot(o op) *session {
-	k := -1
-	if o.Client != nil {
-		k = *o.Client
-	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.sessions[k]
-}
-
-func (d *Driver) do(o op) reply {
+// Do handles one op on its own goroutine (kit.Serve).
+func (d *Driver) Do(o op) reply {
 	if o.Client != nil && *o.Client < 0 {
 		return reply{Error: fmt.Sprintf("bad client %d: want an index >= 0", *o.Client)}
 	}
@@ -215,7 +85,7 @@ func (d *Driver) do(o op) reply {
 		}
 		topic := o.Topic
 		if _, err := nc.Subscribe(topic, func(m *nats.Msg) {
-			s.event(event{Type: "message", Topic: m.Subject, Seq: seqOf(m.Data)})
+			s.event(event{Type: "message", Topic: m.Subject, Seq: kit.SeqOf(m.Data)})
 		}); err != nil {
 			return reply{Error: "nats.go Subscribe: " + err.Error()}
 		}
@@ -230,15 +100,15 @@ func (d *Driver) do(o op) reply {
 		if subj == "" {
 			subj = defaultSubject
 		}
-		sc := d.sendCount(o)
-		sc.mu.Lock()
-		defer sc.mu.Unlock()
-		n := sc.n + 1
-		if err := nc.Publish(subj, numbered(n, o.Payload)); err != nil {
+		sc := d.sent.For(o.Index())
+		sc.Lock()
+		defer sc.Unlock()
+		n := sc.N + 1
+		if err := nc.Publish(subj, kit.Numbered(n, o.Payload)); err != nil {
 			s.errorf("nats.go Publish on %s: send discarded: %v", subj, err)
 			return reply{Error: "nats.go Publish: " + err.Error()}
 		}
-		sc.n = n
+		sc.N = n
 		return reply{OK: true}
 	case "close":
 		s := d.slot(o)
@@ -250,22 +120,6 @@ func (d *Driver) do(o op) reply {
 	default:
 		return reply{Error: fmt.Sprintf("unknown op %q", o.Op)}
 	}
-}
-
-// sendCount is the send numbering of the op's client.
-func (d *Driver) sendCount(o op) *sendCount {
-	k := -1
-	if o.Client != nil {
-		k = *o.Client
-	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	c := d.sent[k]
-	if c == nil {
-		c = &sendCount{}
-		d.sent[k] = c
-	}
-	return c
 }
 
 func connOf(s *session) *nats.Conn {
@@ -281,10 +135,7 @@ func (d *Driver) connect(o op) reply {
 	if len(o.Servers) == 0 {
 		return reply{Error: "connect: no servers"}
 	}
-	k := -1
-	if o.Client != nil {
-		k = *o.Client
-	}
+	k := o.Index()
 	// The client's random stream (the exponential strategy's jitter) comes
 	// from the run's seed and its driver number, whatever the packing.
 	seed, _ := strconv.ParseInt(d.getenv("FAULTLINE_SEED"), 10, 64)
@@ -306,18 +157,9 @@ func (d *Driver) connect(o op) reply {
 	}
 	s := &session{d: d, client: o.Client, name: name, urls: urlMap(o.Servers), servers: o.Servers,
 		reconnect: p.reconnect, migrate: p.migrate, closed: make(chan struct{}), connected: make(chan struct{})}
-	d.mu.Lock()
-	if old := d.sessions[k]; old != nil {
-		old.mu.Lock()
-		busy := !isClosed(old.state)
-		old.mu.Unlock()
-		if busy {
-			d.mu.Unlock()
-			return reply{Error: "already connected"}
-		}
+	if !d.sessions.Put(k, s, (*session).busy) {
+		return reply{Error: "already connected"}
 	}
-	d.sessions[k] = s
-	d.mu.Unlock()
 
 	opts := append(append([]nats.Option{}, p.opts...), s.callbacks()...)
 	opts = append(opts, nats.SetCustomDialer(&dialer{s: s, timeout: p.timeout}))
@@ -341,43 +183,4 @@ func (d *Driver) connect(o op) reply {
 	case <-time.After(closeWait):
 	}
 	return reply{OK: true, Contract: p.contract}
-}
-
-// numbered is what a send publishes: {"n": n, "payload": <the op's
-// payload as given>} (the payload key left out when the op has none), so
-// that the server's receive records the client's send number n as its Seq
-// (packs/nats/EVENTS.md, receive).
-func numbered(n int64, p json.RawMessage) []byte {
-	v := struct {
-		N       int64           `json:"n"`
-		Payload json.RawMessage `json:"payload,omitempty"`
-	}{N: n}
-	if len(p) > 0 && string(p) != "null" && json.Valid(p) {
-		v.Payload = p
-	}
-	b, _ := json.Marshal(v)
-	return b
-}
-
-// seqOf is a message's number: the payload JSON {"n":N} or {"seq":N}, or a
-// bare integer; else 0.
-func seqOf(b []byte) int64 {
-	var v any
-	dec := json.NewDecoder(strings.NewReader(string(b)))
-	dec.UseNumber()
-	if dec.Decode(&v) != nil || dec.More() {
-		return 0
-	}
-	if m, ok := v.(map[string]any); ok {
-		v = m["n"]
-		if v == nil {
-			v = m["seq"]
-		}
-	}
-	if n, ok := v.(json.Number); ok {
-		if i, err := n.Int64(); err == nil {
-			return i
-		}
-	}
-	return 0
 }

@@ -1,38 +1,24 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/faultline/faultline/drivers/kit/kittest"
 	"github.com/nats-io/nats.go"
 )
 
-var terms = []string{"first_attempt", "delay_applies", "delay", "jitter", "reset", "attempt_limit",
-	"failover", "shuffle", "first_connect", "liveness", "overall_timeout", "lame_duck", "delivery", "buffer", "discovery", "close_error"}
-
 func checkTerms(t *testing.T, c map[string]any) {
 	t.Helper()
-	for _, k := range terms {
-		term, ok := c[k].(map[string]any)
-		if !ok {
-			t.Errorf("contract has no term %s", k)
-			continue
-		}
-		v, _ := term["value"].(string)
-		cite, _ := term["cite"].(string)
-		if v == "" || !(strings.HasPrefix(cite, "nats.go ") || strings.HasPrefix(cite, "driver: ")) {
-			t.Errorf("term %s: value %q cite %q", k, v, cite)
-		}
-	}
+	kittest.CheckTerms(t, c, "nats.go ", "driver: ")
 }
 
 func TestHello(t *testing.T) {
 	r := newRig(t)
-	h := r.waitFor("the hello", func(l line) bool { return l["sdk"] != nil })
+	h := r.WaitFor("the hello", func(l line) bool { return l["sdk"] != nil })
 	if h["sdk"] != "nats.go" || h["version"] != "v"+nats.Version || nats.Version != "1.56.0" || h["protocol"] != "nats" {
 		t.Errorf("hello: %v", h)
 	}
@@ -59,26 +45,12 @@ func TestHello(t *testing.T) {
 	if _, ok := c["params"]; ok {
 		t.Error("the built-in contract has params")
 	}
-	if l := r.do(map[string]any{"op": "frobnicate"}); l["ok"] != false || !strings.Contains(l["error"].(string), "unknown op") {
+	if l := r.Do(map[string]any{"op": "frobnicate"}); l["ok"] != false || !strings.Contains(l["error"].(string), "unknown op") {
 		t.Errorf("unknown op: %v", l)
 	}
-	if l := r.do(map[string]any{"op": "send", "payload": 1}); l["ok"] != false {
+	if l := r.Do(map[string]any{"op": "send", "payload": 1}); l["ok"] != false {
 		t.Errorf("send before connect: %v", l)
 	}
-}
-
-func unsupported(c map[string]any) map[string]string {
-	out := map[string]string{}
-	for _, u := range asList(c["unsupported"]) {
-		m := u.(map[string]any)
-		out[m["option"].(string)] = m["reason"].(string)
-	}
-	return out
-}
-
-func asList(v any) []any {
-	l, _ := v.([]any)
-	return l
 }
 
 func TestConnectContract(t *testing.T) {
@@ -92,10 +64,10 @@ func TestConnectContract(t *testing.T) {
 		check   func(t *testing.T, c, p map[string]any, un map[string]string, adds []any)
 	}{
 		{"fixed jitter, one server", one, func(o map[string]any) {
-			sub(o, "reconnect")["strategy"] = map[string]any{"backoff": "fixed", "initial_ms": 100, "jitter": 0.2, "attempts": 7}
+			kittest.Sub(o, "reconnect")["strategy"] = map[string]any{"backoff": "fixed", "initial_ms": 100, "jitter": 0.2, "attempts": 7}
 			o["liveness_ms"] = 300
-			sub(sub(o, "reconnect"), "strategy")["attempts"] = 7
-			sub(o, "reconnect")["buffer"] = 4096
+			kittest.Sub(kittest.Sub(o, "reconnect"), "strategy")["attempts"] = 7
+			kittest.Sub(o, "reconnect")["buffer"] = 4096
 		}, func(t *testing.T, c, p map[string]any, un map[string]string, adds []any) {
 			if p["reconnect_wait_ms"] != 80.0 || p["jitter_ms"] != 20.0 || p["max_reconnects"] != 7.0 {
 				t.Errorf("fixed params: %v", p)
@@ -121,7 +93,7 @@ func TestConnectContract(t *testing.T) {
 			}
 		}},
 		{"exponential, two servers, migration, load balancing", two, func(o map[string]any) {
-			sub(o, "reconnect")["strategy"] = map[string]any{"backoff": "exponential", "initial_ms": 100, "multiplier": 2, "max_ms": 1000, "attempts": 5, "jitter": 0.2}
+			kittest.Sub(o, "reconnect")["strategy"] = map[string]any{"backoff": "exponential", "initial_ms": 100, "multiplier": 2, "max_ms": 1000, "attempts": 5, "jitter": 0.2}
 			o["failover"] = map[string]any{"auto": false, "load_balancing": true, "cascading": false}
 			o["migration"] = map[string]any{"enabled": true, "timeout_ms": 1000}
 			o["router"] = map[string]any{"high_watermark": 65536}
@@ -151,7 +123,7 @@ func TestConnectContract(t *testing.T) {
 			}
 		}},
 		{"reconnect off, failover off, two servers", two, func(o map[string]any) {
-			sub(o, "reconnect")["enabled"] = false
+			kittest.Sub(o, "reconnect")["enabled"] = false
 			o["failover"] = map[string]any{"auto": false, "cascading": true}
 		}, func(t *testing.T, c, p map[string]any, un map[string]string, adds []any) {
 			// NoReconnect() closes on a loss: autofailover off is expressed.
@@ -160,7 +132,7 @@ func TestConnectContract(t *testing.T) {
 			}
 		}},
 		{"reconnect off, no strategy limit", one, func(o map[string]any) {
-			sub(o, "reconnect")["enabled"] = false
+			kittest.Sub(o, "reconnect")["enabled"] = false
 		}, func(t *testing.T, c, p map[string]any, un map[string]string, adds []any) {
 			if p["reconnect"] != false || p["max_reconnects"] != -1.0 {
 				t.Errorf("params: %v", p)
@@ -179,15 +151,15 @@ func TestConnectContract(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			r := newRig(t)
-			l := r.do(map[string]any{"op": "connect", "servers": tc.servers, "options": options(tc.mod)})
+			l := r.Do(map[string]any{"op": "connect", "servers": tc.servers, "options": options(tc.mod)})
 			if l["ok"] != true {
 				t.Fatalf("connect: %v", l)
 			}
 			c := l["contract"].(map[string]any)
 			checkTerms(t, c)
-			tc.check(t, c, c["params"].(map[string]any), unsupported(c), asList(c["driver_adds"]))
-			r.do(map[string]any{"op": "close"})
-			r.checkLifecycle(-1)
+			tc.check(t, c, c["params"].(map[string]any), kittest.Unsupported(c), kittest.AsList(c["driver_adds"]))
+			r.Do(map[string]any{"op": "close"})
+			r.CheckLifecycle(-1)
 		})
 	}
 }
@@ -196,15 +168,15 @@ func TestStatesShutdownRestartClose(t *testing.T) {
 	srv := runServer(t, 0)
 	u := urlOf(srv) + "/" // the URL exactly as given comes back in events
 	r := newRig(t)
-	l := r.do(map[string]any{"op": "connect", "servers": []string{u}, "options": options(nil)})
+	l := r.Do(map[string]any{"op": "connect", "servers": []string{u}, "options": options(nil)})
 	if l["ok"] != true {
 		t.Fatalf("connect: %v", l)
 	}
-	first := r.states(-1)[0]
+	first := r.States(-1)[0]
 	if first["to"] != "CONNECTING" || first["from"] != nil || first["server"] != u {
 		t.Errorf("first state: %v", first)
 	}
-	up := r.state(-1, "CONNECTED_ACTIVE")
+	up := r.State(-1, "CONNECTED_ACTIVE")
 	if up["server"] != u || up["native"] != "ConnectedCB" {
 		t.Errorf("CONNECTED_ACTIVE: %v", up)
 	}
@@ -214,47 +186,25 @@ func TestStatesShutdownRestartClose(t *testing.T) {
 	}
 	port := portOf(srv)
 	srv.Shutdown()
-	rec := r.state(-1, "RECOVERING_RECONNECT")
+	rec := r.State(-1, "RECOVERING_RECONNECT")
 	if rec["server"] != u || rec["session"] != sess {
 		t.Errorf("RECOVERING_RECONNECT: %v", rec)
 	}
 	srv2 := runServer(t, port)
-	back := r.waitFor("CONNECTED_ACTIVE again", func(l line) bool {
+	back := r.WaitFor("CONNECTED_ACTIVE again", func(l line) bool {
 		return l["type"] == "state" && l["to"] == "CONNECTED_ACTIVE" && l["from"] == "RECOVERING_RECONNECT"
 	})
 	if back["server"] != u || back["native"] != "ReconnectedCB" || !strings.HasPrefix(back["session"].(string), srv2.ID()+"/") {
 		t.Errorf("reconnected: %v", back)
 	}
-	if l := r.do(map[string]any{"op": "close"}); l["ok"] != true {
+	if l := r.Do(map[string]any{"op": "close"}); l["ok"] != true {
 		t.Fatalf("close: %v", l)
 	}
-	cl := r.state(-1, "CLOSED_BY_CLIENT")
+	cl := r.State(-1, "CLOSED_BY_CLIENT")
 	if cl["reason"] != "closed_by_client" || cl["phase"] != "closed_by_client" {
 		t.Errorf("close: %v", cl)
 	}
-	// The close's event comes before its reply.
-	r.mu.Lock()
-	ci, ri := -1, -1
-	for i, l := range r.lines {
-		if l["to"] == "CLOSED_BY_CLIENT" {
-			ci = i
-		}
-		if re, ok := l["re"].(float64); ok && int64(re) == r.next {
-			ri = i
-		}
-	}
-	r.mu.Unlock()
-	if ci > ri {
-		t.Errorf("close replied (line %d) before CLOSED_BY_CLIENT (line %d)", ri, ci)
-	}
-	if l := r.do(map[string]any{"op": "send", "payload": 1}); l["ok"] != false {
-		t.Errorf("send after close: %v", l)
-	}
-	time.Sleep(100 * time.Millisecond) // nothing may follow the close
-	r.checkLifecycle(-1)
-	if n := len(r.states(-1)); n != 5 {
-		t.Errorf("%d state events, want 5:\n%s", n, dump(r.states(-1)))
-	}
+	r.CheckClosed(5) // the close's event before its reply, nothing after it
 }
 
 func TestDialEventsAndDontRandomize(t *testing.T) {
@@ -263,18 +213,18 @@ func TestDialEventsAndDontRandomize(t *testing.T) {
 	live := urlOf(srv)
 	for i := 0; i < 3; i++ { // DontRandomize: the list's order every time
 		r := newRig(t)
-		l := r.do(map[string]any{"op": "connect", "servers": []string{dead, live}, "options": options(nil)})
+		l := r.Do(map[string]any{"op": "connect", "servers": []string{dead, live}, "options": options(nil)})
 		if l["ok"] != true {
 			t.Fatalf("connect: %v", l)
 		}
-		up := r.state(-1, "CONNECTED_ACTIVE")
+		up := r.State(-1, "CONNECTED_ACTIVE")
 		if up["server"] != live {
 			t.Errorf("connected to %v, want %s", up["server"], live)
 		}
-		if first := r.states(-1)[0]; first["server"] != dead {
+		if first := r.States(-1)[0]; first["server"] != dead {
 			t.Errorf("CONNECTING names %v, want the first of the list %s", first["server"], dead)
 		}
-		dials := r.events(-1, "dial")
+		dials := r.Events(-1, "dial")
 		var got []string
 		for _, d := range dials {
 			s := d["server"].(string)
@@ -287,15 +237,15 @@ func TestDialEventsAndDontRandomize(t *testing.T) {
 		if !slices.Equal(got, want) {
 			t.Errorf("dials %v, want %v", got, want)
 		}
-		r.do(map[string]any{"op": "close"})
-		r.checkLifecycle(-1)
+		r.Do(map[string]any{"op": "close"})
+		r.CheckLifecycle(-1)
 	}
 }
 
 func TestFirstConnectFails(t *testing.T) {
 	a, b := deadURL(t), deadURL(t)
 	r := newRig(t)
-	l := r.do(map[string]any{"op": "connect", "servers": []string{a, b}, "options": options(func(o map[string]any) {
+	l := r.Do(map[string]any{"op": "connect", "servers": []string{a, b}, "options": options(func(o map[string]any) {
 		o["failover"] = map[string]any{"cascading": true}
 	})})
 	if l["ok"] != false || l["contract"] == nil {
@@ -309,55 +259,55 @@ func TestFirstConnectFails(t *testing.T) {
 	if ce := l["contract"].(map[string]any)["close_error"].(map[string]any); ce["value"] != "last_error" || !strings.Contains(ce["cite"].(string), "ErrNoServers") {
 		t.Errorf("close_error: %v", ce)
 	}
-	cl := r.state(-1, "CLOSED_FAILED")
+	cl := r.State(-1, "CLOSED_FAILED")
 	if cl["reason"] != "connection_error" || cl["server"] != b {
 		t.Errorf("close: %v", cl)
 	}
-	if n := len(r.events(-1, "dial")); n != 4 {
+	if n := len(r.Events(-1, "dial")); n != 4 {
 		t.Errorf("%d dial events, want 2 dials and 2 failures", n)
 	}
-	r.checkLifecycle(-1)
+	r.CheckLifecycle(-1)
 }
 
 func TestNoReconnectCloses(t *testing.T) {
 	srv := runServer(t, 0)
 	r := newRig(t)
-	l := r.do(map[string]any{"op": "connect", "servers": []string{urlOf(srv)}, "options": options(func(o map[string]any) {
-		sub(o, "reconnect")["enabled"] = false
+	l := r.Do(map[string]any{"op": "connect", "servers": []string{urlOf(srv)}, "options": options(func(o map[string]any) {
+		kittest.Sub(o, "reconnect")["enabled"] = false
 	})})
 	if l["ok"] != true {
 		t.Fatalf("connect: %v", l)
 	}
-	r.state(-1, "CONNECTED_ACTIVE")
+	r.State(-1, "CONNECTED_ACTIVE")
 	srv.Shutdown()
-	cl := r.state(-1, "CLOSED_FAILED")
+	cl := r.State(-1, "CLOSED_FAILED")
 	if cl["reason"] != "connection_lost" || cl["from"] != "CONNECTED_ACTIVE" {
 		t.Errorf("close: %v", cl)
 	}
 	time.Sleep(100 * time.Millisecond)
-	if n := len(r.events(-1, "dial")); n != 1 {
+	if n := len(r.Events(-1, "dial")); n != 1 {
 		t.Errorf("%d dials with NoReconnect, want the first only", n)
 	}
-	r.checkLifecycle(-1)
+	r.CheckLifecycle(-1)
 }
 
 func TestReconnectAborted(t *testing.T) {
 	srv := runServer(t, 0)
 	r := newRig(t)
-	l := r.do(map[string]any{"op": "connect", "servers": []string{urlOf(srv)}, "options": options(func(o map[string]any) {
-		sub(o, "reconnect")["strategy"] = map[string]any{"backoff": "exponential", "initial_ms": 10, "multiplier": 2, "max_ms": 40, "attempts": 3}
+	l := r.Do(map[string]any{"op": "connect", "servers": []string{urlOf(srv)}, "options": options(func(o map[string]any) {
+		kittest.Sub(o, "reconnect")["strategy"] = map[string]any{"backoff": "exponential", "initial_ms": 10, "multiplier": 2, "max_ms": 40, "attempts": 3}
 	})})
 	if l["ok"] != true {
 		t.Fatalf("connect: %v", l)
 	}
-	r.state(-1, "CONNECTED_ACTIVE")
+	r.State(-1, "CONNECTED_ACTIVE")
 	srv.Shutdown()
-	cl := r.state(-1, "CLOSED_FAILED")
+	cl := r.State(-1, "CLOSED_FAILED")
 	if cl["reason"] != "reconnect_aborted" || cl["from"] != "RECOVERING_RECONNECT" {
 		t.Errorf("close: %v", cl)
 	}
 	failed := 0
-	for _, d := range r.events(-1, "dial") {
+	for _, d := range r.Events(-1, "dial") {
 		if d["text"] != nil {
 			failed++
 		}
@@ -365,16 +315,16 @@ func TestReconnectAborted(t *testing.T) {
 	if failed != 3 {
 		t.Errorf("%d failed reconnect dials, want MaxReconnects 3", failed)
 	}
-	r.checkLifecycle(-1)
+	r.CheckLifecycle(-1)
 }
 
 func TestMessages(t *testing.T) {
 	srv := runServer(t, 0)
 	r := newRig(t)
-	if l := r.do(map[string]any{"op": "connect", "servers": []string{urlOf(srv)}, "options": options(nil)}); l["ok"] != true {
+	if l := r.Do(map[string]any{"op": "connect", "servers": []string{urlOf(srv)}, "options": options(nil)}); l["ok"] != true {
 		t.Fatalf("connect: %v", l)
 	}
-	if l := r.do(map[string]any{"op": "subscribe", "topic": "prices"}); l["ok"] != true {
+	if l := r.Do(map[string]any{"op": "subscribe", "topic": "prices"}); l["ok"] != true {
 		t.Fatalf("subscribe: %v", l)
 	}
 	// Published by another client, as a server's publish action would.
@@ -396,13 +346,13 @@ func TestMessages(t *testing.T) {
 	// The driver's own sends, numbered by the client's send count
 	// ({"n": 1, "payload": ...}): echo delivers them back.
 	for _, p := range []any{map[string]any{"n": 5}, "6"} {
-		if l := r.do(map[string]any{"op": "send", "topic": "prices", "payload": p}); l["ok"] != true {
+		if l := r.Do(map[string]any{"op": "send", "topic": "prices", "payload": p}); l["ok"] != true {
 			t.Fatalf("send: %v", l)
 		}
 	}
-	r.waitFor("6 messages", func(line) bool { return len(r.lines) > 0 && countType(r.lines, "message") >= 6 })
+	r.WaitFor("6 messages", func(line) bool { return len(r.Lines) > 0 && kittest.CountType(r.Lines, "message") >= 6 })
 	var seqs []int
-	for _, m := range r.events(-1, "message") {
+	for _, m := range r.Events(-1, "message") {
 		if m["topic"] != "prices" {
 			t.Errorf("message: %v", m)
 		}
@@ -418,7 +368,7 @@ func TestMessages(t *testing.T) {
 		t.Fatal(err)
 	}
 	pub.Flush()
-	r.do(map[string]any{"op": "send", "payload": map[string]any{"n": 9}})
+	r.Do(map[string]any{"op": "send", "payload": map[string]any{"n": 9}})
 	select {
 	case b := <-got:
 		if string(b) != `{"n":3,"payload":{"n":9}}` {
@@ -429,62 +379,26 @@ func TestMessages(t *testing.T) {
 	}
 }
 
-func countType(ls []line, typ string) int {
-	n := 0
-	for _, l := range ls {
-		if l["type"] == typ {
-			n++
-		}
-	}
-	return n
-}
-
 func TestMultiSession(t *testing.T) {
 	srv := runServer(t, 0)
 	r := newRig(t)
 	const n = 40
 	ids := make([]int64, n)
 	for k := 0; k < n; k++ {
-		ids[k] = r.send(map[string]any{"op": "connect", "client": k, "driver": k + 1, "seed": 7,
+		ids[k] = r.Send(map[string]any{"op": "connect", "client": k, "driver": k + 1, "seed": 7,
 			"servers": []string{urlOf(srv)}, "options": options(nil)})
 	}
 	for k := 0; k < n; k++ {
-		if l := r.reply(ids[k]); l["ok"] != true || l["re"].(float64) != float64(int64(k)*1_000_000_000+ids[k]%1_000_000_000) {
+		if l := r.Reply(ids[k]); l["ok"] != true || l["re"].(float64) != float64(int64(k)*1_000_000_000+ids[k]%1_000_000_000) {
 			t.Fatalf("client %d connect: %v", k, l)
 		}
-		p := r.reply(ids[k])["contract"].(map[string]any)["params"].(map[string]any)
+		p := r.Reply(ids[k])["contract"].(map[string]any)["params"].(map[string]any)
 		if p["name"] != fmt.Sprintf("faultline-c%d", k) {
 			t.Errorf("client %d name %v", k, p["name"])
 		}
-		r.state(k, "CONNECTED_ACTIVE")
+		r.State(k, "CONNECTED_ACTIVE")
 	}
-	r.do(map[string]any{"op": "close", "client": 3})
-	r.state(3, "CLOSED_BY_CLIENT")
-	time.Sleep(50 * time.Millisecond)
-	for k := 0; k < n; k++ {
-		if k != 3 && len(r.states(k)) != 2 {
-			t.Errorf("client %d: %d states after client 3's close", k, len(r.states(k)))
-		}
-	}
-	r.mu.Lock()
-	for _, l := range r.lines {
-		if l["type"] != nil && l["client"] == nil {
-			t.Errorf("event without client in a multi-session run: %v", l)
-		}
-	}
-	r.mu.Unlock()
-	if l := r.do(map[string]any{"op": "exit"}); l["ok"] != true {
-		t.Fatalf("exit: %v", l)
-	}
-	select {
-	case <-r.done:
-	case <-time.After(wait):
-		t.Fatal("driver did not end after exit")
-	}
-	for k := 0; k < n; k++ {
-		r.state(k, "CLOSED_BY_CLIENT")
-		r.checkLifecycle(k)
-	}
+	r.CloseOneThenExit(n, 3)
 }
 
 func TestLameDuckMigration(t *testing.T) {
@@ -492,61 +406,38 @@ func TestLameDuckMigration(t *testing.T) {
 	for _, migrate := range []bool{false, true} {
 		t.Run(fmt.Sprintf("migration=%v", migrate), func(t *testing.T) {
 			r := newRig(t)
-			l := r.do(map[string]any{"op": "connect", "servers": []string{urlOf(s1), urlOf(s2)}, "options": options(func(o map[string]any) {
+			l := r.Do(map[string]any{"op": "connect", "servers": []string{urlOf(s1), urlOf(s2)}, "options": options(func(o map[string]any) {
 				o["migration"] = map[string]any{"enabled": migrate}
 				o["failover"] = map[string]any{"auto": true}
 			})})
 			if l["ok"] != true {
 				t.Fatalf("connect: %v", l)
 			}
-			up := r.state(-1, "CONNECTED_ACTIVE")
+			up := r.State(-1, "CONNECTED_ACTIVE")
 			var cid uint64
 			fmt.Sscanf(up["session"].(string)[len(s1.ID())+1:], "%d", &cid)
 			if err := s1.LDMClientByID(cid); err != nil {
 				t.Fatal(err)
 			}
-			r.waitFor("the lame duck notice", func(l line) bool {
+			r.WaitFor("the lame duck notice", func(l line) bool {
 				txt, _ := l["text"].(string)
 				return l["type"] == "error" && strings.Contains(txt, "LameDuckModeHandler")
 			})
 			if !migrate {
 				time.Sleep(200 * time.Millisecond)
-				if n := len(r.states(-1)); n != 2 {
-					t.Errorf("notify only, but %d states:\n%s", n, dump(r.states(-1)))
+				if n := len(r.States(-1)); n != 2 {
+					t.Errorf("notify only, but %d states:\n%s", n, kittest.Dump(r.States(-1)))
 				}
 			} else {
-				back := r.waitFor("CONNECTED_ACTIVE on s2", func(l line) bool {
+				back := r.WaitFor("CONNECTED_ACTIVE on s2", func(l line) bool {
 					return l["type"] == "state" && l["to"] == "CONNECTED_ACTIVE" && l["from"] == "RECOVERING_RECONNECT"
 				})
 				if back["server"] != urlOf(s2) {
 					t.Errorf("moved to %v, want %s", back["server"], urlOf(s2))
 				}
 			}
-			r.do(map[string]any{"op": "close"})
-			r.checkLifecycle(-1)
+			r.Do(map[string]any{"op": "close"})
+			r.CheckLifecycle(-1)
 		})
-	}
-}
-
-// TestNumbered: a send is published as {"n": the client's send number,
-// "payload": the op's payload}, which the servers read as the receive's Seq.
-func TestNumbered(t *testing.T) {
-	for _, c := range []struct {
-		n    int64
-		p    string
-		want string
-	}{
-		{1, `"m1"`, `{"n":1,"payload":"m1"}`},
-		{2, `{"n":9, "x":[1]}`, `{"n":2,"payload":{"n":9,"x":[1]}}`},
-		{3, ``, `{"n":3}`},
-		{4, `null`, `{"n":4}`},
-		{5, `7`, `{"n":5,"payload":7}`},
-	} {
-		if got := string(numbered(c.n, json.RawMessage(c.p))); got != c.want {
-			t.Errorf("numbered(%d, %s) = %s, want %s", c.n, c.p, got, c.want)
-		}
-		if got := seqOf(numbered(c.n, json.RawMessage(c.p))); got != c.n {
-			t.Errorf("seqOf(numbered(%d)) = %d", c.n, got)
-		}
 	}
 }

@@ -3,6 +3,7 @@ module github.com/faultline/faultline/drivers/nats.go
 go 1.26.0
 
 require (
+	github.com/faultline/faultline/drivers/kit v0.0.0
 	github.com/nats-io/nats-server/v2 v2.15.3
 	github.com/nats-io/nats.go v1.56.0
 )
@@ -19,3 +20,5 @@ require (
 	golang.org/x/sys v0.50.0 // indirect
 	golang.org/x/time v0.16.0 // indirect
 )
+
+replace github.com/faultline/faultline/drivers/kit => ../kit

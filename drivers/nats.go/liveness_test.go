@@ -5,6 +5,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/faultline/faultline/drivers/kit/kittest"
 )
 
 // blackholeProxy forwards TCP to target until its hole is opened; then it
@@ -64,24 +66,24 @@ func TestLivenessBlackhole(t *testing.T) {
 	u := "nats://" + p.l.Addr().String()
 	const liveness = 300 * time.Millisecond
 	r := newRig(t)
-	l := r.do(map[string]any{"op": "connect", "servers": []string{u}, "options": options(func(o map[string]any) {
+	l := r.Do(map[string]any{"op": "connect", "servers": []string{u}, "options": options(func(o map[string]any) {
 		o["liveness_ms"] = liveness.Milliseconds()
-		sub(o, "reconnect")["strategy"] = map[string]any{"backoff": "fixed", "initial_ms": 5000}
+		kittest.Sub(o, "reconnect")["strategy"] = map[string]any{"backoff": "fixed", "initial_ms": 5000}
 	})})
 	if l["ok"] != true {
 		t.Fatalf("connect: %v", l)
 	}
-	r.state(-1, "CONNECTED_ACTIVE")
+	r.State(-1, "CONNECTED_ACTIVE")
 	time.Sleep(250 * time.Millisecond) // a few pings answered
 	start := time.Now()
 	p.hole.Store(true)
-	r.state(-1, "RECOVERING_RECONNECT")
+	r.State(-1, "RECOVERING_RECONNECT")
 	took := time.Since(start)
 	if took > liveness+50*time.Millisecond {
 		t.Errorf("loss detected after %v, want within the liveness %v (+50ms)", took, liveness)
 	}
 	t.Logf("blackhole detected after %v (liveness %v)", took, liveness)
-	r.waitFor("the stale error", func(l line) bool {
+	r.WaitFor("the stale error", func(l line) bool {
 		txt, _ := l["text"].(string)
 		return l["type"] == "error" && txt == "nats.go DisconnectedErrCB: nats: stale connection"
 	})

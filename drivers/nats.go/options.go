@@ -6,10 +6,10 @@ import (
 	"math"
 	"math/rand"
 	"os"
-	"strings"
 	"sync"
 	"time"
 
+	"github.com/faultline/faultline/drivers/kit"
 	"github.com/nats-io/nats.go"
 )
 
@@ -114,8 +114,8 @@ func planFor(servers []string, raw json.RawMessage, name string, rnd *lockedRand
 	c := builtin()
 	p := &plan{contract: c, reconnect: true}
 	var add []nats.Option
-	var unsup []Unsupported
-	var adds []DriverAdd
+	var unsup []kit.Unsupported
+	var adds []kit.DriverAdd
 	multi := len(servers) > 1
 
 	add = append(add, nats.Name(name))
@@ -135,15 +135,15 @@ func planFor(servers []string, raw json.RawMessage, name string, rnd *lockedRand
 	lb := fo != nil && fo.LoadBalancing
 	if !lb {
 		add = append(add, nats.DontRandomize())
-		c.Shuffle = Term{"none", citeNoShuffle}
+		c.Shuffle = kit.Term{Value: "none", Cite: citeNoShuffle}
 	}
 	if multi {
-		c.FirstAttempt = Term{"immediate", citeFirstImmediate}
+		c.FirstAttempt = kit.Term{Value: "immediate", Cite: citeFirstImmediate}
 	} else {
-		c.FirstAttempt = Term{"after_delay", citeFirstAfterDelay}
+		c.FirstAttempt = kit.Term{Value: "after_delay", Cite: citeFirstAfterDelay}
 	}
 	if fo != nil && multi && !fo.Cascading {
-		unsup = append(unsup, Unsupported{"failover.cascading", "false cannot be expressed: nats.go connect() always walks the whole pool at the first connect"})
+		unsup = append(unsup, kit.Unsupported{Option: "failover.cascading", Reason: "false cannot be expressed: nats.go connect() always walks the whole pool at the first connect"})
 	}
 
 	// Reconnection.
@@ -151,15 +151,15 @@ func planFor(servers []string, raw json.RawMessage, name string, rnd *lockedRand
 	if r != nil && r.Enabled != nil && !*r.Enabled {
 		p.reconnect = false
 		add = append(add, nats.NoReconnect())
-		c.Buffer = Term{"none", citeBufferNone}
+		c.Buffer = kit.Term{Value: "none", Cite: citeBufferNone}
 		if fo != nil && fo.Auto && multi {
-			unsup = append(unsup, Unsupported{"failover.auto", "with reconnect.enabled false nats.go (NoReconnect(): Opts.AllowReconnect false, processOpErr()) closes on the first loss: it has no failover without reconnection"})
+			unsup = append(unsup, kit.Unsupported{Option: "failover.auto", Reason: "with reconnect.enabled false nats.go (NoReconnect(): Opts.AllowReconnect false, processOpErr()) closes on the first loss: it has no failover without reconnection"})
 		}
 	}
 	// Autofailover off is expressible only with reconnection off
 	// (NoReconnect(): a loss closes, no other server is tried).
 	if fo != nil && multi && !fo.Auto && p.reconnect {
-		unsup = append(unsup, Unsupported{"failover.auto", "false cannot be expressed with reconnection on: after a loss nats.go's doReconnect() always moves on to the next server of its pool (selectNextServer()); reconnecting to the same server only would need ReconnectToServer, i.e. server choice made by the driver (with reconnect.enabled false NoReconnect() closes on the loss: no failover)"})
+		unsup = append(unsup, kit.Unsupported{Option: "failover.auto", Reason: "false cannot be expressed with reconnection on: after a loss nats.go's doReconnect() always moves on to the next server of its pool (selectNextServer()); reconnecting to the same server only would need ReconnectToServer, i.e. server choice made by the driver (with reconnect.enabled false NoReconnect() closes on the loss: no failover)"})
 	}
 	var st *strategyOptions
 	if r != nil {
@@ -175,53 +175,53 @@ func planFor(servers []string, raw json.RawMessage, name string, rnd *lockedRand
 			wait := durMS(st.InitialMS * (1 - j))
 			jit := durMS(st.InitialMS * j)
 			add = append(add, nats.ReconnectWait(wait), nats.ReconnectJitter(jit, jit))
-			c.Delay = Term{"constant", citeConstant + fmt.Sprintf("; ReconnectWait(%gms)", ms(wait))}
+			c.Delay = kit.Term{Value: "constant", Cite: citeConstant + fmt.Sprintf("; ReconnectWait(%gms)", ms(wait))}
 			if jit > 0 {
-				c.Jitter = Term{"added", citeJitterAdded + fmt.Sprintf("; ReconnectJitter(%gms): [%gms, %gms) is the scenario's d·[1-j,1] band", ms(jit), ms(wait), st.InitialMS)}
+				c.Jitter = kit.Term{Value: "added", Cite: citeJitterAdded + fmt.Sprintf("; ReconnectJitter(%gms): [%gms, %gms) is the scenario's d·[1-j,1] band", ms(jit), ms(wait), st.InitialMS)}
 			} else {
-				c.Jitter = Term{"none", "nats.go doReconnect(): no jitter when Opts.ReconnectJitter is 0 (ReconnectJitter(0, 0))"}
+				c.Jitter = kit.Term{Value: "none", Cite: "nats.go doReconnect(): no jitter when Opts.ReconnectJitter is 0 (ReconnectJitter(0, 0))"}
 			}
 		default: // exponential
 			s := *st
 			crd := func(attempts int) time.Duration { return expDelay(&s, attempts-1, rnd) }
 			add = append(add, nats.CustomReconnectDelay(crd))
-			c.Delay = Term{"exponential", "nats.go doReconnect(): st = crd(wlf) with Opts.CustomReconnectDelayCB, wlf = passes over the pool (1, 2, ...); the driver's callback returns min(initial·multiplier^(wlf-1), max)"}
-			c.DelayApplies = Term{"per_pass", citePerPass + "; CustomReconnectDelay is called once per pass, so the exponential delay grows per pass, not per attempt"}
+			c.Delay = kit.Term{Value: "exponential", Cite: "nats.go doReconnect(): st = crd(wlf) with Opts.CustomReconnectDelayCB, wlf = passes over the pool (1, 2, ...); the driver's callback returns min(initial·multiplier^(wlf-1), max)"}
+			c.DelayApplies = kit.Term{Value: "per_pass", Cite: citePerPass + "; CustomReconnectDelay is called once per pass, so the exponential delay grows per pass, not per attempt"}
 			if s.Jitter > 0 {
-				c.Jitter = Term{"below", "driver: the CustomReconnectDelay callback scales the delay by a uniform factor in [1-jitter, 1] (seeded per client); nats.go doReconnect() adds no jitter of its own with a custom delay"}
+				c.Jitter = kit.Term{Value: "below", Cite: "driver: the CustomReconnectDelay callback scales the delay by a uniform factor in [1-jitter, 1] (seeded per client); nats.go doReconnect() adds no jitter of its own with a custom delay"}
 			} else {
-				c.Jitter = Term{"none", "nats.go doReconnect(): with Opts.CustomReconnectDelayCB the delay is crd(wlf) as returned, ReconnectJitter unused"}
+				c.Jitter = kit.Term{Value: "none", Cite: "nats.go doReconnect(): with Opts.CustomReconnectDelayCB the delay is crd(wlf) as returned, ReconnectJitter unused"}
 			}
-			adds = append(adds, DriverAdd{"CustomReconnectDelay computing min(initial·multiplier^(pass-1), max)·U[1-jitter,1]", "nats.go has no exponential back-off of its own (only the CustomReconnectDelay hook, issue #442); the formula is the scenario's, applied per pass over the pool"})
+			adds = append(adds, kit.DriverAdd{What: "CustomReconnectDelay computing min(initial·multiplier^(pass-1), max)·U[1-jitter,1]", Why: "nats.go has no exponential back-off of its own (only the CustomReconnectDelay hook, issue #442); the formula is the scenario's, applied per pass over the pool"})
 			if multi {
-				unsup = append(unsup, Unsupported{"reconnect.strategy", "per-attempt delays cannot be expressed with more than one server: nats.go sleeps once per pass over the pool (doReconnect()), N-1 attempts of a pass are immediate"})
+				unsup = append(unsup, kit.Unsupported{Option: "reconnect.strategy", Reason: "per-attempt delays cannot be expressed with more than one server: nats.go sleeps once per pass over the pool (doReconnect()), N-1 attempts of a pass are immediate"})
 			}
 		}
 	}
 	if st != nil {
 		if st.Attempts > 0 {
 			add = append(add, nats.MaxReconnects(st.Attempts))
-			c.AttemptLimit = Term{"per_server", citePerServer}
+			c.AttemptLimit = kit.Term{Value: "per_server", Cite: citePerServer}
 			if multi {
-				unsup = append(unsup, Unsupported{"reconnect.strategy.attempts", fmt.Sprintf("a per-client limit cannot be expressed: nats.go's MaxReconnects counts per server (selectNextServer()), so %d servers allow up to %d attempts", len(servers), len(servers)*st.Attempts)})
+				unsup = append(unsup, kit.Unsupported{Option: "reconnect.strategy.attempts", Reason: fmt.Sprintf("a per-client limit cannot be expressed: nats.go's MaxReconnects counts per server (selectNextServer()), so %d servers allow up to %d attempts", len(servers), len(servers)*st.Attempts)})
 			}
 		} else {
 			add = append(add, nats.MaxReconnects(-1))
-			c.AttemptLimit = Term{"none", citeNoLimit}
+			c.AttemptLimit = kit.Term{Value: "none", Cite: citeNoLimit}
 		}
 	}
 	if r != nil && r.TimeoutMS > 0 && p.reconnect {
-		unsup = append(unsup, Unsupported{"reconnect.timeout_ms", "nats.go has no overall reconnection deadline (doReconnect() gives up only when MaxReconnects empties the pool); the driver does not emulate one"})
+		unsup = append(unsup, kit.Unsupported{Option: "reconnect.timeout_ms", Reason: "nats.go has no overall reconnection deadline (doReconnect() gives up only when MaxReconnects empties the pool); the driver does not emulate one"})
 	}
 	if r != nil && r.RetentionMS > 0 {
-		unsup = append(unsup, Unsupported{"reconnect.retention_ms", "core NATS has no server-side session to retain: every reconnect is a new connection (new client id), subscriptions are re-sent by resendSubscriptions()"})
+		unsup = append(unsup, kit.Unsupported{Option: "reconnect.retention_ms", Reason: "core NATS has no server-side session to retain: every reconnect is a new connection (new client id), subscriptions are re-sent by resendSubscriptions()"})
 	}
 	if r != nil && r.Buffer > 0 {
 		add = append(add, nats.ReconnectBufSize(r.Buffer))
 		if p.reconnect {
-			c.Buffer = Term{"while_reconnecting", citeBufferReconnect + fmt.Sprintf("; ReconnectBufSize(%d)", r.Buffer)}
+			c.Buffer = kit.Term{Value: "while_reconnecting", Cite: citeBufferReconnect + fmt.Sprintf("; ReconnectBufSize(%d)", r.Buffer)}
 		}
-		unsup = append(unsup, Unsupported{"reconnect.buffer", fmt.Sprintf("faultline's buffer counts sends kept until acknowledged; nats.go's ReconnectBufSize counts bytes of protocol buffered only while RECONNECTING (publish(), atLimitIfUsingPending()), nothing is kept for acknowledgement (core NATS is at-most-once): mapped as %d bytes", r.Buffer)})
+		unsup = append(unsup, kit.Unsupported{Option: "reconnect.buffer", Reason: fmt.Sprintf("faultline's buffer counts sends kept until acknowledged; nats.go's ReconnectBufSize counts bytes of protocol buffered only while RECONNECTING (publish(), atLimitIfUsingPending()), nothing is kept for acknowledgement (core NATS is at-most-once): mapped as %d bytes", r.Buffer)})
 	}
 
 	// Connect timeout: dial (the driver's dialer honours it) and handshake
@@ -239,20 +239,20 @@ func planFor(servers []string, raw json.RawMessage, name string, rnd *lockedRand
 	if co.LivenessMS > 0 {
 		pi := time.Duration(co.LivenessMS) * time.Millisecond / 3
 		add = append(add, nats.PingInterval(pi), nats.MaxPingsOutstanding(2))
-		c.Liveness = Term{"ping", citePing + fmt.Sprintf("; PingInterval(%gms) = liveness/3, MaxPingsOutstanding(2): a silent link is declared stale within (2·%g, 3·%g]ms = (%g, %d]ms", ms(pi), ms(pi), ms(pi), 2*ms(pi), co.LivenessMS)}
+		c.Liveness = kit.Term{Value: "ping", Cite: citePing + fmt.Sprintf("; PingInterval(%gms) = liveness/3, MaxPingsOutstanding(2): a silent link is declared stale within (2·%g, 3·%g]ms = (%g, %d]ms", ms(pi), ms(pi), ms(pi), 2*ms(pi), co.LivenessMS)}
 	}
 
 	// Lame duck mode and migration.
 	if co.Migration != nil && co.Migration.Enabled {
 		p.migrate = true
-		c.LameDuck = Term{"reconnect", citeLameDuckForce}
-		adds = append(adds, DriverAdd{"nc.ForceReconnect() from LameDuckModeHandler", "options.migration.enabled: nats.go itself only notifies (processInfo() pushes LameDuckModeHandler); moving off a server in lame duck mode is left to the application"})
+		c.LameDuck = kit.Term{Value: "reconnect", Cite: citeLameDuckForce}
+		adds = append(adds, kit.DriverAdd{What: "nc.ForceReconnect() from LameDuckModeHandler", Why: "options.migration.enabled: nats.go itself only notifies (processInfo() pushes LameDuckModeHandler); moving off a server in lame duck mode is left to the application"})
 		if co.Migration.TimeoutMS > 0 {
-			unsup = append(unsup, Unsupported{"migration.timeout_ms", "no bound on reaching another server after ForceReconnect() other than the per-attempt Timeout"})
+			unsup = append(unsup, kit.Unsupported{Option: "migration.timeout_ms", Reason: "no bound on reaching another server after ForceReconnect() other than the per-attempt Timeout"})
 		}
 	}
 	if len(co.Router) > 0 && string(co.Router) != "null" {
-		unsup = append(unsup, Unsupported{"router", "nats.go is not a router: one connection to one server at a time"})
+		unsup = append(unsup, kit.Unsupported{Option: "router", Reason: "nats.go is not a router: one connection to one server at a time"})
 	}
 
 	// Against the scenario's intent, on purpose: FAULTLINE_NATS_AGAINST
@@ -263,17 +263,17 @@ func planFor(servers []string, raw json.RawMessage, name string, rnd *lockedRand
 		switch a {
 		case "dont_randomize":
 			add = append(add, nats.DontRandomize())
-			c.Shuffle = Term{"none", "FAULTLINE_NATS_AGAINST=dont_randomize: DontRandomize() set against the scenario's load_balancing"}
+			c.Shuffle = kit.Term{Value: "none", Cite: "FAULTLINE_NATS_AGAINST=dont_randomize: DontRandomize() set against the scenario's load_balancing"}
 		case "no_jitter":
 			add = append(add, nats.ReconnectJitter(0, 0))
-			c.Jitter = Term{"none", "FAULTLINE_NATS_AGAINST=no_jitter: ReconnectJitter(0, 0) set against the scenario's jitter"}
+			c.Jitter = kit.Term{Value: "none", Cite: "FAULTLINE_NATS_AGAINST=no_jitter: ReconnectJitter(0, 0) set against the scenario's jitter"}
 		case "ignore_discovered":
 			add = append(add, nats.IgnoreDiscoveredServers())
-			c.Discovery = Term{"ignore", citeDiscoveryIgnore + "; FAULTLINE_NATS_AGAINST=ignore_discovered: IgnoreDiscoveredServers() set"}
+			c.Discovery = kit.Term{Value: "ignore", Cite: citeDiscoveryIgnore + "; FAULTLINE_NATS_AGAINST=ignore_discovered: IgnoreDiscoveredServers() set"}
 		default:
 			return nil, fmt.Errorf("FAULTLINE_NATS_AGAINST: unknown setting %q (dont_randomize, no_jitter, ignore_discovered)", a)
 		}
-		adds = append(adds, DriverAdd{"FAULTLINE_NATS_AGAINST=" + a, "configured against the scenario's intent on purpose"})
+		adds = append(adds, kit.DriverAdd{What: "FAULTLINE_NATS_AGAINST=" + a, Why: "configured against the scenario's intent on purpose"})
 	}
 
 	// Read back what nats.go will run with.
@@ -310,12 +310,4 @@ func planFor(servers []string, raw json.RawMessage, name string, rnd *lockedRand
 }
 
 // against lists FAULTLINE_NATS_AGAINST's settings (comma-separated).
-func against() []string {
-	var out []string
-	for _, a := range strings.Split(os.Getenv("FAULTLINE_NATS_AGAINST"), ",") {
-		if a = strings.TrimSpace(a); a != "" {
-			out = append(out, a)
-		}
-	}
-	return out
-}
+func against() []string { return kit.Settings(os.Getenv("FAULTLINE_NATS_AGAINST")) }

@@ -11,40 +11,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/faultline/faultline/drivers/kit"
 	"github.com/nats-io/nats.go"
 )
-
-// States (docs/driver-protocol.md) and their neutral phases.
-const (
-	stConnecting = "CONNECTING"
-	stActive     = "CONNECTED_ACTIVE"
-	stRecovering = "RECOVERING_RECONNECT"
-	stByClient   = "CLOSED_BY_CLIENT"
-	stByServer   = "CLOSED_BY_SERVER"
-	stFailed     = "CLOSED_FAILED"
-)
-
-var phases = map[string]string{
-	stConnecting: "connecting", stActive: "connected", stRecovering: "recovering",
-	stByClient: "closed_by_client", stByServer: "closed_by_server", stFailed: "closed_failed",
-}
-
-func isClosed(s string) bool { return s == stByClient || s == stByServer || s == stFailed }
-
-// legal is the lifecycle rule U1's transition table.
-func legal(from, to string) bool {
-	switch from {
-	case "":
-		return to == stConnecting
-	case stConnecting:
-		return to == stActive || isClosed(to)
-	case stActive:
-		return to == stRecovering || to == stConnecting || isClosed(to)
-	case stRecovering:
-		return to == stActive || to == stConnecting || isClosed(to)
-	}
-	return false
-}
 
 // closeWait bounds how long a close waits for nats.go's ClosedCB before the
 // driver reports the close itself.
@@ -78,7 +47,7 @@ type session struct {
 
 func (s *session) event(e event) {
 	e.Client = s.client
-	s.d.out.send(e)
+	s.d.out.Send(e)
 }
 
 func (s *session) errorf(format string, a ...any) {
@@ -89,27 +58,27 @@ func (s *session) errorf(format string, a ...any) {
 // after a close, no repeated state, only legal transitions. s.mu is held.
 func (s *session) moveLocked(to, native, server, sess, reason string) bool {
 	from := s.state
-	if isClosed(from) || from == to {
+	if kit.IsClosed(from) || from == to {
 		return false
 	}
-	if !legal(from, to) {
-		fmt.Fprintf(os.Stderr, "nats.go driver: client %s: dropped %s -> %s (%s)\n", s.label(), from, to, native)
+	if !kit.Legal(from, to) {
+		fmt.Fprintf(os.Stderr, "nats.go driver: client %s: dropped %s -> %s (%s)\n", kit.Label(s.client), from, to, native)
 		return false
 	}
 	if server != "" {
 		s.server = server
 	}
-	if sess != "" || to == stConnecting {
+	if sess != "" || to == kit.Connecting {
 		s.sess = sess
 	}
 	s.state = to
-	s.event(event{Type: "state", From: from, To: to, Phase: phases[to], Native: native, Server: s.server, Session: s.sess, Reason: reason})
+	s.event(event{Type: "state", From: from, To: to, Phase: kit.Phase(to), Native: native, Server: s.server, Session: s.sess, Reason: reason})
 	switch {
-	case to == stActive:
-		closeOnce(s.connected)
-	case isClosed(to):
-		closeOnce(s.connected)
-		closeOnce(s.closed)
+	case to == kit.Active:
+		kit.CloseOnce(s.connected)
+	case kit.IsClosed(to):
+		kit.CloseOnce(s.connected)
+		kit.CloseOnce(s.closed)
 	}
 	return true
 }
@@ -120,19 +89,12 @@ func (s *session) move(to, native, server, sess, reason string) bool {
 	return s.moveLocked(to, native, server, sess, reason)
 }
 
-func closeOnce(c chan struct{}) {
-	select {
-	case <-c:
-	default:
-		close(c)
-	}
-}
-
-func (s *session) label() string {
-	if s.client == nil {
-		return "default"
-	}
-	return strconv.Itoa(*s.client)
+// busy tells a session still open or opening: a connect for its client is
+// refused ("already connected").
+func (s *session) busy() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return !kit.IsClosed(s.state)
 }
 
 // urlFor maps a dialed host:port back to the URL the harness gave; a
@@ -165,9 +127,9 @@ func (s *session) dialing(u string) {
 	s.lastDial = u
 	switch {
 	case s.state == "":
-		s.moveLocked(stConnecting, "CONNECTING", u, "", "")
-	case s.state == stActive && !s.closing && s.reconnect:
-		s.moveLocked(stRecovering, "RECONNECTING", "", "", "")
+		s.moveLocked(kit.Connecting, "CONNECTING", u, "", "")
+	case s.state == kit.Active && !s.closing && s.reconnect:
+		s.moveLocked(kit.Recovering, "RECONNECTING", "", "", "")
 	}
 	s.mu.Unlock()
 	s.event(event{Type: "dial", Server: u})
@@ -210,16 +172,16 @@ func (s *session) callbacks() []nats.Option {
 	return []nats.Option{
 		nats.ConnectHandler(func(nc *nats.Conn) {
 			srv, id := s.identity(nc)
-			s.move(stActive, "ConnectedCB", srv, id, "")
+			s.move(kit.Active, "ConnectedCB", srv, id, "")
 		}),
 		nats.ReconnectHandler(func(nc *nats.Conn) {
 			srv, id := s.identity(nc)
 			s.mu.Lock()
 			s.ldm = false
-			if s.state == stActive { // a loss nobody reported: report it first
-				s.moveLocked(stRecovering, "ReconnectedCB", "", "", "")
+			if s.state == kit.Active { // a loss nobody reported: report it first
+				s.moveLocked(kit.Recovering, "ReconnectedCB", "", "", "")
 			}
-			s.moveLocked(stActive, "ReconnectedCB", srv, id, "")
+			s.moveLocked(kit.Active, "ReconnectedCB", srv, id, "")
 			s.mu.Unlock()
 		}),
 		nats.DisconnectErrHandler(func(nc *nats.Conn, err error) {
@@ -237,7 +199,7 @@ func (s *session) callbacks() []nats.Option {
 			if s.closing || !s.reconnect || (closedNow && !gaveUp) {
 				return
 			}
-			s.moveLocked(stRecovering, "DisconnectedErrCB", "", "", "")
+			s.moveLocked(kit.Recovering, "DisconnectedErrCB", "", "", "")
 		}),
 		nats.ReconnectErrHandler(func(nc *nats.Conn, err error) {
 			s.errorf("nats.go ReconnectErrCB: attempt failed: %v", err)
@@ -247,7 +209,7 @@ func (s *session) callbacks() []nats.Option {
 			s.mu.Lock()
 			defer s.mu.Unlock()
 			to, reason := s.closeReasonLocked(err)
-			if err != nil && to != stByClient {
+			if err != nil && to != kit.ClosedByClient {
 				s.errorf("nats.go ClosedCB: LastError %v", err)
 			}
 			s.moveLocked(to, "ClosedCB", "", "", reason)
@@ -283,19 +245,19 @@ func (s *session) callbacks() []nats.Option {
 func (s *session) closeReasonLocked(err error) (string, string) {
 	switch {
 	case s.closing:
-		return stByClient, "closed_by_client"
+		return kit.ClosedByClient, "closed_by_client"
 	case isAuthErr(err):
-		return stFailed, "access_denied"
+		return kit.ClosedFailed, "access_denied"
 	case !s.reconnect && s.ldm:
 		// The server announced lame duck mode, then closed: deliberate.
-		return stByServer, "closed_by_server"
+		return kit.ClosedByServer, "closed_by_server"
 	case errors.Is(err, nats.ErrNoServers):
-		return stFailed, "reconnect_aborted" // MaxReconnects emptied the pool
+		return kit.ClosedFailed, "reconnect_aborted" // MaxReconnects emptied the pool
 	case serverSaid(err):
 		// An -ERR nats.go treats as final (processErr()): the server ended it.
-		return stByServer, "closed_by_server"
+		return kit.ClosedByServer, "closed_by_server"
 	default:
-		return stFailed, "connection_lost"
+		return kit.ClosedFailed, "connection_lost"
 	}
 }
 
@@ -334,23 +296,23 @@ func (s *session) connectFailed(err error) {
 		if len(s.servers) > 0 {
 			first = s.servers[0]
 		}
-		s.moveLocked(stConnecting, "CONNECTING", first, "", "")
+		s.moveLocked(kit.Connecting, "CONNECTING", first, "", "")
 	}
-	s.moveLocked(stFailed, "nats.Connect error", s.lastDial, "", reason)
+	s.moveLocked(kit.ClosedFailed, "nats.Connect error", s.lastDial, "", reason)
 }
 
 // close closes the session deliberately and waits (bounded) for nats.go's
 // ClosedCB, so the reply follows the CLOSED_BY_CLIENT event.
 func (s *session) close() {
 	s.mu.Lock()
-	if isClosed(s.state) { // closed already (by the server, a failure, an earlier close)
+	if kit.IsClosed(s.state) { // closed already (by the server, a failure, an earlier close)
 		s.mu.Unlock()
 		return
 	}
 	s.closing = true
 	nc := s.nc
 	if nc == nil { // a connect still under way (exit): the session ends here
-		s.moveLocked(stByClient, "exit", "", "", "closed_by_client")
+		s.moveLocked(kit.ClosedByClient, "exit", "", "", "closed_by_client")
 	}
 	s.mu.Unlock()
 	if nc == nil {
@@ -360,6 +322,6 @@ func (s *session) close() {
 	select {
 	case <-s.closed:
 	case <-time.After(closeWait):
-		s.move(stByClient, "Close", "", "", "closed_by_client")
+		s.move(kit.ClosedByClient, "Close", "", "", "closed_by_client")
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/faultline/faultline/drivers/kit/kittest"
 )
 
 // paho's back-off against a live client: the first pass after a loss is
@@ -20,30 +22,30 @@ func TestBackoffNotResetBySuccess(t *testing.T) {
 	b := runBroker(t, 0, "")
 	p := newProxy(t, b.addr())
 	r := newRig(t)
-	l := r.do(map[string]any{"op": "connect", "servers": []string{p.url()}, "options": options(func(o map[string]any) {
-		sub(o, "reconnect")["strategy"] = map[string]any{"backoff": "exponential", "initial_ms": 1000, "multiplier": 2, "max_ms": 4000}
+	l := r.Do(map[string]any{"op": "connect", "servers": []string{p.url()}, "options": options(func(o map[string]any) {
+		kittest.Sub(o, "reconnect")["strategy"] = map[string]any{"backoff": "exponential", "initial_ms": 1000, "multiplier": 2, "max_ms": 4000}
 	})})
 	if l["ok"] != true {
 		t.Fatalf("connect: %v", l)
 	}
-	if un := unsupported(l["contract"].(map[string]any)); un["reconnect.strategy"] != "" {
+	if un := kittest.Unsupported(l["contract"].(map[string]any)); un["reconnect.strategy"] != "" {
 		t.Errorf("paho's own back-off listed unsupported: %v", un)
 	}
 	dialsSince := func(from int) []time.Time {
-		r.mu.Lock()
-		defer r.mu.Unlock()
+		r.Mu.Lock()
+		defer r.Mu.Unlock()
 		var out []time.Time
-		for i := from; i < len(r.lines); i++ {
-			if r.lines[i]["type"] == "dial" && r.lines[i]["text"] == nil {
-				out = append(out, r.at[i])
+		for i := from; i < len(r.Lines); i++ {
+			if r.Lines[i]["type"] == "dial" && r.Lines[i]["text"] == nil {
+				out = append(out, r.At[i])
 			}
 		}
 		return out
 	}
 	mark := func() (int, time.Time) {
-		r.mu.Lock()
-		defer r.mu.Unlock()
-		return len(r.lines), time.Now()
+		r.Mu.Lock()
+		defer r.Mu.Unlock()
+		return len(r.Lines), time.Now()
 	}
 	waitDials := func(from, n int) []time.Time {
 		deadline := time.Now().Add(wait)
@@ -58,9 +60,9 @@ func TestBackoffNotResetBySuccess(t *testing.T) {
 	}
 	// failedPasses waits for n failed passes since line from.
 	failedPasses := func(from, n int) {
-		r.waitFor(fmt.Sprintf("%d failed passes", n), func(line) bool {
+		r.WaitFor(fmt.Sprintf("%d failed passes", n), func(line) bool {
 			k := 0
-			for _, l := range r.lines[from:] {
+			for _, l := range r.Lines[from:] {
 				if txt, _ := l["text"].(string); l["type"] == "error" && strings.HasPrefix(txt, "paho: attempt failed") {
 					k++
 				}
@@ -80,7 +82,7 @@ func TestBackoffNotResetBySuccess(t *testing.T) {
 	if gap := d[1].Sub(d[0]); gap < 800*time.Millisecond || gap > 1500*time.Millisecond {
 		t.Errorf("outage 1: second pass %v after the first, want 1 s", gap)
 	}
-	r.waitFor("CONNECTED_ACTIVE again", func(l line) bool { return l["to"] == "CONNECTED_ACTIVE" && l["from"] == "RECOVERING_RECONNECT" })
+	r.WaitFor("CONNECTED_ACTIVE again", func(l line) bool { return l["to"] == "CONNECTED_ACTIVE" && l["from"] == "RECOVERING_RECONNECT" })
 	// Outage 2, at once: the anti-flap sleep, then the doubling goes on.
 	i2, t2 := mark()
 	p.setCut(true)
@@ -94,9 +96,9 @@ func TestBackoffNotResetBySuccess(t *testing.T) {
 		t.Errorf("outage 2: second pass %v after the first, want 4 s (the doubling not reset by the success)", gap)
 	}
 	t.Logf("outage 2: first pass %v after the cut, second %v later", d[0].Sub(t2), d[1].Sub(d[0]))
-	r.waitFor("CONNECTED_ACTIVE again", func(l line) bool {
-		return l["to"] == "CONNECTED_ACTIVE" && l["from"] == "RECOVERING_RECONNECT" && countType(r.lines[i2:], "state") >= 2
+	r.WaitFor("CONNECTED_ACTIVE again", func(l line) bool {
+		return l["to"] == "CONNECTED_ACTIVE" && l["from"] == "RECOVERING_RECONNECT" && kittest.CountType(r.Lines[i2:], "state") >= 2
 	})
-	r.do(map[string]any{"op": "close"})
-	r.checkLifecycle(-1)
+	r.Do(map[string]any{"op": "close"})
+	r.CheckLifecycle(-1)
 }

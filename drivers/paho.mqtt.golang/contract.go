@@ -5,23 +5,7 @@ package main
 // source at v1.5.1 (the file and function named). Read from
 // $(go env GOMODCACHE)/github.com/eclipse/paho.mqtt.golang@v1.5.1.
 
-// Term is one term of a contract.
-type Term struct {
-	Value string `json:"value"`
-	Cite  string `json:"cite"`
-}
-
-// Unsupported is an asked option paho.mqtt.golang cannot express.
-type Unsupported struct {
-	Option string `json:"option"`
-	Reason string `json:"reason"`
-}
-
-// DriverAdd is behaviour the driver adds through paho's public API.
-type DriverAdd struct {
-	What string `json:"what"`
-	Why  string `json:"why"`
-}
+import "github.com/faultline/faultline/drivers/kit"
 
 // Params are the numbers paho runs with, read back from the
 // mqtt.ClientOptions the connect built. initial_ms, multiplier, max_ms and
@@ -50,30 +34,9 @@ type Params struct {
 	Jitter                 float64  `json:"jitter"`
 }
 
-// Contract is the built-in contract (hello) or the effective one (connect
-// reply, with Params, Unsupported and DriverAdds).
-type Contract struct {
-	FirstAttempt   Term `json:"first_attempt"`
-	DelayApplies   Term `json:"delay_applies"`
-	Delay          Term `json:"delay"`
-	Jitter         Term `json:"jitter"`
-	Reset          Term `json:"reset"`
-	AttemptLimit   Term `json:"attempt_limit"`
-	Failover       Term `json:"failover"`
-	Shuffle        Term `json:"shuffle"`
-	FirstConnect   Term `json:"first_connect"`
-	Liveness       Term `json:"liveness"`
-	OverallTimeout Term `json:"overall_timeout"`
-	LameDuck       Term `json:"lame_duck"`
-	Delivery       Term `json:"delivery"`
-	Buffer         Term `json:"buffer"`
-	Discovery      Term `json:"discovery"`
-	CloseError     Term `json:"close_error"`
-
-	Params      *Params       `json:"params,omitempty"`
-	Unsupported []Unsupported `json:"unsupported,omitempty"`
-	DriverAdds  []DriverAdd   `json:"driver_adds,omitempty"`
-}
+// Contract is paho's built-in contract (hello) or its effective one
+// (connect reply, with Params, Unsupported and DriverAdds).
+type Contract = kit.Contract[Params]
 
 // Citations, shared by the built-in and the effective contract.
 const (
@@ -104,21 +67,21 @@ const (
 // NewClientOptions()) and QoS 0, the driver's default delivery.
 func builtin() *Contract {
 	return &Contract{
-		FirstAttempt:   Term{"immediate", citeFirstImmediate},
-		DelayApplies:   Term{"per_pass", citePerPass},
-		Delay:          Term{"exponential", citeExponential},
-		Jitter:         Term{"none", citeNoJitter},
-		Reset:          Term{"never", citeReset},
-		AttemptLimit:   Term{"none", citeNoLimit},
-		Failover:       Term{"top", citeTop},
-		Shuffle:        Term{"none", citeNoShuffle},
-		FirstConnect:   Term{"cascade", citeCascade},
-		Liveness:       Term{"ping", citePing + "; defaults KeepAlive 30 s, PingTimeout 10 s (options.go NewClientOptions())"},
-		OverallTimeout: Term{"none", citeNoOverall},
-		LameDuck:       Term{"none", citeNoLameDuck},
-		Delivery:       Term{"at_most_once", citeAtMostOnce + " (QoS 1: at_least_once, " + citeAtLeastOnce + ")"},
-		Buffer:         Term{"none", citeBufferQoS0 + " (QoS 1: while_reconnecting, " + citeBufferQoS1 + ")"},
-		Discovery:      Term{"ignore", citeDiscovery},
-		CloseError:     Term{"last_error", citeCloseError},
+		FirstAttempt:   kit.Term{Value: "immediate", Cite: citeFirstImmediate},
+		DelayApplies:   kit.Term{Value: "per_pass", Cite: citePerPass},
+		Delay:          kit.Term{Value: "exponential", Cite: citeExponential},
+		Jitter:         kit.Term{Value: "none", Cite: citeNoJitter},
+		Reset:          kit.Term{Value: "never", Cite: citeReset},
+		AttemptLimit:   kit.Term{Value: "none", Cite: citeNoLimit},
+		Failover:       kit.Term{Value: "top", Cite: citeTop},
+		Shuffle:        kit.Term{Value: "none", Cite: citeNoShuffle},
+		FirstConnect:   kit.Term{Value: "cascade", Cite: citeCascade},
+		Liveness:       kit.Term{Value: "ping", Cite: citePing + "; defaults KeepAlive 30 s, PingTimeout 10 s (options.go NewClientOptions())"},
+		OverallTimeout: kit.Term{Value: "none", Cite: citeNoOverall},
+		LameDuck:       kit.Term{Value: "none", Cite: citeNoLameDuck},
+		Delivery:       kit.Term{Value: "at_most_once", Cite: citeAtMostOnce + " (QoS 1: at_least_once, " + citeAtLeastOnce + ")"},
+		Buffer:         kit.Term{Value: "none", Cite: citeBufferQoS0 + " (QoS 1: while_reconnecting, " + citeBufferQoS1 + ")"},
+		Discovery:      kit.Term{Value: "ignore", Cite: citeDiscovery},
+		CloseError:     kit.Term{Value: "last_error", Cite: citeCloseError},
 	}
 }

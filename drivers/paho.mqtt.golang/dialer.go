@@ -10,6 +10,7 @@ import (
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
 	"github.com/eclipse/paho.mqtt.golang/packets"
+	"github.com/faultline/faultline/drivers/kit"
 )
 
 // errClosed is the opener's answer once the session is closed: paho's
@@ -19,17 +20,7 @@ var errClosed = errors.New("driver: session closed, no new connection")
 
 // urlMap maps the host:port paho dials (uri.Host of the broker URL,
 // options.go AddBroker()) back to the URL string the harness gave.
-func urlMap(servers []string) map[string]string {
-	m := make(map[string]string, len(servers))
-	for _, s := range servers {
-		if k := hostPort(s); k != "" {
-			if _, dup := m[k]; !dup {
-				m[k] = s
-			}
-		}
-	}
-	return m
-}
+func urlMap(servers []string) map[string]string { return kit.URLMap(servers, hostPort) }
 
 // hostPort is a URL's host as paho dials it ("" if unparsable), with
 // AddBroker()'s defaults (tcp:// when no scheme, 127.0.0.1 when no host).

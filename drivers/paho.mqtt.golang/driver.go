@@ -1,16 +1,13 @@
 package main
 
 import (
-	"bufio"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
-	"strings"
-	"sync"
 	"time"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
+	"github.com/faultline/faultline/drivers/kit"
 )
 
 // Sessions is how many clients one process hosts (the hello's "sessions"):
@@ -18,8 +15,6 @@ import (
 const Sessions = 4096
 
 const (
-	// exitWait bounds the close of every session on exit (they close together).
-	exitWait = 3 * time.Second
 	// opWait bounds how long a send or subscribe waits for paho to take it
 	// (Publish() and Subscribe() wait up to 30 s for the outgoing goroutine
 	// when WriteTimeout is 0), below the harness's default op timeout.
@@ -33,31 +28,27 @@ const defaultTopic = "faultline/send"
 
 // Driver hosts the sessions of one process.
 type Driver struct {
-	out    *output
+	out    *kit.Output
 	getenv func(string) string
 
-	mu       sync.Mutex
-	sessions map[int]*session // client index → session; -1 the default session
-	sent     map[int]*sendCount
-	exiting  bool
-	wg       sync.WaitGroup // ops under way
+	sessions kit.Table[*session] // by client index (-1 the default session)
+	// sent numbers each client's sends (kit.SendCount): paho took a send
+	// when Publish() returned a token that has not failed (or was not
+	// taken in time: its number is spent); published as kit.Numbered.
+	sent kit.SendCounts
 }
 
-// sendCount numbers a client's sends: n is how many sends paho took for
-// this client, over all its connects. A send is published as {"n": n,
-// "payload": <the op's payload>}, so that the broker's receive carries the
-// client's send number (its Seq): a refused send takes no number. mu is
-// held across the Publish: sends of one client are numbered in the order
-// paho took them.
-type sendCount struct {
-	mu sync.Mutex
-	n  int64
-}
+// The driver's line types (kit's, with paho's contract).
+type (
+	op    = kit.Op
+	reply = kit.Reply[Contract]
+	event = kit.Event
+)
 
 // New is a driver writing its lines to w; getenv gives FAULTLINE_DRIVER
 // (os.Getenv in main).
 func New(w io.Writer, getenv func(string) string) *Driver {
-	return &Driver{out: newOutput(w), getenv: getenv, sessions: map[int]*session{}, sent: map[int]*sendCount{}}
+	return &Driver{out: kit.NewOutput(w), getenv: getenv}
 }
 
 // Version is the paho.mqtt.golang version the driver is built with (go.mod).
@@ -65,7 +56,7 @@ const Version = "v1.5.1"
 
 // Hello is the driver's first line.
 func Hello() any {
-	return hello{
+	return kit.Hello[Contract]{
 		SDK: "paho.mqtt.golang", Version: Version, Protocol: "mqtt",
 		// failover and cascading: every pass walks the broker list
 		// (client.go attemptConnection()); no shuffle, no server moves.
@@ -75,138 +66,14 @@ func Hello() any {
 }
 
 // Serve writes the hello, then handles ops from in until an exit op or
-// the end of in; then it closes every session (bounded) and returns.
-func (d *Driver) Serve(in io.Reader) {
-	d.out.send(Hello())
-	sc := bufio.NewScanner(in)
-	sc.Buffer(make([]byte, 64<<10), 1<<20+2)
-	exit := make(chan struct{})
-	lines := make(chan []byte)
-	go func() {
-		defer close(lines)
-		for sc.Scan() {
-			b := append([]byte(nil), sc.Bytes()...)
-			select {
-			case lines <- b:
-			case <-exit:
-				return
-			}
-		}
-		if err := sc.Err(); err != nil {
-			d.out.send(event{Type: "error", Text: "driver: reading ops: " + err.Error()})
-		}
-	}()
-	var once sync.Once
-	stop := func() { once.Do(func() { close(exit) }) }
-loop:
-	for {
-		select {
-		case b, ok := <-lines:
-			if !ok {
-				break loop
-			}
-			d.line(b, stop)
-		case <-exit:
-			break loop
-		}
-	}
-	d.shutdown()
-}
+// the end of in; then it closes every session (bounded) and returns
+// (kit.Serve).
+func (d *Driver) Serve(in io.Reader) { kit.Serve[Contract](in, d.out, Hello(), d) }
 
-// line parses one op and handles it on its own goroutine: a connect that
-// walks slow brokers never holds up other clients' ops or the reader.
-func (d *Driver) line(b []byte, stop func()) {
-	if len(strings.TrimSpace(string(b))) == 0 {
-		return
-	}
-	var o op
-	if err := json.Unmarshal(b, &o); err != nil {
-		d.out.send(event{Type: "error", Text: "driver: bad op line: " + err.Error()})
-		return
-	}
-	if o.ID == nil {
-		d.out.send(event{Type: "error", Text: "driver: op without an id: " + trunc(string(b), 200), Client: o.Client})
-		return
-	}
-	switch o.Op {
-	case "probe": // the harness's lag probe: answered at once, from the reader
-		d.out.send(reply{Re: *o.ID, OK: true})
-		return
-	case "exit":
-		d.mu.Lock()
-		d.exiting = true
-		d.mu.Unlock()
-		d.out.send(reply{Re: *o.ID, OK: true})
-		stop()
-		return
-	}
-	d.mu.Lock()
-	if d.exiting {
-		d.mu.Unlock()
-		d.out.send(reply{Re: *o.ID, OK: false, Error: "driver is exiting"})
-		return
-	}
-	d.wg.Add(1)
-	d.mu.Unlock()
-	go func() {
-		defer d.wg.Done()
-		r := d.do(o)
-		r.Re = *o.ID
-		d.out.send(r)
-	}()
-}
+// CloseAll closes every session together (kit.Serve's shutdown).
+func (d *Driver) CloseAll() { d.sessions.CloseAll((*session).close) }
 
-func trunc(s string, n int) string {
-	if len(s) > n {
-		return s[:n]
-	}
-	return s
-}
-
-// shutdown closes every session together, bounded, and flushes the output.
-func (d *Driver) shutdown() {
-	d.mu.Lock()
-	d.exiting = true
-	all := make([]*session, 0, len(d.sessions))
-	for _, s := range d.sessions {
-		all = append(all, s)
-	}
-	d.mu.Unlock()
-	done, opsDone := make(chan struct{}), make(chan struct{})
-	go func() {
-		var wg sync.WaitGroup
-		for _, s := range all {
-			wg.Add(1)
-			go func() { defer wg.Done(); s.close() }()
-		}
-		wg.Wait()
-		close(done)
-	}()
-	go func() { <-done; d.wg.Wait(); close(opsDone) }()
-	select {
-	case <-opsDone:
-	case <-time.After(exitWait):
-	}
-	flushed := make(chan struct{})
-	go func() { d.out.flush(); close(flushed) }()
-	select {
-	case <-flushed:
-	case <-time.After(time.Second):
-	}
-}
-
-func index(o op) int {
-	if o.Client != nil {
-		return *o.Client
-	}
-	return -1
-}
-
-func (d *Driver) slot(o op) *session {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.sessions[index(o)]
-}
+func (d *Driver) slot(o op) *session { return d.sessions.Get(o.Index()) }
 
 func clientOf(s *session) mqtt.Client {
 	if s == nil {
@@ -217,7 +84,8 @@ func clientOf(s *session) mqtt.Client {
 	return s.cl
 }
 
-func (d *Driver) do(o op) reply {
+// Do handles one op on its own goroutine (kit.Serve).
+func (d *Driver) Do(o op) reply {
 	if o.Client != nil && *o.Client < 0 {
 		return reply{Error: fmt.Sprintf("bad client %d: want an index >= 0", *o.Client)}
 	}
@@ -240,18 +108,6 @@ func (d *Driver) do(o op) reply {
 	}
 }
 
-// sendCount is the send numbering of the op's client.
-func (d *Driver) sendCount(o op) *sendCount {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	c := d.sent[index(o)]
-	if c == nil {
-		c = &sendCount{}
-		d.sent[index(o)] = c
-	}
-	return c
-}
-
 // clientID is the session's MQTT client id, fl-<driver>-<client index>:
 // stable for the client's whole life, so a kept session can be resumed.
 func (d *Driver) clientID(o op) string {
@@ -259,7 +115,7 @@ func (d *Driver) clientID(o op) string {
 	if o.Driver != 0 {
 		num = o.Driver
 	}
-	k := int64(index(o))
+	k := int64(o.Index())
 	if k < 0 { // one client per process: its index is its driver's
 		k = max(num-1, 0)
 	}
@@ -282,19 +138,9 @@ func (d *Driver) connect(o op) reply {
 		reconnect: p.reconnect, resubscribe: p.resubscribe, qos: p.qos,
 		conns: map[*trackConn]bool{}, accURL: map[int]string{}, present: map[int]bool{}, pending: map[string]bool{},
 		connected: make(chan struct{}), closed: make(chan struct{})}
-	k := index(o)
-	d.mu.Lock()
-	if old := d.sessions[k]; old != nil {
-		old.mu.Lock()
-		busy := !isClosed(old.state)
-		old.mu.Unlock()
-		if busy {
-			d.mu.Unlock()
-			return reply{Error: "already connected"}
-		}
+	if !d.sessions.Put(o.Index(), s, (*session).busy) {
+		return reply{Error: "already connected"}
 	}
-	d.sessions[k] = s
-	d.mu.Unlock()
 
 	s.callbacks(p.opts)
 	cl := mqtt.NewClient(p.opts)
@@ -350,14 +196,14 @@ func (d *Driver) subscribe(o op) reply {
 		s.topics = append(s.topics, o.Topic)
 	}
 	state := s.state
-	if state == stRecovering && s.resubscribe {
+	if state == kit.Recovering && s.resubscribe {
 		s.pending[o.Topic] = true
 	}
 	s.mu.Unlock()
 	switch {
-	case state == stRecovering && s.resubscribe:
+	case state == kit.Recovering && s.resubscribe:
 		return reply{OK: true}
-	case state != stActive:
+	case state != kit.Active:
 		return reply{Error: "not connected (" + orStr(state, "no session") + ")"}
 	}
 	tok, ok := within(opWait, func() mqtt.Token { return cl.Subscribe(o.Topic, s.qos, s.onMessage) })
@@ -372,7 +218,7 @@ func (d *Driver) subscribe(o op) reply {
 	}
 	if err := tok.Error(); err != nil {
 		s.mu.Lock()
-		recovering := s.state == stRecovering && s.resubscribe
+		recovering := s.state == kit.Recovering && s.resubscribe
 		if recovering {
 			s.pending[o.Topic] = true
 		}
@@ -402,14 +248,14 @@ func (d *Driver) send(o op) reply {
 	if topic == "" {
 		topic = defaultTopic
 	}
-	sc := d.sendCount(o)
-	sc.mu.Lock()
-	defer sc.mu.Unlock()
-	n := sc.n + 1
-	tok, ok := within(opWait, func() mqtt.Token { return cl.Publish(topic, s.qos, false, numbered(n, o.Payload)) })
+	sc := d.sent.For(o.Index())
+	sc.Lock()
+	defer sc.Unlock()
+	n := sc.N + 1
+	tok, ok := within(opWait, func() mqtt.Token { return cl.Publish(topic, s.qos, false, kit.Numbered(n, o.Payload)) })
 	if !ok {
 		// paho may still take it later: its number is spent.
-		sc.n = n
+		sc.N = n
 		s.errorf("paho Publish n=%d on %s: not taken within %v (client.go Publish() waits up to 30 s for the outgoing goroutine)", n, topic, opWait)
 		return reply{Error: fmt.Sprintf("paho Publish: not taken within %v", opWait)}
 	}
@@ -421,7 +267,7 @@ func (d *Driver) send(o op) reply {
 		}
 	default:
 	}
-	sc.n = n
+	sc.N = n
 	go s.watch(tok, n, topic)
 	return reply{OK: true}
 }
@@ -448,42 +294,4 @@ func within(d time.Duration, f func() mqtt.Token) (mqtt.Token, bool) {
 	case <-time.After(d):
 		return nil, false
 	}
-}
-
-// numbered is what a send publishes: {"n": n, "payload": <the op's
-// payload as given>} (the payload key left out when the op has none), so
-// that the broker's receive records the client's send number n as its Seq.
-func numbered(n int64, p json.RawMessage) []byte {
-	v := struct {
-		N       int64           `json:"n"`
-		Payload json.RawMessage `json:"payload,omitempty"`
-	}{N: n}
-	if len(p) > 0 && string(p) != "null" && json.Valid(p) {
-		v.Payload = p
-	}
-	b, _ := json.Marshal(v)
-	return b
-}
-
-// seqOf is a message's number: the payload JSON {"n":N} or {"seq":N}, or a
-// bare integer; else 0.
-func seqOf(b []byte) int64 {
-	var v any
-	dec := json.NewDecoder(strings.NewReader(string(b)))
-	dec.UseNumber()
-	if dec.Decode(&v) != nil || dec.More() {
-		return 0
-	}
-	if m, ok := v.(map[string]any); ok {
-		v = m["n"]
-		if v == nil {
-			v = m["seq"]
-		}
-	}
-	if n, ok := v.(json.Number); ok {
-		if i, err := n.Int64(); err == nil {
-			return i
-		}
-	}
-	return 0
 }

@@ -6,11 +6,13 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/faultline/faultline/drivers/kit/kittest"
 )
 
 func TestHello(t *testing.T) {
 	r := newRig(t)
-	h := r.waitFor("the hello", func(l line) bool { return l["sdk"] != nil })
+	h := r.WaitFor("the hello", func(l line) bool { return l["sdk"] != nil })
 	if h["sdk"] != "paho.mqtt.golang" || h["version"] != "v1.5.1" || h["protocol"] != "mqtt" {
 		t.Errorf("hello: %v", h)
 	}
@@ -25,19 +27,19 @@ func TestHello(t *testing.T) {
 		t.Errorf("features %v", feats)
 	}
 	checkTerms(t, h["contract"].(map[string]any))
-	if l := r.do(map[string]any{"op": "frobnicate"}); l["ok"] != false || !strings.Contains(l["error"].(string), "unknown op") {
+	if l := r.Do(map[string]any{"op": "frobnicate"}); l["ok"] != false || !strings.Contains(l["error"].(string), "unknown op") {
 		t.Errorf("unknown op: %v", l)
 	}
 	for _, o := range []string{"request", "edge", "cancel"} {
-		if l := r.do(map[string]any{"op": o}); l["ok"] != false {
+		if l := r.Do(map[string]any{"op": o}); l["ok"] != false {
 			t.Errorf("%s: %v", o, l)
 		}
 	}
-	if l := r.do(map[string]any{"op": "probe"}); l["ok"] != true {
+	if l := r.Do(map[string]any{"op": "probe"}); l["ok"] != true {
 		t.Errorf("probe: %v", l)
 	}
 	for _, o := range []string{"send", "subscribe", "close"} {
-		if l := r.do(map[string]any{"op": o, "topic": "x", "payload": 1}); l["ok"] != false || l["error"] != "not connected" {
+		if l := r.Do(map[string]any{"op": o, "topic": "x", "payload": 1}); l["ok"] != false || l["error"] != "not connected" {
 			t.Errorf("%s before connect: %v", o, l)
 		}
 	}
@@ -50,35 +52,35 @@ func TestTranscript(t *testing.T) {
 	ob := newObserver(t, b, defaultTopic, "prices")
 	u := b.url() + "/" // the URL exactly as given comes back in events
 	r := newRigEnv(t, "4")
-	l := r.do(map[string]any{"op": "connect", "servers": []string{u}, "options": options(nil)})
+	l := r.Do(map[string]any{"op": "connect", "servers": []string{u}, "options": options(nil)})
 	if l["ok"] != true {
 		t.Fatalf("connect: %v", l)
 	}
 	if p := l["contract"].(map[string]any)["params"].(map[string]any); p["client_id"] != "fl-4-3" || p["qos"] != 0.0 {
 		t.Errorf("params: %v", p)
 	}
-	states := r.states(-1)
+	states := r.States(-1)
 	if states[0]["to"] != "CONNECTING" || states[0]["from"] != nil || states[0]["server"] != u || states[0]["native"] != "Connect" {
 		t.Errorf("first state: %v", states[0])
 	}
-	up := r.state(-1, "CONNECTED_ACTIVE")
+	up := r.State(-1, "CONNECTED_ACTIVE")
 	if up["server"] != u || up["session"] != "fl-4-3" || up["native"] != "OnConnect" || up["phase"] != "connected" {
 		t.Errorf("CONNECTED_ACTIVE: %v", up)
 	}
-	if l := r.do(map[string]any{"op": "subscribe", "topic": "prices"}); l["ok"] != true {
+	if l := r.Do(map[string]any{"op": "subscribe", "topic": "prices"}); l["ok"] != true {
 		t.Fatalf("subscribe: %v", l)
 	}
 	for _, p := range []string{`{"n":1}`, `{"seq":2}`, `3`, `junk`} {
 		ob.publish("prices", p)
 	}
 	for _, p := range []any{"m1", map[string]any{"n": 9}} {
-		if l := r.do(map[string]any{"op": "send", "topic": "prices", "payload": p}); l["ok"] != true {
+		if l := r.Do(map[string]any{"op": "send", "topic": "prices", "payload": p}); l["ok"] != true {
 			t.Fatalf("send: %v", l)
 		}
 	}
-	r.waitFor("6 messages", func(line) bool { return countType(r.lines, "message") >= 6 })
+	r.WaitFor("6 messages", func(line) bool { return kittest.CountType(r.Lines, "message") >= 6 })
 	var seqs []int
-	for _, m := range r.events(-1, "message") {
+	for _, m := range r.Events(-1, "message") {
 		if m["topic"] != "prices" {
 			t.Errorf("message: %v", m)
 		}
@@ -91,40 +93,18 @@ func TestTranscript(t *testing.T) {
 	if got := ob.received("prices", 6); len(got) != 6 || got[4] != `{"n":1,"payload":"m1"}` || got[5] != `{"n":2,"payload":{"n":9}}` {
 		t.Errorf("the broker delivered %q", got)
 	}
-	r.do(map[string]any{"op": "send", "payload": 5})
+	r.Do(map[string]any{"op": "send", "payload": 5})
 	if got := ob.received(defaultTopic, 1); !slices.Equal(got, []string{`{"n":3,"payload":5}`}) {
 		t.Errorf("default topic got %q", got)
 	}
-	if l := r.do(map[string]any{"op": "close"}); l["ok"] != true {
+	if l := r.Do(map[string]any{"op": "close"}); l["ok"] != true {
 		t.Fatalf("close: %v", l)
 	}
-	cl := r.state(-1, "CLOSED_BY_CLIENT")
+	cl := r.State(-1, "CLOSED_BY_CLIENT")
 	if cl["reason"] != "closed_by_client" || cl["native"] != "Disconnect" || cl["session"] != "fl-4-3" {
 		t.Errorf("close: %v", cl)
 	}
-	// The close's event comes before its reply.
-	r.mu.Lock()
-	ci, ri := -1, -1
-	for i, l := range r.lines {
-		if l["to"] == "CLOSED_BY_CLIENT" {
-			ci = i
-		}
-		if re, ok := l["re"].(float64); ok && int64(re) == r.next {
-			ri = i
-		}
-	}
-	r.mu.Unlock()
-	if ci > ri {
-		t.Errorf("close replied (line %d) before CLOSED_BY_CLIENT (line %d)", ri, ci)
-	}
-	if l := r.do(map[string]any{"op": "send", "payload": 1}); l["ok"] != false {
-		t.Errorf("send after close: %v", l)
-	}
-	time.Sleep(100 * time.Millisecond) // nothing may follow the close
-	r.checkLifecycle(-1)
-	if n := len(r.states(-1)); n != 3 {
-		t.Errorf("%d state events, want 3:\n%s", n, dump(r.states(-1)))
-	}
+	r.CheckClosed(3) // the close's event before its reply, nothing after it
 }
 
 // A killed broker: RECOVERING_RECONNECT, paho's passes every
@@ -133,26 +113,26 @@ func TestTranscript(t *testing.T) {
 func TestKilledBroker(t *testing.T) {
 	b := runBroker(t, 0, "")
 	r := newRig(t)
-	if l := r.do(map[string]any{"op": "connect", "servers": []string{b.url()}, "options": options(nil)}); l["ok"] != true {
+	if l := r.Do(map[string]any{"op": "connect", "servers": []string{b.url()}, "options": options(nil)}); l["ok"] != true {
 		t.Fatalf("connect: %v", l)
 	}
-	r.state(-1, "CONNECTED_ACTIVE")
-	if l := r.do(map[string]any{"op": "subscribe", "topic": "prices"}); l["ok"] != true {
+	r.State(-1, "CONNECTED_ACTIVE")
+	if l := r.Do(map[string]any{"op": "subscribe", "topic": "prices"}); l["ok"] != true {
 		t.Fatalf("subscribe: %v", l)
 	}
 	b.kill()
-	rec := r.state(-1, "RECOVERING_RECONNECT")
+	rec := r.State(-1, "RECOVERING_RECONNECT")
 	if rec["server"] != b.url() || rec["session"] != "fl-1-0" {
 		t.Errorf("RECOVERING_RECONNECT: %v", rec)
 	}
 	// A subscribe while recovering is kept for the reconnection.
-	if l := r.do(map[string]any{"op": "subscribe", "topic": "later"}); l["ok"] != true {
+	if l := r.Do(map[string]any{"op": "subscribe", "topic": "later"}); l["ok"] != true {
 		t.Errorf("subscribe while recovering: %v", l)
 	}
 	// (waitFor's match runs under the rig's lock.)
-	r.waitFor("three failed reconnect dials", func(line) bool { return len(failedDialsLocked(r)) >= 3 })
+	r.WaitFor("three failed reconnect dials", func(line) bool { return len(failedDialsLocked(r)) >= 3 })
 	b2 := runBroker(t, b.port, "")
-	back := r.waitFor("CONNECTED_ACTIVE again", func(l line) bool {
+	back := r.WaitFor("CONNECTED_ACTIVE again", func(l line) bool {
 		return l["type"] == "state" && l["to"] == "CONNECTED_ACTIVE" && l["from"] == "RECOVERING_RECONNECT"
 	})
 	if back["server"] != b.url() || back["native"] != "OnConnect" || back["session"] != "fl-1-0" {
@@ -167,35 +147,35 @@ func TestKilledBroker(t *testing.T) {
 	}
 	ob := newObserver(t, b2)
 	deadline := time.Now().Add(wait)
-	for countType(r.snapshot(), "message") < 2 && time.Now().Before(deadline) {
+	for kittest.CountType(r.Snapshot(), "message") < 2 && time.Now().Before(deadline) {
 		ob.publish("prices", `{"n":1}`) // until the re-subscription is in
 		ob.publish("later", `{"n":1}`)
 		time.Sleep(50 * time.Millisecond)
 	}
 	topics := map[any]bool{}
-	for _, m := range r.events(-1, "message") {
+	for _, m := range r.Events(-1, "message") {
 		topics[m["topic"]] = true
 	}
 	if !topics["prices"] || !topics["later"] {
 		t.Errorf("messages after the reconnect on %v, want prices and later (re-subscribed)", topics)
 	}
-	r.do(map[string]any{"op": "close"})
-	r.state(-1, "CLOSED_BY_CLIENT")
-	r.checkLifecycle(-1)
+	r.Do(map[string]any{"op": "close"})
+	r.State(-1, "CLOSED_BY_CLIENT")
+	r.CheckLifecycle(-1)
 }
 
 // failedDials is when each failed dial event arrived (the rig's stamps).
-func failedDials(r *rig) []time.Time {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+func failedDials(r *kittest.Rig) []time.Time {
+	r.Mu.Lock()
+	defer r.Mu.Unlock()
 	return failedDialsLocked(r)
 }
 
-func failedDialsLocked(r *rig) []time.Time {
+func failedDialsLocked(r *kittest.Rig) []time.Time {
 	var out []time.Time
-	for i, l := range r.lines {
+	for i, l := range r.Lines {
 		if l["type"] == "dial" && l["text"] != nil {
-			out = append(out, r.at[i])
+			out = append(out, r.At[i])
 		}
 	}
 	return out
@@ -205,7 +185,7 @@ func TestNoReconnectAgainst(t *testing.T) {
 	t.Setenv("FAULTLINE_MQTT_AGAINST", "no_reconnect")
 	b := runBroker(t, 0, "")
 	r := newRig(t)
-	l := r.do(map[string]any{"op": "connect", "servers": []string{b.url()}, "options": options(nil)})
+	l := r.Do(map[string]any{"op": "connect", "servers": []string{b.url()}, "options": options(nil)})
 	if l["ok"] != true {
 		t.Fatalf("connect: %v", l)
 	}
@@ -216,26 +196,26 @@ func TestNoReconnectAgainst(t *testing.T) {
 	if !strings.Contains(fmt.Sprint(c["driver_adds"]), "FAULTLINE_MQTT_AGAINST=no_reconnect") {
 		t.Errorf("driver_adds: %v", c["driver_adds"])
 	}
-	r.state(-1, "CONNECTED_ACTIVE")
+	r.State(-1, "CONNECTED_ACTIVE")
 	b.kill()
-	cl := r.state(-1, "CLOSED_FAILED")
+	cl := r.State(-1, "CLOSED_FAILED")
 	if cl["reason"] != "connection_lost" || cl["from"] != "CONNECTED_ACTIVE" || cl["native"] != "OnConnectionLost" {
 		t.Errorf("close: %v", cl)
 	}
 	time.Sleep(300 * time.Millisecond)
-	if n := len(r.events(-1, "dial")); n != 1 {
+	if n := len(r.Events(-1, "dial")); n != 1 {
 		t.Errorf("%d dials with auto-reconnect off, want the first only", n)
 	}
-	if l := r.do(map[string]any{"op": "send", "payload": 1}); l["ok"] != false || !strings.Contains(l["error"].(string), "not Connected") {
+	if l := r.Do(map[string]any{"op": "send", "payload": 1}); l["ok"] != false || !strings.Contains(l["error"].(string), "not Connected") {
 		t.Errorf("send after the loss: %v", l)
 	}
-	r.checkLifecycle(-1)
+	r.CheckLifecycle(-1)
 }
 
 func TestFirstConnectFails(t *testing.T) {
 	a, b := deadURL(t), deadURL(t)
 	r := newRig(t)
-	l := r.do(map[string]any{"op": "connect", "servers": []string{a, b}, "options": options(func(o map[string]any) {
+	l := r.Do(map[string]any{"op": "connect", "servers": []string{a, b}, "options": options(func(o map[string]any) {
 		o["failover"] = map[string]any{"cascading": true}
 	})})
 	if l["ok"] != false || l["contract"] == nil {
@@ -245,12 +225,12 @@ func TestFirstConnectFails(t *testing.T) {
 	if e := l["error"].(string); !strings.HasPrefix(e, "paho Connect: network Error : dial tcp ") || !strings.Contains(e, strings.TrimPrefix(b, "mqtt://")) || strings.Contains(e, strings.TrimPrefix(a, "mqtt://")) {
 		t.Errorf("error %q, want the last broker's dial error", e)
 	}
-	cl := r.state(-1, "CLOSED_FAILED")
+	cl := r.State(-1, "CLOSED_FAILED")
 	if cl["reason"] != "connection_error" || cl["server"] != b || cl["tried"] != nil {
 		t.Errorf("close: %v", cl)
 	}
 	var got []string
-	for _, d := range r.events(-1, "dial") {
+	for _, d := range r.Events(-1, "dial") {
 		s := d["server"].(string)
 		if d["text"] != nil {
 			s += " failed"
@@ -260,7 +240,7 @@ func TestFirstConnectFails(t *testing.T) {
 	if want := []string{a, a + " failed", b, b + " failed"}; !slices.Equal(got, want) {
 		t.Errorf("dials %v, want %v", got, want)
 	}
-	r.checkLifecycle(-1)
+	r.CheckLifecycle(-1)
 }
 
 // A broker that refuses every CONNECT: paho falls back to MQTT 3.1 on the
@@ -268,16 +248,16 @@ func TestFirstConnectFails(t *testing.T) {
 func TestAccessDenied(t *testing.T) {
 	b := runBroker(t, 0, "allow_anonymous false")
 	r := newRig(t)
-	l := r.do(map[string]any{"op": "connect", "servers": []string{b.url()}, "options": options(nil)})
+	l := r.Do(map[string]any{"op": "connect", "servers": []string{b.url()}, "options": options(nil)})
 	if l["ok"] != false || l["error"] != "paho Connect: not Authorized" {
 		t.Fatalf("connect: %v", l)
 	}
-	cl := r.state(-1, "CLOSED_FAILED")
+	cl := r.State(-1, "CLOSED_FAILED")
 	if cl["reason"] != "access_denied" || cl["server"] != b.url() {
 		t.Errorf("close: %v", cl)
 	}
 	var refusals []string
-	for _, e := range r.events(-1, "error") {
+	for _, e := range r.Events(-1, "error") {
 		if txt := e["text"].(string); strings.Contains(txt, "refused CONNECT") {
 			refusals = append(refusals, txt)
 		}
@@ -285,10 +265,10 @@ func TestAccessDenied(t *testing.T) {
 	if len(refusals) != 2 || !strings.Contains(refusals[0], "(MQTT 3.1.1): CONNACK return code 5") || !strings.Contains(refusals[1], "(MQTT 3.1): CONNACK return code 5") {
 		t.Errorf("refusals %q, want 3.1.1 then 3.1, code 5", refusals)
 	}
-	if n := len(r.events(-1, "dial")); n != 2 {
+	if n := len(r.Events(-1, "dial")); n != 2 {
 		t.Errorf("%d dials, want 2 (the MQTT 3.1 fallback dials again)", n)
 	}
-	r.checkLifecycle(-1)
+	r.CheckLifecycle(-1)
 }
 
 // keep_session with QoS 1 across a cut link: the broker keeps the session
@@ -303,34 +283,34 @@ func TestKeepSession(t *testing.T) {
 			p := newProxy(t, b.addr())
 			ob := newObserver(t, b)
 			r := newRig(t)
-			l := r.do(map[string]any{"op": "connect", "servers": []string{p.url()}, "options": options(func(o map[string]any) {
+			l := r.Do(map[string]any{"op": "connect", "servers": []string{p.url()}, "options": options(func(o map[string]any) {
 				o["keep_session"] = true
 				o["delivery"] = "at_least_once"
 			})})
 			if l["ok"] != true {
 				t.Fatalf("connect: %v", l)
 			}
-			if l := r.do(map[string]any{"op": "subscribe", "topic": "prices"}); l["ok"] != true {
+			if l := r.Do(map[string]any{"op": "subscribe", "topic": "prices"}); l["ok"] != true {
 				t.Fatalf("subscribe: %v", l)
 			}
 			ob.publish("prices", `{"n":1}`)
-			r.waitFor("message 1", func(l line) bool { return l["type"] == "message" })
+			r.WaitFor("message 1", func(l line) bool { return l["type"] == "message" })
 			p.setCut(true)
-			r.state(-1, "RECOVERING_RECONNECT")
+			r.State(-1, "RECOVERING_RECONNECT")
 			ob.publish("prices", `{"n":2}`)
 			ob.publish("prices", `{"n":3}`)
 			p.setCut(false)
-			r.waitFor("CONNECTED_ACTIVE again", func(l line) bool { return l["to"] == "CONNECTED_ACTIVE" && l["from"] == "RECOVERING_RECONNECT" })
+			r.WaitFor("CONNECTED_ACTIVE again", func(l line) bool { return l["to"] == "CONNECTED_ACTIVE" && l["from"] == "RECOVERING_RECONNECT" })
 			if against == "" {
-				r.waitFor("messages 2 and 3", func(line) bool { return countType(r.lines, "message") >= 3 })
+				r.WaitFor("messages 2 and 3", func(line) bool { return kittest.CountType(r.Lines, "message") >= 3 })
 			} else {
 				time.Sleep(300 * time.Millisecond)
-				if n := countType(r.snapshot(), "message"); n != 1 {
+				if n := kittest.CountType(r.Snapshot(), "message"); n != 1 {
 					t.Errorf("clean session: %d messages, want only the first", n)
 				}
 			}
-			r.do(map[string]any{"op": "close"})
-			r.checkLifecycle(-1)
+			r.Do(map[string]any{"op": "close"})
+			r.CheckLifecycle(-1)
 		})
 	}
 }
@@ -345,23 +325,23 @@ func TestSendWhileRecovering(t *testing.T) {
 			p := newProxy(t, b.addr())
 			ob := newObserver(t, b, defaultTopic)
 			r := newRig(t)
-			l := r.do(map[string]any{"op": "connect", "servers": []string{p.url()}, "options": options(func(o map[string]any) {
+			l := r.Do(map[string]any{"op": "connect", "servers": []string{p.url()}, "options": options(func(o map[string]any) {
 				o["delivery"] = delivery
-				sub(o, "reconnect")["strategy"] = map[string]any{"backoff": "fixed", "initial_ms": 500}
+				kittest.Sub(o, "reconnect")["strategy"] = map[string]any{"backoff": "fixed", "initial_ms": 500}
 			})})
 			if l["ok"] != true {
 				t.Fatalf("connect: %v", l)
 			}
-			r.do(map[string]any{"op": "send", "payload": "before"})
+			r.Do(map[string]any{"op": "send", "payload": "before"})
 			ob.received(defaultTopic, 1)
 			p.setCut(true)
-			r.state(-1, "RECOVERING_RECONNECT")
+			r.State(-1, "RECOVERING_RECONNECT")
 			time.Sleep(50 * time.Millisecond) // paho's status is reconnecting now
-			if l := r.do(map[string]any{"op": "send", "payload": "during"}); l["ok"] != true {
+			if l := r.Do(map[string]any{"op": "send", "payload": "during"}); l["ok"] != true {
 				t.Errorf("send while recovering: %v", l)
 			}
 			p.setCut(false)
-			r.waitFor("CONNECTED_ACTIVE again", func(l line) bool { return l["to"] == "CONNECTED_ACTIVE" && l["from"] == "RECOVERING_RECONNECT" })
+			r.WaitFor("CONNECTED_ACTIVE again", func(l line) bool { return l["to"] == "CONNECTED_ACTIVE" && l["from"] == "RECOVERING_RECONNECT" })
 			if delivery == "at_least_once" {
 				// A QoS 1 publish made before resume() took its snapshot of
 				// the Store would be sent twice, the second time with DUP
@@ -370,7 +350,7 @@ func TestSendWhileRecovering(t *testing.T) {
 				// in paho): send "after" once the stored one went out.
 				ob.until(defaultTopic, `{"n":2,"payload":"during"}`)
 			}
-			r.do(map[string]any{"op": "send", "payload": "after"})
+			r.Do(map[string]any{"op": "send", "payload": "after"})
 			got := ob.until(defaultTopic, `{"n":3,"payload":"after"}`)
 			if delivery == "at_least_once" {
 				if !slices.Contains(got, `{"n":2,"payload":"during"}`) || !slices.Contains(got, `{"n":3,"payload":"after"}`) {
@@ -383,8 +363,8 @@ func TestSendWhileRecovering(t *testing.T) {
 					t.Errorf("QoS 0: broker got %q, want the send made while recovering dropped", got)
 				}
 			}
-			r.do(map[string]any{"op": "close"})
-			r.checkLifecycle(-1)
+			r.Do(map[string]any{"op": "close"})
+			r.CheckLifecycle(-1)
 		})
 	}
 }
@@ -396,32 +376,32 @@ func TestLivenessBlackhole(t *testing.T) {
 	p := newProxy(t, b.addr())
 	r := newRig(t)
 	const liveness = 1500 * time.Millisecond
-	l := r.do(map[string]any{"op": "connect", "servers": []string{p.url()}, "options": options(func(o map[string]any) {
+	l := r.Do(map[string]any{"op": "connect", "servers": []string{p.url()}, "options": options(func(o map[string]any) {
 		o["liveness_ms"] = liveness.Milliseconds()
-		sub(o, "reconnect")["strategy"] = map[string]any{"backoff": "fixed", "initial_ms": 1000}
+		kittest.Sub(o, "reconnect")["strategy"] = map[string]any{"backoff": "fixed", "initial_ms": 1000}
 	})})
 	if l["ok"] != true {
 		t.Fatalf("connect: %v", l)
 	}
 	c := l["contract"].(map[string]any)
-	if un := unsupported(c); un["liveness_ms"] != "" {
+	if un := kittest.Unsupported(c); un["liveness_ms"] != "" {
 		t.Errorf("liveness 1500ms listed unsupported: %v", un)
 	}
 	time.Sleep(1200 * time.Millisecond) // a ping answered
 	start := time.Now()
 	p.setHole(true)
-	r.state(-1, "RECOVERING_RECONNECT")
+	r.State(-1, "RECOVERING_RECONNECT")
 	took := time.Since(start)
 	if took > liveness+150*time.Millisecond {
 		t.Errorf("loss detected after %v, want within the liveness %v", took, liveness)
 	}
 	t.Logf("blackhole detected after %v (liveness %v)", took, liveness)
-	r.waitFor("paho's ping error", func(l line) bool {
+	r.WaitFor("paho's ping error", func(l line) bool {
 		txt, _ := l["text"].(string)
 		return l["type"] == "error" && txt == "paho OnConnectionLost: pingresp not received, disconnecting"
 	})
-	r.do(map[string]any{"op": "close"})
-	r.checkLifecycle(-1)
+	r.Do(map[string]any{"op": "close"})
+	r.CheckLifecycle(-1)
 }
 
 // Many clients in one process, each with its own client id; exit closes
@@ -432,58 +412,22 @@ func TestMultiSession(t *testing.T) {
 	const n = 20
 	ids := make([]int64, n)
 	for k := 0; k < n; k++ {
-		ids[k] = r.send(map[string]any{"op": "connect", "client": k, "driver": k + 1, "seed": 7,
+		ids[k] = r.Send(map[string]any{"op": "connect", "client": k, "driver": k + 1, "seed": 7,
 			"servers": []string{b.url()}, "options": options(nil)})
 	}
 	for k := 0; k < n; k++ {
-		l := r.reply(ids[k])
+		l := r.Reply(ids[k])
 		if l["ok"] != true {
 			t.Fatalf("client %d connect: %v", k, l)
 		}
 		if id := l["contract"].(map[string]any)["params"].(map[string]any)["client_id"]; id != fmt.Sprintf("fl-%d-%d", k+1, k) {
 			t.Errorf("client %d: client id %v", k, id)
 		}
-		if up := r.state(k, "CONNECTED_ACTIVE"); up["session"] != fmt.Sprintf("fl-%d-%d", k+1, k) {
+		if up := r.State(k, "CONNECTED_ACTIVE"); up["session"] != fmt.Sprintf("fl-%d-%d", k+1, k) {
 			t.Errorf("client %d: %v", k, up)
 		}
 	}
-	r.do(map[string]any{"op": "close", "client": 3})
-	r.state(3, "CLOSED_BY_CLIENT")
-	time.Sleep(50 * time.Millisecond)
-	for k := 0; k < n; k++ {
-		if k != 3 && len(r.states(k)) != 2 {
-			t.Errorf("client %d: %d states after client 3's close", k, len(r.states(k)))
-		}
-	}
-	r.mu.Lock()
-	for _, l := range r.lines {
-		if l["type"] != nil && l["client"] == nil {
-			t.Errorf("event without client in a multi-session run: %v", l)
-		}
-	}
-	r.mu.Unlock()
-	if l := r.do(map[string]any{"op": "exit"}); l["ok"] != true {
-		t.Fatalf("exit: %v", l)
-	}
-	select {
-	case <-r.done:
-	case <-time.After(wait):
-		t.Fatal("driver did not end after exit")
-	}
-	for k := 0; k < n; k++ {
-		r.state(k, "CLOSED_BY_CLIENT")
-		r.checkLifecycle(k)
-	}
-}
-
-func countType(ls []line, typ string) int {
-	n := 0
-	for _, l := range ls {
-		if l["type"] == typ {
-			n++
-		}
-	}
-	return n
+	r.CloseOneThenExit(n, 3)
 }
 
 // A broker that refuses the reconnection: paho keeps trying (no close),
@@ -492,17 +436,17 @@ func countType(ls []line, typ string) int {
 func TestRefusedWhileRecovering(t *testing.T) {
 	b := runBroker(t, 0, "")
 	r := newRig(t)
-	if l := r.do(map[string]any{"op": "connect", "servers": []string{b.url()}, "options": options(nil)}); l["ok"] != true {
+	if l := r.Do(map[string]any{"op": "connect", "servers": []string{b.url()}, "options": options(nil)}); l["ok"] != true {
 		t.Fatalf("connect: %v", l)
 	}
-	r.state(-1, "CONNECTED_ACTIVE")
+	r.State(-1, "CONNECTED_ACTIVE")
 	b.kill()
-	r.state(-1, "RECOVERING_RECONNECT")
+	r.State(-1, "RECOVERING_RECONNECT")
 	runBroker(t, b.port, "allow_anonymous false")
 	var refusals []string
-	r.waitFor("three refusals", func(line) bool {
+	r.WaitFor("three refusals", func(line) bool {
 		refusals = refusals[:0]
-		for _, l := range r.lines {
+		for _, l := range r.Lines {
 			if txt, _ := l["text"].(string); l["type"] == "error" && strings.Contains(txt, "refused CONNECT") {
 				refusals = append(refusals, txt)
 			}
@@ -514,10 +458,10 @@ func TestRefusedWhileRecovering(t *testing.T) {
 			t.Errorf("refusal %q, want MQTT 3.1.1 only, code 5", txt)
 		}
 	}
-	if st := r.states(-1); st[len(st)-1]["to"] != "RECOVERING_RECONNECT" {
+	if st := r.States(-1); st[len(st)-1]["to"] != "RECOVERING_RECONNECT" {
 		t.Errorf("refused while recovering, but the session went %v", st[len(st)-1])
 	}
-	r.do(map[string]any{"op": "close"})
-	r.state(-1, "CLOSED_BY_CLIENT")
-	r.checkLifecycle(-1)
+	r.Do(map[string]any{"op": "close"})
+	r.State(-1, "CLOSED_BY_CLIENT")
+	r.CheckLifecycle(-1)
 }

@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"strings"
 	"time"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
+	"github.com/faultline/faultline/drivers/kit"
 )
 
 // connectOptions is the connect op's options (docs/driver-protocol.md, "The
@@ -81,8 +81,8 @@ func planFor(servers []string, raw json.RawMessage, clientID string) (*plan, err
 	c := builtin()
 	o := mqtt.NewClientOptions()
 	p := &plan{opts: o, contract: c, reconnect: true, resubscribe: true}
-	var unsup []Unsupported
-	var adds []DriverAdd
+	var unsup []kit.Unsupported
+	var adds []kit.DriverAdd
 	multi := len(servers) > 1
 
 	for _, s := range servers {
@@ -116,10 +116,10 @@ func planFor(servers []string, raw json.RawMessage, clientID string) (*plan, err
 	// every pass, never shuffled.
 	fo := co.Failover
 	if fo != nil && fo.LoadBalancing && multi {
-		unsup = append(unsup, Unsupported{"failover.load_balancing", "paho.mqtt.golang never shuffles its brokers (options.go AddBroker() keeps call order; client.go attemptConnection() ranges over them as given)"})
+		unsup = append(unsup, kit.Unsupported{Option: "failover.load_balancing", Reason: "paho.mqtt.golang never shuffles its brokers (options.go AddBroker() keeps call order; client.go attemptConnection() ranges over them as given)"})
 	}
 	if fo != nil && multi && !fo.Cascading {
-		unsup = append(unsup, Unsupported{"failover.cascading", "false cannot be expressed: client.go attemptConnection() always walks the whole broker list at the first connect"})
+		unsup = append(unsup, kit.Unsupported{Option: "failover.cascading", Reason: "false cannot be expressed: client.go attemptConnection() always walks the whole broker list at the first connect"})
 	}
 
 	// Reconnection.
@@ -135,16 +135,16 @@ func planFor(servers []string, raw json.RawMessage, clientID string) (*plan, err
 		strategy(o, c, st, &unsup)
 	}
 	if st != nil && st.Attempts > 0 && p.reconnect {
-		unsup = append(unsup, Unsupported{"reconnect.strategy.attempts", "paho.mqtt.golang has no attempt limit: client.go reconnect() retries until it succeeds or Disconnect() is called; the driver does not emulate one"})
+		unsup = append(unsup, kit.Unsupported{Option: "reconnect.strategy.attempts", Reason: "paho.mqtt.golang has no attempt limit: client.go reconnect() retries until it succeeds or Disconnect() is called; the driver does not emulate one"})
 	}
 	if r != nil && r.TimeoutMS > 0 && p.reconnect {
-		unsup = append(unsup, Unsupported{"reconnect.timeout_ms", "paho.mqtt.golang has no overall reconnection deadline (client.go reconnect() loops until success or Disconnect()); the driver does not emulate one"})
+		unsup = append(unsup, kit.Unsupported{Option: "reconnect.timeout_ms", Reason: "paho.mqtt.golang has no overall reconnection deadline (client.go reconnect() loops until success or Disconnect()); the driver does not emulate one"})
 	}
 	if r != nil && r.RetentionMS > 0 {
-		unsup = append(unsup, Unsupported{"reconnect.retention_ms", "MQTT 3.1.1 CONNECT carries no session lifetime: with keep_session (clean session 0) the broker keeps the session as long as its own configuration says (mosquitto persistent_client_expiration)"})
+		unsup = append(unsup, kit.Unsupported{Option: "reconnect.retention_ms", Reason: "MQTT 3.1.1 CONNECT carries no session lifetime: with keep_session (clean session 0) the broker keeps the session as long as its own configuration says (mosquitto persistent_client_expiration)"})
 	}
 	if r != nil && r.Buffer > 0 {
-		unsup = append(unsup, Unsupported{"reconnect.buffer", fmt.Sprintf("paho.mqtt.golang's Store (MemoryStore) has no bound, and QoS 0 publishes are not buffered at all (client.go Publish()): the buffer of %d sends cannot be expressed", r.Buffer)})
+		unsup = append(unsup, kit.Unsupported{Option: "reconnect.buffer", Reason: fmt.Sprintf("paho.mqtt.golang's Store (MemoryStore) has no bound, and QoS 0 publishes are not buffered at all (client.go Publish()): the buffer of %d sends cannot be expressed", r.Buffer)})
 	}
 
 	// Connect timeout: the dial (Dialer.Timeout, which the driver's opener
@@ -163,18 +163,18 @@ func planFor(servers []string, raw json.RawMessage, clientID string) (*plan, err
 		o.SetKeepAlive(time.Duration(k) * time.Second)
 		o.SetPingTimeout(time.Duration(k) * time.Second / 8)
 		bound := time.Duration(k) * time.Second * 3 / 2
-		c.Liveness = Term{"ping", citePing + fmt.Sprintf("; SetKeepAlive(%ds), SetPingTimeout(%gms): PINGREQ on the first check (every %gms) at least %ds after the last packet, lost at the next check without PINGRESP: a silent link is declared lost within %gms", k, ms(o.PingTimeout), ms(time.Duration(k)*time.Second/4), k, ms(bound))}
+		c.Liveness = kit.Term{Value: "ping", Cite: citePing + fmt.Sprintf("; SetKeepAlive(%ds), SetPingTimeout(%gms): PINGREQ on the first check (every %gms) at least %ds after the last packet, lost at the next check without PINGRESP: a silent link is declared lost within %gms", k, ms(o.PingTimeout), ms(time.Duration(k)*time.Second/4), k, ms(bound))}
 		if bound > time.Duration(co.LivenessMS)*time.Millisecond {
-			unsup = append(unsup, Unsupported{"liveness_ms", fmt.Sprintf("%dms cannot be expressed: paho's keepalive is whole seconds (options.go SetKeepAlive() stores int64(k/time.Second); 0 disables it) and is checked every KeepAlive/4 (ping.go keepalive()), so the fastest bound is KeepAlive 1 s: a silent link is declared lost within %gms", co.LivenessMS, ms(bound))})
+			unsup = append(unsup, kit.Unsupported{Option: "liveness_ms", Reason: fmt.Sprintf("%dms cannot be expressed: paho's keepalive is whole seconds (options.go SetKeepAlive() stores int64(k/time.Second); 0 disables it) and is checked every KeepAlive/4 (ping.go keepalive()), so the fastest bound is KeepAlive 1 s: a silent link is declared lost within %gms", co.LivenessMS, ms(bound))})
 		}
 	}
 
 	// Lame duck mode, migration and routing: nothing in MQTT 3.1.1.
 	if co.Migration != nil && co.Migration.Enabled {
-		unsup = append(unsup, Unsupported{"migration.enabled", "MQTT 3.1.1 has no server-initiated move and paho.mqtt.golang acts on none (net.go startIncomingComms())"})
+		unsup = append(unsup, kit.Unsupported{Option: "migration.enabled", Reason: "MQTT 3.1.1 has no server-initiated move and paho.mqtt.golang acts on none (net.go startIncomingComms())"})
 	}
 	if len(co.Router) > 0 && string(co.Router) != "null" {
-		unsup = append(unsup, Unsupported{"router", "paho.mqtt.golang is not a router: one connection to one broker at a time"})
+		unsup = append(unsup, kit.Unsupported{Option: "router", Reason: "paho.mqtt.golang is not a router: one connection to one broker at a time"})
 	}
 
 	// Against the scenario's intent, on purpose: FAULTLINE_MQTT_AGAINST
@@ -191,36 +191,34 @@ func planFor(servers []string, raw json.RawMessage, clientID string) (*plan, err
 		default:
 			return nil, fmt.Errorf("FAULTLINE_MQTT_AGAINST: unknown setting %q (no_reconnect, clean_session, no_resubscribe)", a)
 		}
-		adds = append(adds, DriverAdd{"FAULTLINE_MQTT_AGAINST=" + a, "configured against the scenario's intent on purpose"})
+		adds = append(adds, kit.DriverAdd{What: "FAULTLINE_MQTT_AGAINST=" + a, Why: "configured against the scenario's intent on purpose"})
 	}
 	o.SetAutoReconnect(p.reconnect)
 
 	// The terms that follow from reconnection and QoS together.
 	switch {
 	case !p.reconnect:
-		c.Delivery = Term{"at_most_once", citeNoReconnectLost}
-		c.Buffer = Term{"none", citeBufferNone}
+		c.Delivery = kit.Term{Value: "at_most_once", Cite: citeNoReconnectLost}
+		c.Buffer = kit.Term{Value: "none", Cite: citeBufferNone}
 		if fo != nil && fo.Auto && multi {
-			unsup = append(unsup, Unsupported{"failover.auto", "with reconnection off (SetAutoReconnect(false)) a loss ends the client (client.go internalConnLost()): no other broker is tried"})
+			unsup = append(unsup, kit.Unsupported{Option: "failover.auto", Reason: "with reconnection off (SetAutoReconnect(false)) a loss ends the client (client.go internalConnLost()): no other broker is tried"})
 		}
 	case p.qos == 1:
-		c.Delivery = Term{"at_least_once", citeAtLeastOnce}
-		c.Buffer = Term{"while_reconnecting", citeBufferQoS1}
+		c.Delivery = kit.Term{Value: "at_least_once", Cite: citeAtLeastOnce}
+		c.Buffer = kit.Term{Value: "while_reconnecting", Cite: citeBufferQoS1}
 	default:
-		c.Delivery = Term{"at_most_once", citeAtMostOnce}
-		c.Buffer = Term{"none", citeBufferQoS0}
+		c.Delivery = kit.Term{Value: "at_most_once", Cite: citeAtMostOnce}
+		c.Buffer = kit.Term{Value: "none", Cite: citeBufferQoS0}
 	}
 	if fo != nil && multi && !fo.Auto && p.reconnect {
-		unsup = append(unsup, Unsupported{"failover.auto", "false cannot be expressed with reconnection on: every reconnect pass walks the whole broker list from the top (client.go attemptConnection())"})
+		unsup = append(unsup, kit.Unsupported{Option: "failover.auto", Reason: "false cannot be expressed with reconnection on: every reconnect pass walks the whole broker list from the top (client.go attemptConnection())"})
 	}
 
 	// What the driver adds: its connection opener, and subscriptions
 	// after a reconnect.
-	adds = append(adds, DriverAdd{"SetCustomOpenConnectionFn: dials uri.Host with the options' Dialer (Dialer.Timeout = ConnectTimeout), as netconn.go openConnection() does for mqtt:// and tcp://, without its ALL_PROXY lookup",
-		"dial events with the harness's URLs, the CONNACK each broker answered, and no new connection once the session is closed"})
+	adds = append(adds, kit.DriverAdd{What: "SetCustomOpenConnectionFn: dials uri.Host with the options' Dialer (Dialer.Timeout = ConnectTimeout), as netconn.go openConnection() does for mqtt:// and tcp://, without its ALL_PROXY lookup", Why: "dial events with the harness's URLs, the CONNACK each broker answered, and no new connection once the session is closed"})
 	if p.resubscribe {
-		adds = append(adds, DriverAdd{"re-subscribes every subscribed topic in OnConnect when the broker's CONNACK says session present 0",
-			"paho.mqtt.golang does not re-send subscriptions after a reconnect (reconnect() → resume() re-sends only SUBSCRIBEs still unacknowledged in the Store, and only with ResumeSubs); Subscribe()'s and SetConnectRetry()'s docs tell the application to subscribe in the OnConnect handler"})
+		adds = append(adds, kit.DriverAdd{What: "re-subscribes every subscribed topic in OnConnect when the broker's CONNACK says session present 0", Why: "paho.mqtt.golang does not re-send subscriptions after a reconnect (reconnect() → resume() re-sends only SUBSCRIBEs still unacknowledged in the Store, and only with ResumeSubs); Subscribe()'s and SetConnectRetry()'s docs tell the application to subscribe in the OnConnect handler"})
 	}
 
 	c.Params = paramsOf(o, p)
@@ -232,7 +230,7 @@ func planFor(servers []string, raw json.RawMessage, clientID string) (*plan, err
 // strategy maps the scenario's back-off onto MaxReconnectInterval, paho's
 // only knob: its sleeps between passes are min(1s·2^n, max), or max for
 // every sleep when max < 1 s (backoff.go getBackoffSleepTime()).
-func strategy(o *mqtt.ClientOptions, c *Contract, st *strategyOptions, unsup *[]Unsupported) {
+func strategy(o *mqtt.ClientOptions, c *Contract, st *strategyOptions, unsup *[]kit.Unsupported) {
 	want := func(n int) float64 { // the scenario's delay n, without jitter
 		if st.Backoff == "fixed" {
 			return st.InitialMS
@@ -256,18 +254,18 @@ func strategy(o *mqtt.ClientOptions, c *Contract, st *strategyOptions, unsup *[]
 	}
 	mx := o.MaxReconnectInterval
 	if mx <= pahoInitialSleep {
-		c.Delay = Term{"constant", citeConstant + fmt.Sprintf("; SetMaxReconnectInterval(%gms)", ms(mx))}
+		c.Delay = kit.Term{Value: "constant", Cite: citeConstant + fmt.Sprintf("; SetMaxReconnectInterval(%gms)", ms(mx))}
 	} else {
-		c.Delay = Term{"exponential", citeExponential + fmt.Sprintf("; SetMaxReconnectInterval(%gms): 1 s, 2 s, 4 s … up to it", ms(mx))}
+		c.Delay = kit.Term{Value: "exponential", Cite: citeExponential + fmt.Sprintf("; SetMaxReconnectInterval(%gms): 1 s, 2 s, 4 s … up to it", ms(mx))}
 	}
 	for n := 0; n < 20; n++ {
 		if got := ms(pahoDelay(n, mx)); math.Abs(got-want(n)) > 0.001 {
-			*unsup = append(*unsup, Unsupported{"reconnect.strategy", fmt.Sprintf("%s from %gms cannot be expressed: paho's sleep between passes starts at 1 s (initSleep, hard-coded in client.go reconnect()) and doubles up to MaxReconnectInterval (backoff.go getBackoffSleepTime()), the only setting; mapped as SetMaxReconnectInterval(%gms): delay %d would be %gms, the scenario's %gms", orStr(st.Backoff, "exponential"), st.InitialMS, ms(mx), n, got, want(n))})
+			*unsup = append(*unsup, kit.Unsupported{Option: "reconnect.strategy", Reason: fmt.Sprintf("%s from %gms cannot be expressed: paho's sleep between passes starts at 1 s (initSleep, hard-coded in client.go reconnect()) and doubles up to MaxReconnectInterval (backoff.go getBackoffSleepTime()), the only setting; mapped as SetMaxReconnectInterval(%gms): delay %d would be %gms, the scenario's %gms", orStr(st.Backoff, "exponential"), st.InitialMS, ms(mx), n, got, want(n))})
 			break
 		}
 	}
 	if st.Jitter > 0 {
-		*unsup = append(*unsup, Unsupported{"reconnect.strategy.jitter", "paho.mqtt.golang adds no jitter (backoff.go getBackoffSleepTime())"})
+		*unsup = append(*unsup, kit.Unsupported{Option: "reconnect.strategy.jitter", Reason: "paho.mqtt.golang adds no jitter (backoff.go getBackoffSleepTime())"})
 	}
 }
 
@@ -306,12 +304,4 @@ func paramsOf(o *mqtt.ClientOptions, p *plan) *Params {
 }
 
 // against lists FAULTLINE_MQTT_AGAINST's settings (comma-separated).
-func against() []string {
-	var out []string
-	for _, a := range strings.Split(os.Getenv("FAULTLINE_MQTT_AGAINST"), ",") {
-		if a = strings.TrimSpace(a); a != "" {
-			out = append(out, a)
-		}
-	}
-	return out
-}
+func against() []string { return kit.Settings(os.Getenv("FAULTLINE_MQTT_AGAINST")) }

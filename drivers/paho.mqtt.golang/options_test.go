@@ -7,25 +7,13 @@ import (
 	"strings"
 	"testing"
 	"time"
-)
 
-var terms = []string{"first_attempt", "delay_applies", "delay", "jitter", "reset", "attempt_limit",
-	"failover", "shuffle", "first_connect", "liveness", "overall_timeout", "lame_duck", "delivery", "buffer", "discovery", "close_error"}
+	"github.com/faultline/faultline/drivers/kit/kittest"
+)
 
 func checkTerms(t *testing.T, c map[string]any) {
 	t.Helper()
-	for _, k := range terms {
-		term, ok := c[k].(map[string]any)
-		if !ok {
-			t.Errorf("contract has no term %s", k)
-			continue
-		}
-		v, _ := term["value"].(string)
-		cite, _ := term["cite"].(string)
-		if v == "" || !(strings.HasPrefix(cite, "paho.mqtt.golang ") || strings.HasPrefix(cite, "paho.mqtt.golang: ") || strings.HasPrefix(cite, "driver: ")) {
-			t.Errorf("term %s: value %q cite %q", k, v, cite)
-		}
-	}
+	kittest.CheckTerms(t, c, "paho.mqtt.golang ", "paho.mqtt.golang: ", "driver: ")
 }
 
 // plan runs planFor on a scenario client block and returns the effective
@@ -107,7 +95,7 @@ func TestOptionsMapping(t *testing.T) {
 			}
 		}},
 		{"paho's own exponential, keep session, QoS 1, liveness 3s", one, func(o map[string]any) {
-			sub(o, "reconnect")["strategy"] = map[string]any{"backoff": "exponential", "initial_ms": 1000, "multiplier": 2, "max_ms": 8000}
+			kittest.Sub(o, "reconnect")["strategy"] = map[string]any{"backoff": "exponential", "initial_ms": 1000, "multiplier": 2, "max_ms": 8000}
 			o["keep_session"] = true
 			o["delivery"] = "at_least_once"
 			o["liveness_ms"] = 3000
@@ -133,8 +121,8 @@ func TestOptionsMapping(t *testing.T) {
 			}
 		}},
 		{"another exponential, sub-second liveness, two servers", two, func(o map[string]any) {
-			sub(o, "reconnect")["strategy"] = map[string]any{"backoff": "exponential", "initial_ms": 100, "multiplier": 2, "max_ms": 2000, "jitter": 0.2, "attempts": 5}
-			sub(o, "reconnect")["buffer"] = 64
+			kittest.Sub(o, "reconnect")["strategy"] = map[string]any{"backoff": "exponential", "initial_ms": 100, "multiplier": 2, "max_ms": 2000, "jitter": 0.2, "attempts": 5}
+			kittest.Sub(o, "reconnect")["buffer"] = 64
 			o["liveness_ms"] = 300
 			o["failover"] = map[string]any{"auto": false, "load_balancing": true, "cascading": false}
 			o["migration"] = map[string]any{"enabled": true}
@@ -157,14 +145,14 @@ func TestOptionsMapping(t *testing.T) {
 			}
 		}},
 		{"fixed above paho's 1 s", one, func(o map[string]any) {
-			sub(o, "reconnect")["strategy"] = map[string]any{"backoff": "fixed", "initial_ms": 3000}
+			kittest.Sub(o, "reconnect")["strategy"] = map[string]any{"backoff": "fixed", "initial_ms": 3000}
 		}, func(t *testing.T, p *plan, c, pr map[string]any, un map[string]string, adds []string) {
 			if value(c, "delay") != "exponential" || !strings.Contains(un["reconnect.strategy"], "delay 0 would be 1000ms, the scenario's 3000ms") {
 				t.Errorf("delay %v, unsupported %v", c["delay"], un)
 			}
 		}},
 		{"reconnect off", two, func(o map[string]any) {
-			sub(o, "reconnect")["enabled"] = false
+			kittest.Sub(o, "reconnect")["enabled"] = false
 			o["delivery"] = "at_least_once"
 			o["failover"] = map[string]any{"auto": true, "cascading": true}
 		}, func(t *testing.T, p *plan, c, pr map[string]any, un map[string]string, adds []string) {
@@ -184,10 +172,10 @@ func TestOptionsMapping(t *testing.T) {
 			p, c := planOf(t, tc.servers, tc.mod)
 			pr, _ := c["params"].(map[string]any)
 			var adds []string
-			for _, a := range asList(c["driver_adds"]) {
+			for _, a := range kittest.AsList(c["driver_adds"]) {
 				adds = append(adds, a.(map[string]any)["what"].(string))
 			}
-			tc.check(t, p, c, pr, unsupported(c), adds)
+			tc.check(t, p, c, pr, kittest.Unsupported(c), adds)
 		})
 	}
 }
@@ -200,7 +188,7 @@ func TestAgainst(t *testing.T) {
 		t.Errorf("options: AutoReconnect %v CleanSession %v resubscribe %v", p.opts.AutoReconnect, p.opts.CleanSession, p.resubscribe)
 	}
 	var whats []string
-	for _, a := range asList(c["driver_adds"]) {
+	for _, a := range kittest.AsList(c["driver_adds"]) {
 		whats = append(whats, a.(map[string]any)["what"].(string))
 	}
 	for _, w := range []string{"FAULTLINE_MQTT_AGAINST=no_reconnect", "FAULTLINE_MQTT_AGAINST=clean_session", "FAULTLINE_MQTT_AGAINST=no_resubscribe"} {
@@ -272,44 +260,3 @@ func TestClientID(t *testing.T) {
 type nopWriter struct{}
 
 func (nopWriter) Write(p []byte) (int, error) { return len(p), nil }
-
-// TestNumbered: a send is published as {"n": the client's send number,
-// "payload": the op's payload}, which the brokers read as the receive's Seq.
-func TestNumbered(t *testing.T) {
-	for _, c := range []struct {
-		n    int64
-		p    string
-		want string
-	}{
-		{1, `"m1"`, `{"n":1,"payload":"m1"}`},
-		{2, `{"n":9, "x":[1]}`, `{"n":2,"payload":{"n":9,"x":[1]}}`},
-		{3, ``, `{"n":3}`},
-		{4, `null`, `{"n":4}`},
-	} {
-		if got := string(numbered(c.n, json.RawMessage(c.p))); got != c.want {
-			t.Errorf("numbered(%d, %s) = %s, want %s", c.n, c.p, got, c.want)
-		}
-		if got := seqOf(numbered(c.n, json.RawMessage(c.p))); got != c.n {
-			t.Errorf("seqOf(numbered(%d)) = %d", c.n, got)
-		}
-	}
-	for p, want := range map[string]int64{`{"n":5}`: 5, `{"seq":6}`: 6, `7`: 7, `junk`: 0, `{"n":1}{}`: 0} {
-		if got := seqOf([]byte(p)); got != want {
-			t.Errorf("seqOf(%s) = %d, want %d", p, got, want)
-		}
-	}
-}
-
-func unsupported(c map[string]any) map[string]string {
-	out := map[string]string{}
-	for _, u := range asList(c["unsupported"]) {
-		m := u.(map[string]any)
-		out[m["option"].(string)] = m["reason"].(string)
-	}
-	return out
-}
-
-func asList(v any) []any {
-	l, _ := v.([]any)
-	return l
-}

@@ -3,45 +3,13 @@ package main
 import (
 	"fmt"
 	"os"
-	"strconv"
 	"sync"
 	"time"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
 	"github.com/eclipse/paho.mqtt.golang/packets"
+	"github.com/faultline/faultline/drivers/kit"
 )
-
-// States (docs/driver-protocol.md) and their neutral phases.
-const (
-	stConnecting = "CONNECTING"
-	stActive     = "CONNECTED_ACTIVE"
-	stRecovering = "RECOVERING_RECONNECT"
-	stByClient   = "CLOSED_BY_CLIENT"
-	stByServer   = "CLOSED_BY_SERVER"
-	stFailed     = "CLOSED_FAILED"
-)
-
-var phases = map[string]string{
-	stConnecting: "connecting", stActive: "connected", stRecovering: "recovering",
-	stByClient: "closed_by_client", stByServer: "closed_by_server", stFailed: "closed_failed",
-}
-
-func isClosed(s string) bool { return s == stByClient || s == stByServer || s == stFailed }
-
-// legal is the lifecycle rule U1's transition table.
-func legal(from, to string) bool {
-	switch from {
-	case "":
-		return to == stConnecting
-	case stConnecting:
-		return to == stActive || isClosed(to)
-	case stActive:
-		return to == stRecovering || to == stConnecting || isClosed(to)
-	case stRecovering:
-		return to == stActive || to == stConnecting || isClosed(to)
-	}
-	return false
-}
 
 const (
 	// closeWait bounds how long a close waits for paho's connections to end.
@@ -91,7 +59,7 @@ type session struct {
 
 func (s *session) event(e event) {
 	e.Client = s.client
-	s.d.out.send(e)
+	s.d.out.Send(e)
 }
 
 func (s *session) errorf(format string, a ...any) {
@@ -102,11 +70,11 @@ func (s *session) errorf(format string, a ...any) {
 // after a close, no repeated state, only legal transitions. s.mu is held.
 func (s *session) moveLocked(to, native, server, reason string) bool {
 	from := s.state
-	if isClosed(from) || from == to {
+	if kit.IsClosed(from) || from == to {
 		return false
 	}
-	if !legal(from, to) {
-		fmt.Fprintf(os.Stderr, "paho.mqtt.golang driver: client %s: dropped %s -> %s (%s)\n", s.label(), from, to, native)
+	if !kit.Legal(from, to) {
+		fmt.Fprintf(os.Stderr, "paho.mqtt.golang driver: client %s: dropped %s -> %s (%s)\n", kit.Label(s.client), from, to, native)
 		return false
 	}
 	if server != "" {
@@ -114,16 +82,16 @@ func (s *session) moveLocked(to, native, server, reason string) bool {
 	}
 	s.state = to
 	sess := s.id
-	if to == stConnecting || s.upGen == 0 { // no session before a first CONNACK
+	if to == kit.Connecting || s.upGen == 0 { // no session before a first CONNACK
 		sess = ""
 	}
-	s.event(event{Type: "state", From: from, To: to, Phase: phases[to], Native: native, Server: s.server, Session: sess, Reason: reason})
+	s.event(event{Type: "state", From: from, To: to, Phase: kit.Phase(to), Native: native, Server: s.server, Session: sess, Reason: reason})
 	switch {
-	case to == stActive:
-		closeOnce(s.connected)
-	case isClosed(to):
-		closeOnce(s.connected)
-		closeOnce(s.closed)
+	case to == kit.Active:
+		kit.CloseOnce(s.connected)
+	case kit.IsClosed(to):
+		kit.CloseOnce(s.connected)
+		kit.CloseOnce(s.closed)
 	}
 	return true
 }
@@ -134,19 +102,12 @@ func (s *session) move(to, native, reason string) bool {
 	return s.moveLocked(to, native, "", reason)
 }
 
-func closeOnce(c chan struct{}) {
-	select {
-	case <-c:
-	default:
-		close(c)
-	}
-}
-
-func (s *session) label() string {
-	if s.client == nil {
-		return "default"
-	}
-	return strconv.Itoa(*s.client)
+// busy tells a session still open or opening: a connect for its client is
+// refused ("already connected").
+func (s *session) busy() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return !kit.IsClosed(s.state)
 }
 
 // urlFor maps a dialed host:port back to the URL the harness gave.
@@ -164,16 +125,16 @@ func (s *session) urlFor(host string) string {
 // goroutine): the session is recovering, reported before the dial.
 func (s *session) dialing(u string) bool {
 	s.mu.Lock()
-	if s.closing || isClosed(s.state) {
+	if s.closing || kit.IsClosed(s.state) {
 		s.mu.Unlock()
 		return false
 	}
 	s.lastDial = u
 	switch {
 	case s.state == "":
-		s.moveLocked(stConnecting, "Connect", u, "")
-	case s.state == stActive && s.reconnect:
-		s.moveLocked(stRecovering, "reconnect dial", "", "")
+		s.moveLocked(kit.Connecting, "Connect", u, "")
+	case s.state == kit.Active && s.reconnect:
+		s.moveLocked(kit.Recovering, "reconnect dial", "", "")
 	}
 	s.mu.Unlock()
 	s.event(event{Type: "dial", Server: u})
@@ -223,11 +184,11 @@ func (s *session) upLocked(gen int, native string) {
 	if gen <= s.upGen || gen > s.acc || s.closing {
 		return
 	}
-	if s.state == stActive {
-		s.moveLocked(stRecovering, native, "", "")
+	if s.state == kit.Active {
+		s.moveLocked(kit.Recovering, native, "", "")
 	}
 	s.upGen = gen
-	s.moveLocked(stActive, native, s.accURL[gen], "")
+	s.moveLocked(kit.Active, native, s.accURL[gen], "")
 }
 
 // callbacks sets paho's handlers on o.
@@ -238,8 +199,8 @@ func (s *session) callbacks(o *mqtt.ClientOptions) {
 		// Called before each reconnect pass (client.go reconnect()).
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		if !s.closing && s.state == stActive {
-			s.moveLocked(stRecovering, "OnReconnecting", "", "")
+		if !s.closing && s.state == kit.Active {
+			s.moveLocked(kit.Recovering, "OnReconnecting", "", "")
 		}
 	})
 	o.SetConnectionNotificationHandler(func(_ mqtt.Client, n mqtt.ConnectionNotification) {
@@ -294,9 +255,9 @@ func (s *session) onLost(_ mqtt.Client, err error) {
 		return // a close, or a newer connection is up already
 	}
 	if s.reconnect {
-		s.moveLocked(stRecovering, "OnConnectionLost", "", "")
+		s.moveLocked(kit.Recovering, "OnConnectionLost", "", "")
 	} else {
-		s.moveLocked(stFailed, "OnConnectionLost", "", "connection_lost")
+		s.moveLocked(kit.ClosedFailed, "OnConnectionLost", "", "connection_lost")
 	}
 }
 
@@ -307,7 +268,7 @@ func (s *session) onMessage(_ mqtt.Client, m mqtt.Message) {
 	s.mu.Lock()
 	s.upLocked(s.acc, "message before OnConnect")
 	s.mu.Unlock()
-	s.event(event{Type: "message", Topic: m.Topic(), Seq: seqOf(m.Payload())})
+	s.event(event{Type: "message", Topic: m.Topic(), Seq: kit.SeqOf(m.Payload())})
 }
 
 // connectFailed reports a first connect that failed for good. The close
@@ -329,9 +290,9 @@ func (s *session) connectFailed(rc byte) {
 		if len(s.servers) > 0 {
 			first = s.servers[0]
 		}
-		s.moveLocked(stConnecting, "Connect", first, "")
+		s.moveLocked(kit.Connecting, "Connect", first, "")
 	}
-	s.moveLocked(stFailed, "Connect token error", s.lastDial, reason)
+	s.moveLocked(kit.ClosedFailed, "Connect token error", s.lastDial, reason)
 }
 
 // close closes the session deliberately: Disconnect(quiesce) (DISCONNECT,
@@ -340,7 +301,7 @@ func (s *session) connectFailed(rc byte) {
 // they have ended (bounded), before the op's reply.
 func (s *session) close() {
 	s.mu.Lock()
-	if isClosed(s.state) { // closed already (a failure, an earlier close)
+	if kit.IsClosed(s.state) { // closed already (a failure, an earlier close)
 		s.mu.Unlock()
 		return
 	}
@@ -368,9 +329,9 @@ func (s *session) close() {
 	}
 	s.mu.Lock()
 	if s.state == "" { // nothing was dialed yet (exit during a connect)
-		s.moveLocked(stConnecting, "Connect", firstOf(s.servers), "")
+		s.moveLocked(kit.Connecting, "Connect", firstOf(s.servers), "")
 	}
-	s.moveLocked(stByClient, "Disconnect", "", "closed_by_client")
+	s.moveLocked(kit.ClosedByClient, "Disconnect", "", "closed_by_client")
 	s.mu.Unlock()
 }
 

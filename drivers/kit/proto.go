@@ -1,4 +1,4 @@
-package main
+package kit
 
 import (
 	"encoding/json"
@@ -6,8 +6,8 @@ import (
 	"sync"
 )
 
-// op is one harness → driver line (docs/driver-protocol.md).
-type op struct {
+// Op is one harness → driver line (docs/driver-protocol.md).
+type Op struct {
 	ID      *int64          `json:"id"`
 	Op      string          `json:"op"`
 	Servers []string        `json:"servers,omitempty"`
@@ -19,16 +19,24 @@ type op struct {
 	Seed    *int64          `json:"seed,omitempty"`
 }
 
-// reply answers one op.
-type reply struct {
-	Re       int64     `json:"re"`
-	OK       bool      `json:"ok"`
-	Error    string    `json:"error,omitempty"`
-	Contract *Contract `json:"contract,omitempty"` // connect: the effective contract
+// Index is the op's client index: -1 for the default session (no client).
+func (o Op) Index() int {
+	if o.Client != nil {
+		return *o.Client
+	}
+	return -1
 }
 
-// event is one driver → harness event line. Empty fields are left out.
-type event struct {
+// Reply answers one op. C is the driver's contract type.
+type Reply[C any] struct {
+	Re       int64  `json:"re"`
+	OK       bool   `json:"ok"`
+	Error    string `json:"error,omitempty"`
+	Contract *C     `json:"contract,omitempty"` // connect: the effective contract
+}
+
+// Event is one driver → harness event line. Empty fields are left out.
+type Event struct {
 	Type    string   `json:"type"`
 	From    string   `json:"from,omitempty"`
 	To      string   `json:"to,omitempty"`
@@ -45,21 +53,21 @@ type event struct {
 	Client *int   `json:"client,omitempty"`
 }
 
-// hello is the driver's first line.
-type hello struct {
-	SDK      string    `json:"sdk"`
-	Version  string    `json:"version"`
-	Protocol string    `json:"protocol"`
-	Features []string  `json:"features"`
-	Sessions int       `json:"sessions,omitempty"`
-	Contract *Contract `json:"contract"`
+// Hello is the driver's first line. C is the driver's contract type.
+type Hello[C any] struct {
+	SDK      string   `json:"sdk"`
+	Version  string   `json:"version"`
+	Protocol string   `json:"protocol"`
+	Features []string `json:"features"`
+	Sessions int      `json:"sessions,omitempty"`
+	Contract *C       `json:"contract"`
 }
 
-// output serializes every line to the harness. Lines are queued and written
-// by one goroutine, so no caller (the stdin reader, nats.go's callback
-// dispatcher, a subscription's handler) ever blocks on a slow stdout; each
+// Output serializes every line to the harness. Lines are queued and written
+// by one goroutine, so no caller (the stdin reader, a library's callback
+// goroutines, a subscription's handler) ever blocks on a slow stdout; each
 // batch is one Write to an unbuffered file, so nothing waits in a buffer.
-type output struct {
+type Output struct {
 	w io.Writer
 
 	mu      sync.Mutex
@@ -69,15 +77,16 @@ type output struct {
 	broken  bool
 }
 
-func newOutput(w io.Writer) *output {
-	o := &output{w: w}
+// NewOutput starts the goroutine writing to w.
+func NewOutput(w io.Writer) *Output {
+	o := &Output{w: w}
 	o.cond = sync.NewCond(&o.mu)
 	go o.loop()
 	return o
 }
 
-// send queues one JSON line.
-func (o *output) send(v any) {
+// Send queues one JSON line.
+func (o *Output) Send(v any) {
 	b, err := json.Marshal(v)
 	if err != nil { // plain data: cannot happen
 		return
@@ -89,7 +98,7 @@ func (o *output) send(v any) {
 	o.mu.Unlock()
 }
 
-func (o *output) loop() {
+func (o *Output) loop() {
 	for {
 		o.mu.Lock()
 		for len(o.queue) == 0 {
@@ -110,8 +119,8 @@ func (o *output) loop() {
 	}
 }
 
-// flush waits until everything queued so far is written.
-func (o *output) flush() {
+// Flush waits until everything queued so far is written.
+func (o *Output) Flush() {
 	o.mu.Lock()
 	for len(o.queue) > 0 || o.writing {
 		o.cond.Wait()

@@ -1,0 +1,3 @@
+module github.com/faultline/faultline/drivers/kit
+
+go 1.26.0
