@@ -193,7 +193,7 @@ func TestCrash(t *testing.T) {
 	r := dialRaw(t, s.Addr())
 	r.connect("c", true, 60)
 	waitEvent(t, log, "handshake", kindIs(history.KindHandshake))
-	_ = syscall.Kill(s.cur.p.cmd.Process.Pid, syscall.SIGKILL)
+	_ = syscall.Kill(s.inc.p.cmd.Process.Pid, syscall.SIGKILL)
 	cl := waitEvent(t, log, "conn.close", kindIs(history.KindConnClose))
 	if cl.Reason != "error:mosquitto exited" {
 		t.Fatalf("conn.close %v", cl)

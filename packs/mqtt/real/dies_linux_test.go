@@ -24,7 +24,7 @@ func TestDiesWithTheHarness(t *testing.T) {
 			fmt.Println("error", err)
 			os.Exit(1)
 		}
-		fmt.Println("pid", s.cur.p.cmd.Process.Pid)
+		fmt.Println("pid", s.inc.p.cmd.Process.Pid)
 		time.Sleep(time.Minute) // killed long before
 		os.Exit(1)
 	}

@@ -11,17 +11,18 @@
 // # The process
 //
 // Each start writes a mosquitto.conf into a temporary directory: one
-// listener on the server's address (mosquitto cannot take port 0: the first
-// start asks the kernel for a free port, and retries with another if
-// mosquitto finds it taken; a restart comes back on the same port, retrying
-// while the killed process's port is released, within 5 s), anonymous
-// clients, persistence off, and every log line (log_type all,
-// connection_messages) on stderr, which mosquitto does not buffer. The
-// process leads its own process group and gets SIGKILL if the harness dies
-// (Linux: the parent-death signal; the config keeps a root mosquitto from
-// switching user, which would clear it). Start returns once mosquitto has
-// logged "running" and the harness's own connection (below) is in place.
-// Kill, Restart and Close end it with SIGKILL.
+// listener on the server's address (mosquitto cannot take port 0: a start
+// on port 0 asks the kernel for a free port, and retries with another if
+// mosquitto finds it taken; a start on a given port, as the topology's
+// restart is on the address of the broker it closed, retries while the
+// port is still held, within 5 s), anonymous clients, persistence off, and
+// every log line (log_type all, connection_messages) on stderr, which
+// mosquitto does not buffer. The process leads its own process group and
+// gets SIGKILL if the harness dies (Linux: the parent-death signal; the
+// config keeps a root mosquitto from switching user, which would clear it).
+// Start returns once mosquitto has logged "running" and the harness's own
+// connection (below) is in place. Close ends it with SIGKILL (the
+// topology's kill, and the run's end).
 //
 // Nothing of fakeserver.Config but Listen applies: mosquitto does not ping
 // its clients (the client's keepalive is the client's), and its
@@ -69,15 +70,16 @@
 //	  disconnecting.
 //	Client ID disconnected due to protocol      conn.close{error:protocol error}, and likewise malformed
 //	  error.                                      packet, oversize packet, …; any other errno: error:<text>
-//	(process killed: Kill, Restart, Close)      conn.close{killed} for every connection still open, then
+//	(process killed: Close)                     conn.close{killed} for every connection still open, then
 //	                                              session.expire{Attrs{client_id, why: killed, dropped}} for
 //	                                              every persistent session (persistence is off)
 //	(process gone by itself)                    conn.close{error:mosquitto exited}, session.expire{why: exited},
 //	                                              and a harness error with its last lines
 //
-// Every event has Server, and Conn "<server>#<n>" (n in accept order,
-// continuing across restarts) and Session once the CONNACK was sent. The
-// session mapping wrapper (packs/mqtt/sessions.go) adds session.*.
+// Every event has Server, and Conn "<server>#<n>" (n in accept order; the
+// topology renumbers a restarted broker's to continue) and Session once the
+// CONNACK was sent. The session mapping wrapper (packs/mqtt/sessions.go)
+// adds session.*.
 //
 // A connection is known by its address until its CONNECT is accepted, then
 // by its client id. One that sent no CONNECT is "<unknown>" in mosquitto's

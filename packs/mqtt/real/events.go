@@ -17,7 +17,7 @@ const (
 	ReasonDisconnect  = "disconnect"   // the client sent DISCONNECT
 	ReasonKeepalive   = "keepalive"    // mosquitto's keepalive check found nothing from the client within 1.5 × keepalive
 	ReasonServerClose = "server_close" // CloseConnections (a takeover by the harness)
-	ReasonKilled      = "killed"       // Kill, Restart, Close: the process was killed
+	ReasonKilled      = "killed"       // Close: the process was killed
 	ReasonRefused     = "refused"      // the CONNECT was answered with a refusing CONNACK
 	ReasonTakeover    = "takeover"     // a client connected with the same client id
 	ReasonErrorPrefix = "error:"       // followed by mosquitto's words: "protocol error", "malformed packet", …

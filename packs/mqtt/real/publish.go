@@ -12,7 +12,7 @@ import (
 // Publish puts {"n":k} on topic at QoS 1 through the harness's own
 // connection, as a client would, and waits for mosquitto's PUBACK (sent
 // once the message is routed to its subscribers, each at its granted QoS).
-// k is 1, 2, … per topic per incarnation; publish is recorded with it just
+// k is 1, 2, … per topic per broker; publish is recorded with it just
 // before the PUBLISH is written, so no delivery of it precedes it. It
 // returns k, or 0 when there is no running broker to publish to or the
 // topic is no MQTT topic name (recorded as a harness error). A broker

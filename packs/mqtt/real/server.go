@@ -1,7 +1,6 @@
 package real
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -27,30 +26,28 @@ const (
 // Options configure the broker. Zero values mean the defaults.
 type Options struct {
 	// Listen is the host:port to listen on (default "127.0.0.1:0": a free
-	// port). The port bound at the first start is kept: a restart comes
-	// back on the same address.
+	// port).
 	Listen string
 	// Binary is the mosquitto to run (default DefaultBinary, else
 	// mosquitto on PATH).
 	Binary string
 }
 
-// Server is a mosquitto process that can be killed and restarted in place.
-// Its methods are safe for concurrent use.
+// Server is a mosquitto process. Its methods are safe for concurrent use.
 type Server struct {
 	name string
 	rec  history.Recorder
 	bin  string
 	host string // as given ("" = every interface)
-	port int    // 0 until the first start bound one
+	port int    // the one bound (Listen's, or the free one picked for port 0)
 	dial string // where the harness's own connections go
 
-	conns atomic.Int64 // the last n of "<name>#<n>", across incarnations
+	conns atomic.Int64 // the last n of "<name>#<n>"
 	d     dialer
 	box   *inbox
+	inc   *incarnation // the process, from Start on
 
-	mu     sync.Mutex // serialises start, kill, restart and close
-	cur    *incarnation
+	mu     sync.Mutex // guards closed; Close holds it while it stops the process
 	closed bool
 
 	pubMu sync.Mutex // serialises publishes and takeovers; taken before mu, never after
@@ -67,11 +64,7 @@ type incarnation struct {
 	seq map[string]int64 // publish seqs, per topic (under Server.pubMu)
 }
 
-var (
-	_ fakeserver.Server    = (*Server)(nil)
-	_ fakeserver.Killer    = (*Server)(nil)
-	_ fakeserver.Restarter = (*Server)(nil)
-)
+var _ fakeserver.Server = (*Server)(nil)
 
 // Start runs a mosquitto named name, recording into rec. It returns once
 // mosquitto listens and the harness's own connection is in place.
@@ -105,14 +98,15 @@ func Start(name string, rec history.Recorder, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.cur = inc
+	s.inc = inc
 	return s, nil
 }
 
-// startIncarnation runs a fresh mosquitto on the server's port (the first
-// time on 0: a free one, kept from then on), retrying while the port is
-// taken: one picked for it may have been taken meanwhile, and a fixed one
-// may still be held by the process just killed.
+// startIncarnation runs mosquitto on the server's port (0: a free one, kept
+// in s.port), retrying while the port is taken: one picked for it may have
+// been taken meanwhile, and a fixed one may still be held by a process just
+// killed (the topology's restart starts a broker on the address of the one
+// it closed).
 func (s *Server) startIncarnation() (*incarnation, error) {
 	deadline := time.Now().Add(readyTimeout)
 	for {
@@ -145,9 +139,7 @@ func (s *Server) startIncarnation() (*incarnation, error) {
 		if err != nil {
 			return nil, fmt.Errorf("mosquitto %s on %s: %w", s.name, net.JoinHostPort(s.host, strconv.Itoa(port)), err)
 		}
-		if s.port == 0 {
-			s.port = port // from now on, the server's: restarts come back here
-		}
+		s.port = port
 		mon, err := dialMonitor(&s.d, s.target(), s.box)
 		if err != nil {
 			s.stop(inc, ReasonKilled, "killed")
@@ -213,91 +205,44 @@ func (s *Server) stop(inc *incarnation, reason, native string) {
 // Name is the server's scenario name.
 func (s *Server) Name() string { return s.name }
 
-// Addr is host:port, the same across restarts.
+// Addr is host:port.
 func (s *Server) Addr() string { return net.JoinHostPort(s.host, strconv.Itoa(s.port)) }
 
 // URL is "mqtt://" + Addr().
 func (s *Server) URL() string { return "mqtt://" + s.Addr() }
 
-// LastLines are the last lines of the running mosquitto's log (nil when
-// killed): for error reports.
+// LastLines are the last lines of the running mosquitto's log (nil once
+// closed): for error reports.
 func (s *Server) LastLines() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.cur == nil {
+	if s.closed {
 		return nil
 	}
-	return s.cur.p.ring.last()
+	return s.inc.p.ring.last()
 }
 
-// Close stops the broker for good (SIGKILL); its clients' connections
-// close with reason killed. It records no process event.
+// Close stops the broker for good (SIGKILL: the topology's kill, or the
+// run's end); its clients' connections close with reason killed. It
+// records no process event.
 func (s *Server) Close() error {
 	s.pubMu.Lock()
 	defer s.pubMu.Unlock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.closed = true
-	if s.cur != nil {
-		s.stop(s.cur, ReasonKilled, "killed")
-		s.cur = nil
+	if !s.closed {
+		s.closed = true
+		s.stop(s.inc, ReasonKilled, "killed")
 	}
 	return nil
 }
 
-// Kill kills the process at once (SIGKILL): every connection goes (reason
-// killed), and with it what mosquitto held (sessions, retained messages,
-// publish seqs; persistence is off). Dials are refused until Restart.
-func (s *Server) Kill(context.Context) error {
-	s.pubMu.Lock()
-	defer s.pubMu.Unlock()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return errors.New("server is closed")
-	}
-	if s.cur == nil {
-		return errors.New("already killed")
-	}
-	s.stop(s.cur, ReasonKilled, "killed")
-	s.cur = nil
-	s.rec.Record(history.Event{Source: history.SrcServer, Kind: history.KindKill, Server: s.name})
-	return nil
-}
-
-// Restart runs a fresh mosquitto on the same address, killing the running
-// one first if there is one (a bounce).
-func (s *Server) Restart(context.Context) error {
-	s.pubMu.Lock()
-	defer s.pubMu.Unlock()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return errors.New("server is closed")
-	}
-	if s.cur != nil {
-		s.stop(s.cur, ReasonKilled, "killed")
-		s.cur = nil
-		s.rec.Record(history.Event{Source: history.SrcServer, Kind: history.KindKill, Server: s.name})
-	}
-	inc, err := s.startIncarnation()
-	if err != nil {
-		return fmt.Errorf("start again: %w", err)
-	}
-	s.cur = inc
-	s.rec.Record(history.Event{Source: history.SrcServer, Kind: history.KindRestart, Server: s.name})
-	return nil
-}
-
-// running is the live incarnation, nil when killed or closed.
+// running is the broker's process, nil once closed.
 func (s *Server) running() (*incarnation, string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	switch {
-	case s.closed:
+	if s.closed {
 		return nil, "the server is closed"
-	case s.cur == nil:
-		return nil, "the server is killed"
 	}
-	return s.cur, ""
+	return s.inc, ""
 }

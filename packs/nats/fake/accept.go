@@ -10,11 +10,11 @@ import (
 	"github.com/faultline/faultline/packs/nats/wire"
 )
 
-// acceptLoop takes inc's connections until its listener closes.
-func (s *Server) acceptLoop(inc *incarnation) {
+// acceptLoop takes the server's connections until its listener closes.
+func (s *Server) acceptLoop() {
 	defer s.wg.Done()
 	for {
-		nc, err := inc.ln.Accept()
+		nc, err := s.ln.Accept()
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				return
@@ -24,35 +24,30 @@ func (s *Server) acceptLoop(inc *incarnation) {
 			time.Sleep(10 * time.Millisecond)
 			continue
 		}
-		s.admit(inc, nc)
+		s.admit(nc)
 	}
 }
 
 // admit records the accept, sends INFO and starts the connection's reader
 // and writer. INFO goes first, before anything is read: a NATS server
 // speaks first.
-func (s *Server) admit(inc *incarnation, nc net.Conn) {
+func (s *Server) admit(nc net.Conn) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		_ = nc.Close()
 		return
 	}
-	s.connN++
-	inc.cids++
-	c := newConn(s, inc, nc, s.name+"#"+strconv.FormatInt(s.connN, 10), inc.cids)
+	s.cids++
+	c := newConn(s, nc, s.name+"#"+strconv.FormatUint(s.cids, 10), s.cids)
 	s.record(history.Event{Kind: history.KindAccept, Conn: c.id})
-	if s.cur != inc || inc.lame { // killed or gone lame between Accept and here
-		reason := ReasonKilled
-		if inc.lame {
-			reason = ReasonLameDuck
-		}
-		c.close(reason, true)
+	if s.lame { // gone lame between Accept and here
+		c.close(ReasonLameDuck, true)
 		return
 	}
-	inc.conns[c] = struct{}{}
+	s.conns[c] = struct{}{}
 	c.infoVer = s.announceVer
-	c.send(wire.AppendInfo(nil, s.info(inc, c.cid)), nil)
+	c.send(wire.AppendInfo(nil, s.info(c.cid)), nil)
 	s.wg.Add(2)
 	go c.readLoop()
 	go c.writeLoop()

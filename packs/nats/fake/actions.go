@@ -9,19 +9,17 @@ import (
 
 // Publish puts a message on subject through the server itself and delivers
 // it to the subscribers; it returns its seq (1, 2, ... per subject per
-// incarnation), or 0 on a killed server, which publishes nothing, as a dead
-// process would not.
+// server), or 0 on a closed server, which publishes nothing.
 func (s *Server) Publish(subject string, payload []byte) int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	inc := s.cur
-	if inc == nil {
+	if s.closed {
 		return 0
 	}
-	inc.seq[subject]++
-	seq := inc.seq[subject]
+	s.seq[subject]++
+	seq := s.seq[subject]
 	s.record(history.Event{Kind: history.KindPublish, Topic: subject, Seq: seq})
-	s.deliver(inc, subject, "", nil, payload, seq, nil) // frames copy the payload
+	s.deliver(subject, "", nil, payload, seq, nil) // frames copy the payload
 	return seq
 }
 
@@ -29,31 +27,31 @@ func (s *Server) Publish(subject string, payload []byte) int64 {
 // refused), every client gets INFO {"ldm":true} with the connect_urls to
 // go to (the announced ones, else the peers), and after grace every
 // connection still open is closed (reason lame_duck). The server stays down
-// until Restart. It does nothing on a killed server or one already lame.
+// until it is closed (a restart by the topology starts a fresh one). It does
+// nothing on a closed server or one already lame.
 func (s *Server) LameDuck(grace time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	inc := s.cur
-	if inc == nil || inc.lame {
+	if s.closed || s.lame {
 		return
 	}
-	inc.lame = true
-	_ = inc.stop()
+	s.lame = true
+	_ = s.stopListening()
 	s.record(history.Event{Kind: KindLameDuck, Attrs: map[string]string{"grace_ms": strconv.FormatInt(grace.Milliseconds(), 10)}})
 	urls := s.announced
 	if s.announceVer == 0 {
 		urls = s.peerList()
 	}
-	for c := range inc.conns {
+	for c := range s.conns {
 		s.sendInfo(c, true, urls)
 	}
-	inc.ldTimer = s.afterFunc(grace, func() {
+	s.ldTimer = s.afterFunc(grace, func() {
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		if s.cur != inc { // killed or restarted meanwhile: its connections are gone already
+		if s.closed { // closed meanwhile: its connections are gone already
 			return
 		}
-		for c := range inc.conns {
+		for c := range s.conns {
 			c.finish(ReasonLameDuck, "") // the ldm INFO may still be queued (grace 0): let it out
 		}
 	})
@@ -84,10 +82,10 @@ func (s *Server) AnnounceNamed(urls, names []string) {
 	}
 	s.announced = append([]string{}, urls...)
 	s.announceVer++
-	if s.cur == nil {
+	if s.closed {
 		return
 	}
-	for c := range s.cur.conns {
+	for c := range s.conns {
 		s.sendInfo(c, false, s.announced)
 	}
 }
@@ -123,10 +121,10 @@ func (s *Server) WithholdPongs(on bool) {
 func (s *Server) CloseConnections() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.cur == nil {
+	if s.closed {
 		return
 	}
-	for c := range s.cur.conns {
+	for c := range s.conns {
 		c.stopPings()
 		c.close(ReasonServerClose, true)
 	}

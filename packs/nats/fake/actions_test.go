@@ -76,12 +76,15 @@ func TestLameDuck(t *testing.T) {
 	}
 	assertOrder(t, log, KindLameDuck, KindInfo, history.KindConnClose)
 
-	// Back on Restart, a new incarnation.
-	if err := s.Restart(t.Context()); err != nil {
+	// Down until closed; the topology's restart is a fresh Start on the same
+	// address, with a server_id of its own.
+	id := s.ServerID()
+	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if c := dial(t, s); c.info.ServerID != "FAKE_S1_2" {
-		t.Fatalf("after restart: %+v", c.info)
+	s2 := startAgain(t, s.Addr(), log)
+	if c := dial(t, s2); c.info.ServerID == id || !serverIDForm.MatchString(c.info.ServerID) {
+		t.Fatalf("after a new start: %+v (the lame duck was %s)", c.info, id)
 	}
 }
 
@@ -145,70 +148,91 @@ func TestCloseConnections(t *testing.T) {
 	c.handshake("c")
 	s.CloseConnections()
 	c.closed()
-	if cl := waitEvent(t, log, "conn.close", kind(history.KindConnClose, "s1#1")); cl.Reason != ReasonServerClose || cl.Session != "FAKE_S1_1/1" {
+	if cl := waitEvent(t, log, "conn.close", kind(history.KindConnClose, "s1#1")); cl.Reason != ReasonServerClose || cl.Session != s.ServerID()+"/1" {
 		t.Fatalf("conn.close %v", cl)
 	}
 	dial(t, s).handshake("again") // still accepting
 }
 
-func TestKillRestart(t *testing.T) {
+// startAgain starts a second s1 on addr, recording into log, as the
+// topology's restart does after a Close; closed with the test.
+func startAgain(t *testing.T, addr string, log *history.Log) *Server {
+	t.Helper()
+	s, err := Start("s1", log, Options{Listen: addr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	if s.Addr() != addr {
+		t.Fatalf("started on %s, not %s", s.Addr(), addr)
+	}
+	return s
+}
+
+// Close then Start on the same address (the topology's kill and restart):
+// dials are refused in between; the new server has a server_id of its
+// own, client ids and connection numbers from 1 (the topology renumbers
+// Conn across starts), and no subscriptions or publish sequences of the
+// old one. Close records nothing: the topology records the kill.
+func TestCloseThenStartAgain(t *testing.T) {
 	s, log := start(t, Options{})
-	addr := s.Addr()
+	addr, id := s.Addr(), s.ServerID()
 	c := dial(t, s)
 	c.handshake("c")
 	c.send("SUB a 1\r\nPING\r\n")
 	c.expect("PONG")
-	s.Publish("a", nil)
-	if err := s.Kill(t.Context()); err != nil {
+	if seq := s.Publish("a", nil); seq != 1 {
+		t.Fatalf("seq %d", seq)
+	}
+	c.expect("MSG a 1 0")
+	c.expect("")
+	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
 	c.closed()
-	if cl := waitEvent(t, log, "conn.close", kind(history.KindConnClose, "s1#1")); cl.Reason != ReasonKilled {
-		t.Fatalf("conn.close %v", cl)
+	for _, e := range log.Events() {
+		if e.Kind == history.KindConnClose || e.Kind == history.KindKill {
+			t.Fatalf("Close recorded %v", e)
+		}
 	}
-	waitEvent(t, log, "process.kill", kind(history.KindKill, ""))
 	if nc, err := net.DialTimeout("tcp", addr, wait); err == nil {
 		_ = nc.Close()
-		t.Fatal("a killed server accepted a connection")
+		t.Fatal("a closed server accepted a connection")
 	}
 	if seq := s.Publish("a", nil); seq != 0 || s.ServerID() != "" {
-		t.Fatalf("killed server published seq %d", seq)
-	}
-	if err := s.Kill(t.Context()); err == nil {
-		t.Fatal("killed twice")
+		t.Fatalf("closed server published seq %d (server_id %q)", seq, s.ServerID())
 	}
 
-	if err := s.Restart(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	waitEvent(t, log, "process.start", kind(history.KindRestart, ""))
-	if s.Addr() != addr {
-		t.Fatalf("moved from %s to %s", addr, s.Addr())
-	}
-	c2 := dial(t, s)
-	if c2.info.ServerID != "FAKE_S1_2" || c2.info.ClientID != 1 {
-		t.Fatalf("INFO %+v", c2.info)
+	s2 := startAgain(t, addr, log)
+	c2 := dial(t, s2)
+	if c2.info.ServerID == id || !serverIDForm.MatchString(c2.info.ServerID) || c2.info.ServerID != s2.ServerID() || c2.info.ClientID != 1 {
+		t.Fatalf("INFO %+v (the first server_id was %s)", c2.info, id)
 	}
 	c2.handshake("c2")
-	hs := waitEvent(t, log, "handshake", kind(history.KindHandshake, "s1#2"))
-	if hs.Session != "FAKE_S1_2/1" {
+	var hs history.Event
+	for _, e := range log.Events() {
+		if e.Kind == history.KindHandshake && e.Attr("name") == "c2" {
+			hs = e
+		}
+	}
+	if hs.Conn != "s1#1" || hs.Session != s2.ServerID()+"/1" {
 		t.Fatalf("handshake %v", hs)
 	}
-	if seq := s.Publish("a", nil); seq != 1 { // a new incarnation: seqs and subscriptions gone
+	if seq := s2.Publish("a", nil); seq != 1 { // nothing of the first server: seqs and subscriptions gone
 		t.Fatalf("seq %d", seq)
 	}
 	c2.send("PING\r\n")
 	c2.expect("PONG")
 
-	// A restart of a running server is a bounce.
-	if err := s.Restart(t.Context()); err != nil {
+	// Every start its own server_id.
+	if err := s2.Close(); err != nil {
 		t.Fatal(err)
 	}
 	c2.closed()
-	if c3 := dial(t, s); c3.info.ServerID != "FAKE_S1_3" {
-		t.Fatalf("INFO %+v", c3.info)
+	s3 := startAgain(t, addr, log)
+	if c3 := dial(t, s3); c3.info.ServerID == id || c3.info.ServerID == c2.info.ServerID || !serverIDForm.MatchString(c3.info.ServerID) {
+		t.Fatalf("INFO %+v, earlier %s and %s", c3.info, id, c2.info.ServerID)
 	}
-	waitEvent(t, log, "accept s1#3", kind(history.KindAccept, "s1#3"))
 }
 
 // Close returns promptly with clients connected, stalled or not, and is
@@ -234,8 +258,8 @@ func TestCloseWithClients(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if s.Publish("x", nil) != 0 || s.Restart(t.Context()) == nil || s.Kill(t.Context()) == nil {
-		t.Fatal("a closed server acted")
+	if s.Publish("x", nil) != 0 {
+		t.Fatal("a closed server published")
 	}
 	s.Announce(nil)
 	s.CloseConnections()

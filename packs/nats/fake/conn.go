@@ -19,7 +19,6 @@ const readSize = 32 << 10
 // conn is one client connection.
 type conn struct {
 	s       *Server
-	inc     *incarnation
 	nc      net.Conn
 	id      string // "<name>#<n>"
 	cid     uint64
@@ -38,9 +37,9 @@ type conn struct {
 	subs      map[string]*sub // by sid
 }
 
-func newConn(s *Server, inc *incarnation, nc net.Conn, id string, cid uint64) *conn {
-	return &conn{s: s, inc: inc, nc: nc, id: id, cid: cid,
-		session: inc.serverID + "/" + strconv.FormatUint(cid, 10),
+func newConn(s *Server, nc net.Conn, id string, cid uint64) *conn {
+	return &conn{s: s, nc: nc, id: id, cid: cid,
+		session: s.serverID + "/" + strconv.FormatUint(cid, 10),
 		out:     outbox.New(s.opts.MaxPending), done: make(chan struct{}), subs: map[string]*sub{}}
 }
 

@@ -23,15 +23,15 @@ func TestSubPubDelivery(t *testing.T) {
 	sub.expect(`{"n":3}`)
 
 	se := waitEvent(t, log, "subscribe", kind(history.KindSubscribe, "s1#1"))
-	if se.Topic != "foo" || se.Attr("sid") != "7" || se.Session != "FAKE_S1_1/1" {
+	if se.Topic != "foo" || se.Attr("sid") != "7" || se.Session != s.ServerID()+"/1" {
 		t.Fatalf("subscribe %v", se)
 	}
 	re := waitEvent(t, log, "receive", kind(history.KindReceive, "s1#2"))
-	if re.Topic != "foo" || re.Seq != 3 || re.Attr("bytes") != "7" || re.Session != "FAKE_S1_1/2" {
+	if re.Topic != "foo" || re.Seq != 3 || re.Attr("bytes") != "7" || re.Session != s.ServerID()+"/2" {
 		t.Fatalf("receive %v", re)
 	}
 	de := waitEvent(t, log, "deliver", kind(history.KindDeliver, "s1#1"))
-	if de.Topic != "foo" || de.Seq != 3 || de.Session != "FAKE_S1_1/1" {
+	if de.Topic != "foo" || de.Seq != 3 || de.Session != s.ServerID()+"/1" {
 		t.Fatalf("deliver %v", de)
 	}
 	assertOrder(t, log, history.KindSubscribe, history.KindReceive, history.KindDeliver)

@@ -4,12 +4,11 @@
 // records everything it sees into the run's history in the NATS pack's
 // vocabulary (packs/nats/EVENTS.md). Unlike the real nats-server it can be
 // told to misbehave on cue: withhold PONGs, refuse CONNECTs, announce
-// cluster members, enter lame duck mode, drop its connections, die and come
-// back.
+// cluster members, enter lame duck mode, drop its connections; the topology
+// kills it (Close) and brings it back (a fresh Start on the same address).
 //
-// Shape: one accept loop per incarnation (a Kill ends one, a Restart starts
-// the next on the same address); per connection a reader, which parses and
-// acts, and a writer, which owns every write to the socket and takes from a
+// Shape: one accept loop; per connection a reader, which parses and acts,
+// and a writer, which owns every write to the socket and takes from a
 // bounded queue, so that a client that stops reading costs only its own
 // connection. One mutex guards the server's state; the writer records the
 // deliver events just before it writes, so a deliver means handed to the

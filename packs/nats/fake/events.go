@@ -29,7 +29,6 @@ const (
 	ReasonStale       = "stale"        // server PINGs went unanswered
 	ReasonLameDuck    = "lame_duck"    // closed at the end of lame duck mode's grace
 	ReasonServerClose = "server_close" // CloseConnections
-	ReasonKilled      = "killed"       // Kill or Restart
 	ReasonRefused     = "refused"      // CONNECT answered with -ERR (Refuse)
 	ReasonErrorPrefix = "error:"       // followed by what went wrong: a parse error, a write timeout, a slow consumer
 )

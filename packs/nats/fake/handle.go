@@ -97,7 +97,7 @@ func (s *Server) sendInfo(c *conn, ldm bool, urls []string) {
 	if !c.handshook || c.opts.Protocol < 1 {
 		return
 	}
-	in := s.info(c.inc, c.cid)
+	in := s.info(c.cid)
 	in.ConnectURLs = append([]string(nil), urls...)
 	in.LameDuck = ldm
 	attrs := map[string]string{"connect_urls": strings.Join(urls, ",")}
@@ -126,7 +126,7 @@ func (s *Server) onSub(c *conn, o *wire.Sub) {
 	}
 	sb := &sub{c: c, subject: o.Subject, queue: o.Queue, sid: o.SID}
 	c.subs[o.SID] = sb
-	c.inc.subs.add(sb)
+	s.subs.add(sb)
 }
 
 func (s *Server) onUnsub(c *conn, o *wire.Unsub) {
@@ -143,7 +143,7 @@ func (s *Server) onUnsub(c *conn, o *wire.Unsub) {
 
 func (s *Server) unsubscribe(sb *sub) {
 	delete(sb.c.subs, sb.sid)
-	sb.c.inc.subs.remove(sb)
+	s.subs.remove(sb)
 }
 
 // onPub records a client's message and delivers it.
@@ -151,15 +151,15 @@ func (s *Server) onPub(c *conn, subject, reply string, hdr, payload []byte) {
 	seq := msgseq.Of(payload)
 	s.record(history.Event{Kind: history.KindReceive, Conn: c.id, Session: c.session, Topic: subject, Seq: seq,
 		Attrs: map[string]string{"bytes": strconv.Itoa(len(hdr) + len(payload))}})
-	s.deliver(c.inc, subject, reply, hdr, payload, seq, c)
+	s.deliver(subject, reply, hdr, payload, seq, c)
 }
 
-// deliver writes a message to every subscription of inc that matches
+// deliver writes a message to every subscription that matches
 // subject (one per queue group), skipping from's own when it asked for no
 // echo. Only queueing happens here: a subscriber that does not read delays
 // no one.
-func (s *Server) deliver(inc *incarnation, subject, reply string, hdr, payload []byte, seq int64, from *conn) {
-	for _, sb := range inc.subs.match(subject, func(sb *sub) bool {
+func (s *Server) deliver(subject, reply string, hdr, payload []byte, seq int64, from *conn) {
+	for _, sb := range s.subs.match(subject, func(sb *sub) bool {
 		return sb.c != from || from.opts == nil || from.opts.Echo
 	}) {
 		var frame []byte
@@ -210,8 +210,8 @@ func (s *Server) dropConn(c *conn) {
 	defer s.mu.Unlock()
 	c.stopPings()
 	for _, sb := range c.subs {
-		c.inc.subs.remove(sb)
+		s.subs.remove(sb)
 	}
 	c.subs = map[string]*sub{}
-	delete(c.inc.conns, c)
+	delete(s.conns, c)
 }

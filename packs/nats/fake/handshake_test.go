@@ -1,16 +1,20 @@
 package fake
 
 import (
+	"regexp"
 	"testing"
 
 	"github.com/faultline/faultline/harness/history"
 )
 
+// serverIDForm is the fake's server_id for a server named s1.
+var serverIDForm = regexp.MustCompile(`^FAKE_S1_[A-Z2-7]{8}$`)
+
 func TestHandshakeEvidence(t *testing.T) {
 	s, log := start(t, Options{})
 	c := dial(t, s)
 	in := c.info
-	if in.ServerID != "FAKE_S1_1" || in.ServerName != "s1" || in.ClientID != 1 || in.MaxPayload != 1<<20 ||
+	if !serverIDForm.MatchString(in.ServerID) || in.ServerID != s.ServerID() || in.ServerName != "s1" || in.ClientID != 1 || in.MaxPayload != 1<<20 ||
 		!in.Headers || in.Proto != 1 || in.Version != Version || in.Host != "127.0.0.1" || in.Port == 0 || in.ConnectURLs != nil {
 		t.Fatalf("INFO %+v", in)
 	}
@@ -33,13 +37,13 @@ func TestHandshakeEvidence(t *testing.T) {
 		t.Errorf("handshake PING: %v", ping)
 	}
 	hs := waitEvent(t, log, "handshake", kind(history.KindHandshake, "s1#1"))
-	if !hs.OK || hs.Session != "FAKE_S1_1/1" || hs.Attr("name") != "c1" {
+	if !hs.OK || hs.Session != s.ServerID()+"/1" || hs.Attr("name") != "c1" {
 		t.Fatalf("handshake %v", hs)
 	}
 
 	_ = c.nc.Close()
 	cl := waitEvent(t, log, "conn.close", kind(history.KindConnClose, "s1#1"))
-	if cl.Reason != ReasonEOF || cl.Session != "FAKE_S1_1/1" {
+	if cl.Reason != ReasonEOF || cl.Session != s.ServerID()+"/1" {
 		t.Fatalf("conn.close %v", cl)
 	}
 	assertOrder(t, log, history.KindAccept, KindConnect, KindPing, history.KindHandshake, history.KindConnClose)

@@ -52,7 +52,7 @@ func TestServerPingsStale(t *testing.T) {
 		t.Fatalf("nats.err %v", e)
 	}
 	cl := waitEvent(t, log, "conn.close", kind(history.KindConnClose, "s1#1"))
-	if cl.Reason != ReasonStale || cl.Session != "FAKE_S1_1/1" {
+	if cl.Reason != ReasonStale || cl.Session != s.ServerID()+"/1" {
 		t.Fatalf("conn.close %v", cl)
 	}
 }

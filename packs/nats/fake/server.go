@@ -1,11 +1,10 @@
 package fake
 
 import (
-	"context"
+	"crypto/rand"
+	"encoding/base32"
 	"errors"
-	"fmt"
 	"net"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -70,40 +69,32 @@ func (o Options) withDefaults() Options {
 
 // Server is a fake NATS server. Its methods are safe for concurrent use.
 type Server struct {
-	name string
-	rec  history.Recorder
-	opts Options
-	addr string // bound at Start; every incarnation listens here
+	name     string
+	rec      history.Recorder
+	opts     Options
+	addr     string       // bound at Start
+	ln       net.Listener // closed by LameDuck and Close
+	port     int
+	serverID string // INFO server_id: FAKE_<NAME>_<random>, a new one on every Start
 
-	wg sync.WaitGroup // accept loops, readers, writers, timer callbacks
+	wg sync.WaitGroup // the accept loop, readers, writers, timer callbacks
 
 	mu          sync.Mutex // guards everything below and every conn's and sub's guarded fields
 	closed      bool
-	cur         *incarnation // nil while killed
-	incs        int          // incarnations started
-	connN       int64        // last connection number: never reset, so Conn stays unique across restarts
-	peers       []string     // SetPeers
-	announced   []string     // the last Announce's urls
-	announceVer int          // bumped by every Announce; 0: never announced
+	lnClosed    bool
+	lame        bool
+	ldTimer     *time.Timer
+	cids        uint64 // the last client id; also the n of the last Conn "<name>#<n>"
+	conns       map[*conn]struct{}
+	subs        subIndex
+	seq         map[string]int64 // last Publish seq per subject
+	peers       []string         // SetPeers
+	announced   []string         // the last Announce's urls
+	announceVer int              // bumped by every Announce; 0: never announced
 	refuse      string
 	withhold    bool
 
 	urlNames map[string]string // AnnounceNamed: announced URL → server name
-}
-
-// incarnation is one life of the server, from Start or Restart to Kill:
-// what a process would hold in memory.
-type incarnation struct {
-	serverID string
-	ln       net.Listener
-	port     int
-	lame     bool
-	ldTimer  *time.Timer
-	cids     uint64
-	conns    map[*conn]struct{}
-	subs     subIndex
-	seq      map[string]int64 // last Publish seq per subject
-	lnClosed bool
 }
 
 // Start starts a fake NATS server named name, recording into rec (nil
@@ -117,36 +108,53 @@ func Start(name string, rec history.Recorder, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{name: name, rec: rec, opts: opts, addr: ln.Addr().String()}
-	s.mu.Lock()
-	s.startIncarnation(ln)
-	s.mu.Unlock()
+	s := &Server{name: name, rec: rec, opts: opts, addr: ln.Addr().String(), ln: ln,
+		serverID: newServerID(name),
+		conns:    map[*conn]struct{}{},
+		subs:     newSubIndex(),
+		seq:      map[string]int64{},
+	}
+	if a, ok := ln.Addr().(*net.TCPAddr); ok {
+		s.port = a.Port
+	}
+	s.wg.Add(1)
+	go s.acceptLoop()
 	return s, nil
+}
+
+// newServerID is FAKE_<NAME>_<8 random base32 characters>: unique per Start,
+// as the real nats-server's ids are, so that a server started again on the
+// same address (the topology's restart) names its sessions afresh.
+func newServerID(name string) string {
+	var b [5]byte
+	_, _ = rand.Read(b[:]) // crypto/rand's Read never fails
+	return "FAKE_" + strings.ToUpper(name) + "_" + base32.StdEncoding.EncodeToString(b[:])
 }
 
 // Name is the server's name in the history.
 func (s *Server) Name() string { return s.name }
 
-// Addr is the listening host:port (the same across restarts).
+// Addr is the listening host:port.
 func (s *Server) Addr() string { return s.addr }
 
 // URL is what clients dial.
 func (s *Server) URL() string { return "nats://" + s.addr }
 
-// ServerID is the INFO server_id of the running incarnation ("" while
-// killed): FAKE_<NAME>_<incarnation>.
+// ServerID is the INFO server_id ("" once closed): FAKE_<NAME>_<random>,
+// see newServerID.
 func (s *Server) ServerID() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.cur == nil {
+	if s.closed {
 		return ""
 	}
-	return s.cur.serverID
+	return s.serverID
 }
 
 // Close stops the listener, every connection and every timer, and returns
 // once no goroutine of the server is left. It records nothing: the run is
-// over. Close is idempotent.
+// over, or the topology records the kill it is part of. Close is
+// idempotent.
 func (s *Server) Close() error {
 	s.mu.Lock()
 	if s.closed {
@@ -154,96 +162,26 @@ func (s *Server) Close() error {
 		return nil
 	}
 	s.closed = true
-	var err error
-	if inc := s.cur; inc != nil {
-		s.cur = nil
-		err = inc.stop()
-		for c := range inc.conns {
-			c.stopPings()
-			c.close("", false)
-		}
+	err := s.stopListening()
+	for c := range s.conns {
+		c.stopPings()
+		c.close("", false)
 	}
 	s.mu.Unlock()
 	s.wg.Wait()
 	return err
 }
 
-// Kill ends the running incarnation at once, as a killed process: the
-// listener closes (dials are refused), every connection closes (reason
-// killed), subscriptions and publish sequences are gone. It records
-// process.kill, as the topology does for the servers it kills.
-func (s *Server) Kill(context.Context) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return errors.New("server is closed")
+// stopListening closes the listener and the lame duck timer; with s.mu held.
+func (s *Server) stopListening() error {
+	if s.ldTimer != nil {
+		s.ldTimer.Stop()
 	}
-	if s.cur == nil {
-		return errors.New("already killed")
-	}
-	s.killLocked()
-	return nil
-}
-
-// Restart starts a fresh incarnation on the same address (a new server_id,
-// client ids from 1 again, connection ids continuing), killing the running
-// one first if there is one (a bounce). It records process.start.
-func (s *Server) Restart(context.Context) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return errors.New("server is closed")
-	}
-	if s.cur != nil {
-		s.killLocked()
-	}
-	ln, err := net.Listen("tcp", s.addr)
-	if err != nil {
-		return fmt.Errorf("listen again on %s: %w", s.addr, err)
-	}
-	s.startIncarnation(ln)
-	s.record(history.Event{Kind: history.KindRestart})
-	return nil
-}
-
-func (s *Server) killLocked() {
-	inc := s.cur
-	s.cur = nil
-	_ = inc.stop()
-	for c := range inc.conns {
-		c.stopPings()
-		c.close(ReasonKilled, true)
-	}
-	s.record(history.Event{Kind: history.KindKill})
-}
-
-func (s *Server) startIncarnation(ln net.Listener) {
-	s.incs++
-	inc := &incarnation{
-		serverID: "FAKE_" + strings.ToUpper(s.name) + "_" + strconv.Itoa(s.incs),
-		ln:       ln,
-		conns:    map[*conn]struct{}{},
-		subs:     newSubIndex(),
-		seq:      map[string]int64{},
-	}
-	if a, ok := ln.Addr().(*net.TCPAddr); ok {
-		inc.port = a.Port
-	}
-	s.cur = inc
-	s.wg.Add(1)
-	go s.acceptLoop(inc)
-}
-
-// stop closes the incarnation's listener and its lame duck timer.
-func (inc *incarnation) stop() error {
-	if inc.ldTimer != nil {
-		inc.ldTimer.Stop()
-	}
-	if inc.lnClosed {
+	if s.lnClosed {
 		return nil
 	}
-	inc.lnClosed = true
-	if err := inc.ln.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+	s.lnClosed = true
+	if err := s.ln.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
 		return err
 	}
 	return nil
@@ -265,11 +203,11 @@ func (s *Server) afterFunc(d time.Duration, f func()) *time.Timer {
 	})
 }
 
-// info is the INFO for a connection of inc.
-func (s *Server) info(inc *incarnation, cid uint64) wire.Info {
+// info is the INFO for the connection with client id cid.
+func (s *Server) info(cid uint64) wire.Info {
 	host, _, _ := net.SplitHostPort(s.addr)
-	in := wire.Info{ServerID: inc.serverID, ServerName: s.name, Version: Version, Proto: 1, Host: host,
-		Port: inc.port, Headers: true, MaxPayload: int64(s.opts.MaxPayload), ClientID: cid}
+	in := wire.Info{ServerID: s.serverID, ServerName: s.name, Version: Version, Proto: 1, Host: host,
+		Port: s.port, Headers: true, MaxPayload: int64(s.opts.MaxPayload), ClientID: cid}
 	if s.announceVer > 0 {
 		in.ConnectURLs = append([]string(nil), s.announced...)
 	}

@@ -26,20 +26,18 @@
 //	    "Read Error"     (e.g. connection reset)          eof (the link was cut)
 //	    "Stale Connection" (server pings unanswered)      stale
 //	    "Server Shutdown" during LameDuck()               lame_duck
-//	    "Server Shutdown" from Kill/Restart/Close         killed
+//	    "Server Shutdown" from Close                      killed
 //	    "Kicked"         (CloseConnections)               server_close
 //	    anything else, e.g. "Authentication Timeout"      error:<reason>
 //	LameDuck()                                          nats.lame_duck{Server, Attrs{grace_ms, duration_ms}}
 //	Publish()                                           publish{Server, Topic, Seq} (seq 1,2,... per
-//	                                                      subject per server incarnation)
-//	Kill() / Restart()                                  process.kill / process.start (history.KindKill,
-//	                                                      history.KindRestart), as the embedded
-//	                                                      topology records for fake servers
+//	                                                      subject per server)
 //
-// Conn is "<name>#<n>", one n per client connection (cid) of any incarnation:
-// n counts from 1 and continues across restarts, although a restarted
-// nats-server numbers its cids from 1 again. Session pairs the INFO
-// server_id (a new one for each incarnation) with the cid, exactly what
+// Conn is "<name>#<n>", one n per client connection (cid): n counts from 1.
+// A kill or restart is the topology's (Close, then a fresh Start on the same
+// address), which records process.kill / process.start and renumbers the
+// new server's Conn to continue after the old one's. Session pairs the INFO
+// server_id (nats-server's, random per Start) with the cid, exactly what
 // nats.go reports as ConnectedServerId() and GetClientID().
 //
 // The harness's own publishing connection (CONNECT name "faultline-publisher")

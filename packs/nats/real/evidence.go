@@ -13,16 +13,16 @@ import (
 	"github.com/faultline/faultline/harness/history"
 )
 
-// incarnation is one nats-server process (in this process): a Kill ends it,
-// a Restart makes the next. Its cids are its own; connection ids are the
-// Server's.
+// incarnation is the nats-server a Server runs (in this process) and what
+// its hooks told; the hooks' receiver. Its cids are the nats-server's;
+// connection ids are the Server's.
 type incarnation struct {
 	s  *Server
 	ns *server.Server
 	id string // server_id
 
 	lameDuck atomic.Bool // LameDuck was asked: "Server Shutdown" means lame_duck
-	killing  atomic.Bool // Kill/Restart/Close: "Server Shutdown" means killed
+	killing  atomic.Bool // Close: "Server Shutdown" means killed
 	bg       sync.WaitGroup
 
 	mu       sync.Mutex
@@ -32,9 +32,9 @@ type incarnation struct {
 	fatalMsg string
 }
 
-// pubDials knows the publisher's connections by their local address, for
-// whichever incarnation they reach (a restart may come between the choice
-// of incarnation and the dial).
+// pubDials knows the publisher's connections by their local address: the
+// server may create its client before the dial returns, so the address is
+// all its hooks can go by.
 type pubDials struct {
 	mu      sync.Mutex
 	addrs   map[string]bool
@@ -50,7 +50,7 @@ func newIncarnation(s *Server) *incarnation {
 	return &incarnation{s: s, conns: map[uint64]*conn{}, pubCids: map[uint64]bool{}, seq: map[string]int64{}}
 }
 
-// shutdown kills the incarnation: every close that follows says killed,
+// shutdown kills the nats-server: every close that follows says killed,
 // unless lame duck mode closed the connection first.
 func (inc *incarnation) shutdown() {
 	inc.killing.Store(true)

@@ -19,11 +19,10 @@ const PublisherName = "faultline-publisher"
 
 const pubTimeout = 5 * time.Second // dial, handshake, and each publish's PONG
 
-// publisher is the harness's own client connection to one incarnation,
-// speaking the NATS text protocol by hand. Its reader answers the server's
-// PINGs, so it does not go stale between publishes.
+// publisher is the harness's own client connection to the server, speaking
+// the NATS text protocol by hand. Its reader answers the server's PINGs, so
+// it does not go stale between publishes.
 type publisher struct {
-	inc        *incarnation
 	c          net.Conn
 	maxPayload int
 
@@ -35,15 +34,15 @@ type publisher struct {
 // Publish publishes payload on subject through the server, as a client
 // would (PUB, then PING and wait for PONG: by then the server has routed
 // the message to its subscribers). It records publish with the subject's
-// next sequence number (1, 2, ... per subject per incarnation) and returns
-// it; 0 when there is no running server to publish to (recorded as a
-// harness error). A server killed after the publish was recorded takes the
-// message with it, as a real one would.
+// next sequence number (1, 2, ... per subject per server) and returns it;
+// 0 when there is no running server to publish to (recorded as a harness
+// error). A server killed after the publish was recorded takes the message
+// with it, as a real one would.
 func (s *Server) Publish(subject string, payload []byte) int64 {
 	s.pubMu.Lock()
 	defer s.pubMu.Unlock()
 	s.mu.Lock()
-	inc, closed := s.cur, s.closed
+	inc, closed := s.inc, s.closed
 	s.mu.Unlock()
 	fail := func(why string) int64 {
 		s.rec.Record(history.Event{Source: history.SrcHarness, Kind: history.KindError, Server: s.name,
@@ -53,12 +52,10 @@ func (s *Server) Publish(subject string, payload []byte) int64 {
 	switch {
 	case closed:
 		return fail("the server is closed")
-	case inc == nil:
-		return fail("the server is killed")
 	case subject == "" || strings.ContainsAny(subject, " \t\r\n"):
 		return fail(fmt.Sprintf("bad subject %q", subject))
 	}
-	if s.pub != nil && (s.pub.inc != inc || s.pub.isDead()) {
+	if s.pub != nil && s.pub.isDead() {
 		s.pub.close()
 		s.pub = nil
 	}
@@ -136,8 +133,8 @@ func (s *Server) dialPublisher(inc *incarnation) (*publisher, error) {
 	if err := json.Unmarshal([]byte(info), &in); err != nil {
 		return fail(err)
 	}
-	if in.ServerID != inc.id { // restarted meanwhile: its sequences are not inc's
-		return fail(errors.New("the server restarted"))
+	if in.ServerID != inc.id { // another server on the address, this one gone: not ours to publish on
+		return fail(fmt.Errorf("another server (server_id %s) answered", in.ServerID))
 	}
 	inc.setPubCid(in.ClientID)
 	connect, _ := json.Marshal(map[string]any{"verbose": false, "pedantic": false, "echo": false,
@@ -159,7 +156,7 @@ func (s *Server) dialPublisher(inc *incarnation) (*publisher, error) {
 		}
 	}
 	_ = c.SetDeadline(time.Time{})
-	p := &publisher{inc: inc, c: c, maxPayload: in.MaxPayload, pongs: make(chan struct{}, 1), dead: make(chan struct{})}
+	p := &publisher{c: c, maxPayload: in.MaxPayload, pongs: make(chan struct{}, 1), dead: make(chan struct{})}
 	go p.read(r)
 	return p, nil
 }

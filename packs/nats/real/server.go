@@ -1,8 +1,6 @@
 package real
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"net"
 	"strconv"
@@ -36,8 +34,7 @@ const (
 // Options configure the embedded server. Zero values mean the defaults above.
 type Options struct {
 	// Listen is the host:port to listen on (default "127.0.0.1:0": a free
-	// port). The port bound at the first start is kept: a restart comes
-	// back on the same address.
+	// port).
 	Listen string
 	// PingInterval is how often the server pings each client; after
 	// MaxPingsOut unanswered pings it closes the connection (stale).
@@ -75,19 +72,19 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
-// Server is an embedded nats-server that can be killed and restarted in
-// place. Its methods are safe for concurrent use.
+// Server is an embedded nats-server. Its methods are safe for concurrent
+// use.
 type Server struct {
 	name string
 	rec  history.Recorder
-	opts Options // Listen is the address bound at the first start
+	opts Options // Listen is the address bound at Start
 	host string
 	port int
 
-	conns atomic.Int64 // the last n of "<name>#<n>", across incarnations
+	conns atomic.Int64 // the last n of "<name>#<n>"
+	inc   *incarnation // the nats-server, from Start on
 
-	mu     sync.Mutex // serialises start, kill, restart, lame duck and close
-	cur    *incarnation
+	mu     sync.Mutex // serialises lame duck, close connections and close
 	closed bool
 
 	pubMu sync.Mutex // serialises publishes; taken before mu, never after
@@ -95,13 +92,7 @@ type Server struct {
 	dials pubDials
 }
 
-// A Server is a server kind's handle that can be killed and restarted in
-// place (Kill and Restart take the process-fault interfaces' form).
-var (
-	_ fakeserver.Server    = (*Server)(nil)
-	_ fakeserver.Killer    = (*Server)(nil)
-	_ fakeserver.Restarter = (*Server)(nil)
-)
+var _ fakeserver.Server = (*Server)(nil)
 
 // Start starts a real nats-server named name, recording into rec.
 func Start(name string, rec history.Recorder, opts Options) (*Server, error) {
@@ -129,12 +120,12 @@ func Start(name string, rec history.Recorder, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.cur = inc
+	s.inc = inc
 	return s, nil
 }
 
-// startIncarnation starts a fresh nats-server on s.host:s.port; the first
-// one on port 0 takes a free port, which later ones reuse.
+// startIncarnation starts the nats-server on s.host:s.port (port 0: a free
+// one, kept in s.port and Options.Listen).
 func (s *Server) startIncarnation() (*incarnation, error) {
 	inc := newIncarnation(s)
 	port := s.port
@@ -187,31 +178,31 @@ func (s *Server) startIncarnation() (*incarnation, error) {
 // Name is the server's scenario name.
 func (s *Server) Name() string { return s.name }
 
-// Addr is host:port, the same across restarts.
+// Addr is host:port.
 func (s *Server) Addr() string { return s.opts.Listen }
 
 // URL is "nats://" + Addr().
 func (s *Server) URL() string { return "nats://" + s.Addr() }
 
-// ServerID is the running incarnation's server_id (INFO.server_id), "" when
-// the server is killed or closed.
+// ServerID is the nats-server's server_id (INFO.server_id), random per
+// Start; "" once closed.
 func (s *Server) ServerID() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.cur == nil {
+	if s.closed {
 		return ""
 	}
-	return s.cur.id
+	return s.inc.id
 }
 
-// Close stops the server for good; its clients' connections close with
-// reason killed. It records no process event.
+// Close stops the server for good (the topology's kill, or the run's end);
+// its clients' connections close with reason killed. It records no process
+// event.
 func (s *Server) Close() error {
 	s.mu.Lock()
-	s.closed = true
-	if s.cur != nil {
-		s.cur.shutdown()
-		s.cur = nil
+	if !s.closed {
+		s.closed = true
+		s.inc.shutdown()
 	}
 	s.mu.Unlock()
 	s.pubMu.Lock()
@@ -223,57 +214,16 @@ func (s *Server) Close() error {
 	return nil
 }
 
-// Kill shuts the server down at once (nats-server's Shutdown): the listener
-// and every connection go (reason killed), subscriptions and publish
-// sequences with them. Dials are refused until Restart.
-func (s *Server) Kill(context.Context) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return errors.New("server is closed")
-	}
-	if s.cur == nil {
-		return errors.New("already killed")
-	}
-	s.cur.shutdown()
-	s.cur = nil
-	s.rec.Record(history.Event{Source: history.SrcServer, Kind: history.KindKill, Server: s.name})
-	return nil
-}
-
-// Restart starts a fresh nats-server (a new server_id, cids from 1 again,
-// connection ids continuing) on the same address, killing the running one
-// first if there is one (a bounce).
-func (s *Server) Restart(context.Context) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return errors.New("server is closed")
-	}
-	if s.cur != nil {
-		s.cur.shutdown()
-		s.cur = nil
-		s.rec.Record(history.Event{Source: history.SrcServer, Kind: history.KindKill, Server: s.name})
-	}
-	inc, err := s.startIncarnation()
-	if err != nil {
-		return fmt.Errorf("start again: %w", err)
-	}
-	s.cur = inc
-	s.rec.Record(history.Event{Source: history.SrcServer, Kind: history.KindRestart, Server: s.name})
-	return nil
-}
-
 // LameDuck puts the server in lame duck mode (nats-server's
 // LameDuckShutdown, run in the background): it stops accepting at once,
 // sends INFO {"ldm":true} to its clients, waits LameDuckGrace, closes them
-// one by one (reason lame_duck) and shuts down. It does nothing on a killed
+// one by one (reason lame_duck) and shuts down. It does nothing on a closed
 // server or one already in lame duck.
 func (s *Server) LameDuck() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	inc := s.cur
-	if inc == nil || inc.lameDuck.Load() {
+	inc := s.inc
+	if s.closed || inc.lameDuck.Load() {
 		return
 	}
 	inc.lameDuck.Store(true)
@@ -294,10 +244,10 @@ func (s *Server) LameDuck() {
 func (s *Server) CloseConnections() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.cur == nil {
+	if s.closed {
 		return
 	}
-	ns := s.cur.ns
+	ns := s.inc.ns
 	var cids []uint64
 	const page = 1024
 	for off := 0; ; off += page {
@@ -306,7 +256,7 @@ func (s *Server) CloseConnections() {
 			break
 		}
 		for _, ci := range cz.Conns {
-			if ci.Name == PublisherName || s.cur.isPublisherCid(ci.Cid) {
+			if ci.Name == PublisherName || s.inc.isPublisherCid(ci.Cid) {
 				continue
 			}
 			cids = append(cids, ci.Cid)

@@ -2,7 +2,6 @@ package real
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -232,83 +231,90 @@ func TestPublishReachesSubscriber(t *testing.T) {
 	}
 }
 
-func TestKill(t *testing.T) {
+// startAgain starts a second n1 on addr, recording into log, as the
+// topology's restart does after a Close; closed with the test.
+func startAgain(t *testing.T, addr string, log *history.Log) *Server {
+	t.Helper()
+	s, err := Start("n1", log, Options{Listen: addr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = s.Close()
+		noPublisher(t, log)
+	})
+	if s.Addr() != addr {
+		t.Fatalf("started on %s, want %s", s.Addr(), addr)
+	}
+	return s
+}
+
+// handshakeOf is the handshake of the client that connected as name.
+func handshakeOf(name string) func(history.Event) bool {
+	return func(e history.Event) bool { return e.Kind == history.KindHandshake && e.Attr("name") == name }
+}
+
+// Close then Start on the same address (the topology's kill and restart):
+// Close ends every client connection (killed) and records no process
+// event; dials are refused until the new start, which has a server_id of
+// its own, connection ids from n1#1 (the topology renumbers them across
+// starts) and publish sequences from 1.
+func TestCloseThenStartAgain(t *testing.T) {
 	s, log := start(t, Options{})
-	rc := dialRaw(t, s.Addr())
+	addr, id1 := s.Addr(), s.ServerID()
+	rc := dialRaw(t, addr)
 	rc.connect("c1")
 	if s.Publish("x", []byte("1")) != 1 { // the publisher is connected too
 		t.Fatal("publish")
 	}
-	if err := s.Kill(context.Background()); err != nil {
+	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
 	cl := waitEvent(t, log, "conn.close", kindConn(history.KindConnClose, "n1#1"))
 	if cl.Reason != "killed" || cl.Session != rc.session() {
 		t.Fatalf("conn.close %v, want killed", cl)
 	}
-	waitEvent(t, log, "process.kill", func(e history.Event) bool { return e.Kind == history.KindKill && e.Server == "n1" })
 	rc.closedByServer()
-	if c, err := net.DialTimeout("tcp", s.Addr(), wait); err == nil {
+	if c, err := net.DialTimeout("tcp", addr, wait); err == nil {
 		_ = c.Close()
-		t.Fatal("dial to a killed server succeeded")
+		t.Fatal("dial to a closed server succeeded")
 	} else if !errors.Is(err, syscall.ECONNREFUSED) {
 		t.Fatalf("dial error %v, want connection refused", err)
 	}
 	if s.Publish("x", []byte("2")) != 0 {
-		t.Fatal("published on a killed server")
+		t.Fatal("published on a closed server")
 	}
 	if s.ServerID() != "" {
-		t.Fatal("a killed server has a server_id")
-	}
-	if err := s.Kill(context.Background()); err == nil {
-		t.Fatal("second kill succeeded")
+		t.Fatal("a closed server has a server_id")
 	}
 	if h := log.Events().Kind(history.KindConnClose); len(h) != 1 {
 		t.Fatalf("conn.close events (the publisher's must not be there):\n%s", h)
 	}
-}
+	if h := log.Events().Filter(func(e history.Event) bool {
+		return e.Kind == history.KindKill || e.Kind == history.KindRestart
+	}); len(h) != 0 {
+		t.Fatalf("Close recorded process events:\n%s", h)
+	}
 
-func TestRestart(t *testing.T) {
-	s, log := start(t, Options{})
-	addr, id1 := s.Addr(), s.ServerID()
-	rc1 := dialRaw(t, addr)
-	rc1.connect("c1")
-	if err := s.Kill(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Restart(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	if s.Addr() != addr {
-		t.Fatalf("restarted on %s, want %s", s.Addr(), addr)
-	}
-	waitEvent(t, log, "process.start", func(e history.Event) bool { return e.Kind == history.KindRestart })
+	s2 := startAgain(t, addr, log)
 	rc2 := dialRaw(t, addr)
-	if rc2.serverID() == id1 || rc2.serverID() != s.ServerID() {
-		t.Fatalf("server_id after restart %q (before %q, now %q)", rc2.serverID(), id1, s.ServerID())
+	if rc2.serverID() == id1 || rc2.serverID() != s2.ServerID() {
+		t.Fatalf("INFO server_id %q (the first server_id %q, now %q)", rc2.serverID(), id1, s2.ServerID())
 	}
 	rc2.connect("c2")
-	hs := waitEvent(t, log, "handshake", kindConn(history.KindHandshake, "n1#2"))
-	if hs.Session != rc2.session() || hs.Attr("name") != "c2" {
-		t.Fatalf("handshake after restart %v, want session %s", hs, rc2.session())
+	hs := waitEvent(t, log, "handshake", handshakeOf("c2"))
+	if hs.Session != rc2.session() || hs.Conn != "n1#1" {
+		t.Fatalf("handshake after the new start %v, want n1#1 session %s", hs, rc2.session())
 	}
-	if s.Publish("x", []byte("1")) != 1 { // sequences are the incarnation's
-		t.Fatal("publish after restart")
+	if s2.Publish("x", []byte("1")) != 1 { // sequences are the server's
+		t.Fatal("publish after the new start")
 	}
-	// A bounce: Restart on a running server kills it first.
-	if err := s.Restart(context.Background()); err != nil {
+	if err := s2.Close(); err != nil {
 		t.Fatal(err)
 	}
-	cl := waitEvent(t, log, "conn.close", kindConn(history.KindConnClose, "n1#2"))
-	if cl.Reason != "killed" {
-		t.Fatalf("bounce: %v", cl)
-	}
-	rc3 := dialRaw(t, addr)
-	rc3.connect("c3")
-	waitEvent(t, log, "accept #3", kindConn(history.KindAccept, "n1#3"))
-	if n := len(log.Events().Kind(history.KindKill)); n != 2 {
-		t.Fatalf("%d process.kill events, want 2", n)
-	}
+	waitEvent(t, log, "conn.close killed", func(e history.Event) bool {
+		return e.Kind == history.KindConnClose && e.Session == rc2.session() && e.Reason == "killed"
+	})
 }
 
 func TestLameDuck(t *testing.T) {
@@ -342,13 +348,15 @@ func TestLameDuck(t *testing.T) {
 	if cl.Reason != "lame_duck" || cl.Session != rc.session() {
 		t.Fatalf("conn.close %v, want lame_duck", cl)
 	}
-	// The lame duck ended in a shutdown; a restart brings the server back.
-	if err := s.Restart(context.Background()); err != nil {
+	// The lame duck ended in a shutdown; Close and a new Start on the same
+	// address (the topology's restart) bring the server back.
+	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
+	startAgain(t, s.Addr(), log)
 	rc2 := dialRaw(t, s.Addr())
 	rc2.connect("c2")
-	waitEvent(t, log, "handshake", kindConn(history.KindHandshake, "n1#2"))
+	waitEvent(t, log, "handshake", handshakeOf("c2"))
 }
 
 func TestStale(t *testing.T) {
