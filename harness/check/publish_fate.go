@@ -530,11 +530,17 @@ func (c *PublishFate) serveAt(v *view, sess string, t time.Duration) *history.Ev
 		if e.T > t+v.slack {
 			break
 		}
-		if e.Kind == history.KindHandshake || e.Kind == history.KindSessionCreate || e.Kind == history.KindSessionResume {
+		if beginsConn(e) {
 			out = &v.bySess[sess][i]
 		}
 	}
 	return out
+}
+
+// beginsConn reports a server's record that a connection of a session
+// began: its handshake, or the session created or resumed on it.
+func beginsConn(e history.Event) bool {
+	return e.Kind == history.KindHandshake || e.Kind == history.KindSessionCreate || e.Kind == history.KindSessionResume
 }
 
 // onConn reports whether the server's event e happened on the connection
@@ -550,7 +556,7 @@ func onConn(v *view, e history.Event, serve *history.Event) bool {
 // session.create).
 func (c *PublishFate) sessionStart(v *view, sess string) (time.Duration, bool) {
 	for _, e := range v.bySess[sess] {
-		if e.Kind == history.KindHandshake || e.Kind == history.KindSessionCreate || e.Kind == history.KindSessionResume {
+		if beginsConn(e) {
 			return e.T, true
 		}
 	}
