@@ -11,15 +11,24 @@ import (
 // The connections' lines: accepts, CONNECTs, CONNACKs, takeovers, closes.
 
 // accept: "New connection from A:P": a TCP connection mosquitto accepted.
+// A client's connection reached it through the front listener (relay.go),
+// which recorded its accept when it took it: the line maps to that Conn by
+// the relay's local address A:P.
 func (t *tracker) accept(addr string) *conn {
-	t.connN++
-	c := &conn{n: t.connN, addr: addr, internal: t.d.internal(addr)}
-	if !c.internal {
-		c.id = t.d.connID()
-		t.record(history.Event{Kind: history.KindAccept, Conn: c.id, Attrs: map[string]string{"remote": addr}})
-	}
 	if old := t.conns[addr]; old != nil { // its close was never seen
 		t.forget(old)
+	}
+	role, id, ep := t.d.peer(addr)
+	t.connN++
+	c := &conn{n: t.connN, addr: addr, ep: ep}
+	switch role {
+	case peerClient:
+		c.id = id
+	case peerHarness, peerSilent:
+		c.internal = true
+	default: // not dialled by the harness: a connection of its own
+		c.id = t.d.connID()
+		t.record(history.Event{Kind: history.KindAccept, Conn: c.id, Attrs: map[string]string{"remote": addr}})
 	}
 	t.conns[addr] = c
 	t.waiting = append(t.waiting, c)
@@ -121,7 +130,7 @@ func (t *tracker) alreadyConnected(id string) {
 func (t *tracker) close(l Line) {
 	if r := t.refusal; r != nil {
 		t.refusal = nil
-		if c := t.pickWaiting(); c != nil {
+		if c := t.pickWaiting(""); c != nil {
 			t.refused(c, *r)
 		}
 		return
@@ -131,7 +140,7 @@ func (t *tracker) close(l Line) {
 		c = t.byID[l.ID]
 	}
 	if c == nil { // no CONNECT accepted: one of the waiting connections
-		c = t.pickWaiting()
+		c = t.pickWaiting(l.Native)
 	}
 	if c == nil {
 		return
@@ -161,8 +170,9 @@ func (t *tracker) refused(c *conn, r Line) {
 	t.closeConn(c, ReasonRefused, "refused")
 }
 
-// pickWaiting finds which waiting connection a close names without an id.
-func (t *tracker) pickWaiting() *conn {
+// pickWaiting finds which waiting connection a close names without an id
+// (native: the close line's reason, "" after a refusal).
+func (t *tracker) pickWaiting(native string) *conn {
 	switch len(t.waiting) {
 	case 0:
 		return nil
@@ -173,7 +183,7 @@ func (t *tracker) pickWaiting() *conn {
 	for i, c := range t.waiting {
 		cands[i] = c.addr
 	}
-	if a := t.d.closed(cands); a != "" {
+	if a := t.d.closed(cands, native); a != "" {
 		for _, c := range t.waiting {
 			if c.addr == a {
 				return c
@@ -204,8 +214,8 @@ func (t *tracker) forget(c *conn) {
 	if t.monitor == c {
 		t.monitor = nil
 	}
-	if c.internal && t.d.gone != nil {
-		t.d.gone(c.addr)
+	if t.d.gone != nil {
+		t.d.gone(c.addr, c.ep)
 	}
 	if s := c.sess; s != nil && s.conn == c {
 		s.conn = nil

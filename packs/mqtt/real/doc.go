@@ -10,19 +10,58 @@
 //
 // # The process
 //
-// Each start writes a mosquitto.conf into a temporary directory: one
-// listener on the server's address (mosquitto cannot take port 0: a start
-// on port 0 asks the kernel for a free port, and retries with another if
-// mosquitto finds it taken; a start on a given port, as the topology's
-// restart is on the address of the broker it closed, retries while the
-// port is still held, within 5 s), anonymous clients, persistence off, and
-// every log line (log_type all, connection_messages) on stderr, which
-// mosquitto does not buffer. The process leads its own process group and
+// Each start binds the front listener (below) on the server's address (a
+// start on a given port, as the topology's restart is on the address of
+// the broker it closed, retries while the port is still held, within 5 s),
+// then writes a mosquitto.conf into a temporary directory: one listener,
+// mosquitto's own, on a free port of the listen host (127.0.0.1 for every
+// interface; mosquitto cannot take port 0: the kernel is asked for a free
+// port, and another is tried if mosquitto finds it taken), anonymous
+// clients, persistence off, and every log line (log_type all,
+// connection_messages) on stderr, which mosquitto does not buffer. The process leads its own process group and
 // gets SIGKILL if the harness dies (Linux: the parent-death signal; the
 // config keeps a root mosquitto from switching user, which would clear it).
 // Start returns once mosquitto has logged "running" and the harness's own
-// connection (below) is in place. Close ends it with SIGKILL (the
-// topology's kill, and the run's end).
+// connection (below) is in place. Close closes the front listener, ends
+// mosquitto with SIGKILL (the topology's kill, and the run's end), and
+// closes the relays once they have passed the process's end on.
+//
+// # The front listener
+//
+// mosquitto logs nothing at all of a TCP connection that is reset before
+// its loop reads it: getpeername fails, and it closes the socket silently
+// (5 connections closed with SO_LINGER 0 right after connect gave no line).
+// A link's cut and reset faults reset the upstream connection at once, so
+// a log-only kind would miss attempts the links saw (link.accept) and the
+// fake broker records, and the checks' positional pairing of server
+// accepts with link accepts would slip. So the address the kind reports
+// (Addr, what its link dials) is a listener in the harness process. For
+// each connection it takes it records accept at once (Conn "<name>#<n>",
+// Attrs{remote}), dials mosquitto's own port from a local address it picked
+// and registered before the dial, and copies the bytes both ways,
+// faithfully: an EOF is passed on as a half-close (CloseWrite), a read that
+// fails with a reset as a reset (SO_LINGER 0, then close), a write that
+// fails (the other side reset) as a reset of the side that wrote, so
+// mosquitto and the client see what they would without it (mosquitto
+// 2.0.11 logs a client's reset as "closed its connection", as an EOF).
+//
+// mosquitto's "New connection from A:P" names the relay's local address,
+// so it and every later line of that client map to the relay's Conn
+// exactly; the line records no second accept. A connection mosquitto never
+// logged is closed by the relay: when the relay has ended and the log has
+// not named it, the harness dials a probe to mosquitto's port; mosquitto
+// takes connections from one listen queue in order, so once the probe's
+// "New connection" line is handled, an earlier connection not named by
+// then never will be, and the relay records conn.close{eof, native "not
+// logged by mosquitto: client reset" (or "client closed")}; with the
+// process gone, killed (Close) or error:mosquitto exited. A connection
+// mosquitto did log is closed by its close line as ever: never two
+// conn.close for one. A crashed process's front listener is closed (new
+// connections are refused, as by a dead broker).
+//
+// The harness's own connections (the monitor, takeovers, probes) go
+// straight to mosquitto's port, from registered addresses, and appear in
+// no event.
 //
 // Nothing of fakeserver.Config but Listen applies: mosquitto does not ping
 // its clients (the client's keepalive is the client's), and its
@@ -35,7 +74,8 @@
 // order it acted. Lines this package does not know are passed over; the
 // last 40 are kept for errors. Per line (mosquitto 2.0.11's texts, exactly):
 //
-//	New connection from A:P on port L.          accept{Conn, Attrs{remote: A:P}}
+//	(the front listener took a connection)     accept{Conn, Attrs{remote: the client's A:P}}
+//	New connection from A:P on port L.          (the relay's Conn, by its local address A:P: no event)
 //	New client connected from A:P as ID         mqtt.connect{Conn, Attrs{client_id, protocol (MQIsdp for p1,
 //	  (pN, cN, kN[, u'USER']).                    else MQTT), level (3, 4, 5), clean, keepalive_s, username,
 //	+ No will message specified. |                will, will_qos, will_retain, will_topic}} (no password:
@@ -76,16 +116,22 @@
 //	(process gone by itself)                    conn.close{error:mosquitto exited}, session.expire{why: exited},
 //	                                              and a harness error with its last lines
 //
-// Every event has Server, and Conn "<server>#<n>" (n in accept order; the
-// topology renumbers a restarted broker's to continue) and Session once the
-// CONNACK was sent. The session mapping wrapper (packs/mqtt/sessions.go)
-// adds session.*.
+// Every event has Server, and Conn "<server>#<n>" (n in the front
+// listener's accept order; the topology renumbers a restarted broker's to
+// continue) and Session once the CONNACK was sent. (A connection that
+// reached mosquitto's own port without the harness, which nothing in a run
+// does, would be numbered and accepted by its "New connection" line.) The
+// session mapping wrapper (packs/mqtt/sessions.go) adds session.*.
 //
 // A connection is known by its address until its CONNECT is accepted, then
 // by its client id. One that sent no CONNECT is "<unknown>" in mosquitto's
-// close line: with several such connections open, the kernel's socket
-// table (/proc/net/tcp) tells which one mosquitto just closed; failing
-// that, the oldest is taken.
+// close line: with several such connections open, the relays tell which
+// one mosquitto just closed: for a close on an EOF or a reset ("closed its
+// connection", "Connection reset by peer", "Broken pipe") the one whose
+// harness side ended first (the client's end passed on, or a probe
+// closed), for any other (a protocol error, a timeout, a refusal) the one
+// whose relay saw mosquitto close it first (within 50 ms of the line);
+// failing that, the oldest is taken.
 //
 // # Seqs
 //
@@ -133,9 +179,12 @@
 //     only when its last look is more than 5 whole seconds old
 //     (keepalive.c), so a client silent past 1.5 × its keepalive is closed
 //     up to about 6 s later than the fake closes it;
-//   - accept is stamped when mosquitto logged it (after its accept call),
-//     deliver when it logged the send (just before writing the packet:
-//     handed to the socket, not received), receive when its seq is known;
+//   - accept is stamped when the front listener took the connection
+//     (before mosquitto has it), deliver when mosquitto logged the send
+//     (just before writing the packet: handed to the socket, not
+//     received), receive when its seq is known; a close mosquitto never
+//     logged is stamped when the probe is answered (milliseconds after
+//     the client went);
 //   - no mqtt.drop: mosquitto logs "Outgoing messages are being dropped for
 //     client ID." once per spell, not per message;
 //   - a client id or topic that itself contains a log line's fixed text

@@ -67,7 +67,12 @@ func testTracker(seqs []int64) (*tracker, *history.Log) {
 			n++
 			return "m1#" + strconv.Itoa(n)
 		},
-		internal:  func(addr string) bool { return strings.HasPrefix(addr, "127.0.0.9:") },
+		peer: func(addr string) (peerRole, string, *endpoint) {
+			if strings.HasPrefix(addr, "127.0.0.9:") {
+				return peerHarness, "", nil
+			}
+			return peerUnknown, "", nil
+		},
 		monitorID: MonitorID,
 		payload: func(_ string, k int) (int64, bool) {
 			if k < 1 || k > len(seqs) {
@@ -75,7 +80,7 @@ func testTracker(seqs []int64) (*tracker, *history.Log) {
 			}
 			return seqs[k-1], true
 		},
-		closed: func([]string) string { return "" },
+		closed: func([]string, string) string { return "" },
 	})
 	return tr, log
 }

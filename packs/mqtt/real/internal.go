@@ -4,9 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"strconv"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/eclipse/paho.mqtt.golang/packets"
@@ -22,71 +20,6 @@ import (
 const MonitorID = "faultline-publisher"
 
 const internalTimeout = 5 * time.Second // dial, handshake, each publish's PUBACK
-
-// dialer makes the harness's connections from a local address it chose
-// and registered beforehand, so that the tracker knows them from mosquitto's
-// "New connection from" line, which may come before the dial returns.
-type dialer struct {
-	mu    sync.Mutex
-	addrs map[string]bool // host:port as mosquitto prints a peer
-}
-
-func (d *dialer) is(addr string) bool {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.addrs[addr]
-}
-
-// forget: mosquitto closed the connection from addr (the tracker saw it).
-func (d *dialer) forget(addr string) {
-	d.mu.Lock()
-	delete(d.addrs, addr)
-	d.mu.Unlock()
-}
-
-// reset forgets every address (the process they reached is gone).
-func (d *dialer) reset() {
-	d.mu.Lock()
-	d.addrs = nil
-	d.mu.Unlock()
-}
-
-// dial connects to target (host:port) from a free local port of host.
-func (d *dialer) dial(target string) (net.Conn, string, error) {
-	host, _, err := net.SplitHostPort(target)
-	if err != nil {
-		return nil, "", err
-	}
-	ip := net.ParseIP(host)
-	if ip == nil {
-		return nil, "", fmt.Errorf("dial %s: not an IP address", target)
-	}
-	var last error
-	for range 20 {
-		port, err := freePort(host)
-		if err != nil {
-			return nil, "", err
-		}
-		peer := ip.String() + ":" + strconv.Itoa(port) // mosquitto's form: no brackets
-		d.mu.Lock()
-		if d.addrs == nil {
-			d.addrs = map[string]bool{}
-		}
-		d.addrs[peer] = true
-		d.mu.Unlock()
-		nd := net.Dialer{Timeout: internalTimeout, LocalAddr: &net.TCPAddr{IP: ip, Port: port}}
-		c, err := nd.Dial("tcp", target)
-		if err == nil {
-			return c, peer, nil
-		}
-		d.forget(peer)
-		last = err
-		if !errors.Is(err, syscall.EADDRINUSE) { // the port was taken meanwhile: another
-			break
-		}
-	}
-	return nil, "", last
-}
 
 // handshake sends CONNECT and reads up to the CONNACK.
 func handshake(c net.Conn, cp *packets.ConnectPacket) error {
@@ -134,8 +67,8 @@ type monitor struct {
 // dialMonitor connects as MonitorID and subscribes to '#' at QoS 0: a copy
 // of every message (but those of '$' topics) in the order mosquitto sends
 // them, without taking part in any client's QoS.
-func dialMonitor(d *dialer, target string, box *inbox) (*monitor, error) {
-	c, peer, err := d.dial(target)
+func dialMonitor(d *peers, target string, box *inbox) (*monitor, error) {
+	c, peer, err := d.dialHarness(target)
 	if err != nil {
 		return nil, err
 	}
@@ -247,8 +180,8 @@ func (m *monitor) close() {
 // connection and stay when it disconnects, as they would had the client
 // lost its connection. Messages mosquitto resends on this connection it
 // resends again, DUP set, when the client comes back.
-func takeover(d *dialer, target, clientID string, clean bool, level byte) error {
-	c, _, err := d.dial(target)
+func takeover(d *peers, target, clientID string, clean bool, level byte) error {
+	c, _, err := d.dialHarness(target)
 	if err != nil {
 		return err
 	}

@@ -37,7 +37,7 @@ func (s *Server) Publish(topic string) int64 {
 			inc.mon.close()
 			s.box.drop(inc.mon.peer)
 		}
-		m, err := dialMonitor(&s.d, s.target(), s.box)
+		m, err := dialMonitor(&s.peers, s.target(), s.box)
 		if err != nil {
 			inc.mon = nil
 			return fail(err.Error())
@@ -94,7 +94,7 @@ func (s *Server) CloseConnections() {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			if err := takeover(&s.d, s.target(), c.clientID, c.clean, c.level); err != nil {
+			if err := takeover(&s.peers, s.target(), c.clientID, c.clean, c.level); err != nil {
 				mu.Lock()
 				errs = append(errs, c.clientID+": "+err.Error())
 				mu.Unlock()

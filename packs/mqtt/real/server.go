@@ -25,8 +25,9 @@ const (
 
 // Options configure the broker. Zero values mean the defaults.
 type Options struct {
-	// Listen is the host:port to listen on (default "127.0.0.1:0": a free
-	// port).
+	// Listen is the host:port of the front listener, the address clients
+	// dial (default "127.0.0.1:0": a free port). mosquitto itself listens
+	// on a free port of the same host (127.0.0.1 for every interface).
 	Listen string
 	// Binary is the mosquitto to run (default DefaultBinary, else
 	// mosquitto on PATH).
@@ -39,13 +40,14 @@ type Server struct {
 	rec  history.Recorder
 	bin  string
 	host string // as given ("" = every interface)
-	port int    // the one bound (Listen's, or the free one picked for port 0)
-	dial string // where the harness's own connections go
+	port int    // the front listener's (Listen's, or the free one picked for port 0)
+	dial string // mosquitto's own listener's host: where the relays and the harness's own connections go
 
 	conns atomic.Int64 // the last n of "<name>#<n>"
-	d     dialer
+	peers peers        // the connections the harness dialled to mosquitto
 	box   *inbox
 	inc   *incarnation // the process, from Start on
+	front *front       // the listener the clients reach, from Start on
 
 	mu     sync.Mutex // guards closed; Close holds it while it stops the process
 	closed bool
@@ -56,6 +58,7 @@ type Server struct {
 // incarnation is one mosquitto process and what its log told.
 type incarnation struct {
 	p       *process
+	port    int         // mosquitto's own listener: an ephemeral port on Server.dial
 	killing atomic.Bool // stop was asked: the process's end is ours
 	mon     *monitor    // nil until connected; replaced if it dies (under Server.pubMu)
 
@@ -67,7 +70,8 @@ type incarnation struct {
 var _ fakeserver.Server = (*Server)(nil)
 
 // Start runs a mosquitto named name, recording into rec. It returns once
-// mosquitto listens and the harness's own connection is in place.
+// the front listener is bound on opts.Listen, mosquitto listens on its own
+// port, and the harness's own connection is in place.
 func Start(name string, rec history.Recorder, opts Options) (*Server, error) {
 	if rec == nil {
 		rec = history.Nop{}
@@ -94,33 +98,35 @@ func Start(name string, rec history.Recorder, opts Options) (*Server, error) {
 		return nil, fmt.Errorf("mosquitto %s: listen %q: the host must be an IP address", name, opts.Listen)
 	}
 	s := &Server{name: name, rec: rec, bin: bin, host: host, port: port, dial: dial, box: newInbox()}
+	ln, err := s.listen()
+	if err != nil {
+		return nil, fmt.Errorf("mosquitto %s: %w", name, err)
+	}
+	s.port = ln.Addr().(*net.TCPAddr).Port
 	inc, err := s.startIncarnation()
 	if err != nil {
+		_ = ln.Close()
 		return nil, err
 	}
 	s.inc = inc
+	s.front = startFront(s, inc, ln)
+	go s.watch(inc)
 	return s, nil
 }
 
-// startIncarnation runs mosquitto on the server's port (0: a free one, kept
-// in s.port), retrying while the port is taken: one picked for it may have
-// been taken meanwhile, and a fixed one may still be held by a process just
-// killed (the topology's restart starts a broker on the address of the one
-// it closed).
+// startIncarnation runs mosquitto on a free port of s.dial (mosquitto
+// cannot take port 0), retrying while the port is taken: one picked for it
+// may have been taken meanwhile.
 func (s *Server) startIncarnation() (*incarnation, error) {
 	deadline := time.Now().Add(readyTimeout)
 	for {
-		port := s.port
-		if port == 0 {
-			p, err := freePort(s.listenHost())
-			if err != nil {
-				return nil, fmt.Errorf("mosquitto %s: %w", s.name, err)
-			}
-			port = p
+		port, err := freePort(s.dial)
+		if err != nil {
+			return nil, fmt.Errorf("mosquitto %s: %w", s.name, err)
 		}
-		inc := &incarnation{seq: map[string]int64{}}
-		inc.t = newTracker(s.deps(port))
-		p, err := spawn(s.bin, s.host, port, func(l Line) {
+		inc := &incarnation{port: port, seq: map[string]int64{}}
+		inc.t = newTracker(s.deps())
+		p, err := spawn(s.bin, s.dial, port, func(l Line) {
 			inc.mu.Lock()
 			inc.t.handle(l)
 			inc.mu.Unlock()
@@ -131,47 +137,42 @@ func (s *Server) startIncarnation() (*incarnation, error) {
 		inc.p = p
 		err = p.waitReady(time.Until(deadline) + 100*time.Millisecond)
 		if errors.Is(err, errBind) && time.Now().Before(deadline) {
-			if s.port != 0 {
-				time.Sleep(25 * time.Millisecond)
-			}
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("mosquitto %s on %s: %w", s.name, net.JoinHostPort(s.host, strconv.Itoa(port)), err)
+			return nil, fmt.Errorf("mosquitto %s on %s: %w", s.name, net.JoinHostPort(s.dial, strconv.Itoa(port)), err)
 		}
-		s.port = port
-		mon, err := dialMonitor(&s.d, s.target(), s.box)
+		s.inc = inc // target() is its port
+		mon, err := dialMonitor(&s.peers, s.target(), s.box)
 		if err != nil {
 			s.stop(inc, ReasonKilled, "killed")
+			s.inc = nil
 			return nil, fmt.Errorf("mosquitto %s: %w", s.name, err)
 		}
 		inc.mon = mon
-		go s.watch(inc)
 		return inc, nil
 	}
 }
 
-func (s *Server) deps(port int) trackerDeps {
+func (s *Server) deps() trackerDeps {
 	return trackerDeps{
 		name:      s.name,
 		record:    s.rec.Record,
-		connID:    func() string { return s.name + "#" + strconv.FormatInt(s.conns.Add(1), 10) },
-		internal:  s.d.is,
+		connID:    s.nextConn,
+		peer:      s.peers.lookup,
 		monitorID: MonitorID,
 		payload:   func(g string, k int) (int64, bool) { return s.box.take(g, k, payloadWait) },
-		closed:    func(c []string) string { return closedPeer(port, c) },
-		gone:      s.d.forget,
+		closed:    s.peers.closed,
+		gone:      s.peers.gone,
 	}
 }
 
-func (s *Server) listenHost() string {
-	if s.host == "" {
-		return "0.0.0.0"
-	}
-	return s.host
-}
+// nextConn is the next "<name>#<n>".
+func (s *Server) nextConn() string { return s.name + "#" + strconv.FormatInt(s.conns.Add(1), 10) }
 
-func (s *Server) target() string { return net.JoinHostPort(s.dial, strconv.Itoa(s.port)) }
+// target is mosquitto's own listener: where the relays and the harness's
+// own connections go.
+func (s *Server) target() string { return net.JoinHostPort(s.dial, strconv.Itoa(s.inc.port)) }
 
 // watch records a process that ended by itself (a crash): its connections
 // close, and the harness says why, with its last lines.
@@ -184,6 +185,7 @@ func (s *Server) watch(inc *incarnation) {
 	inc.mu.Lock()
 	inc.t.killed(ReasonErrorPrefix+"mosquitto exited", "exited")
 	inc.mu.Unlock()
+	s.front.closeListener() // new connections are refused, as by a dead broker; the relays end as their clients go
 	s.rec.Record(history.Event{Source: history.SrcHarness, Kind: history.KindError, Server: s.name,
 		Reason: fmt.Sprintf("mosquitto %s exited by itself (%v): %s", s.name, inc.p.exitErr, inc.p.ring.text())})
 }
@@ -196,7 +198,7 @@ func (s *Server) stop(inc *incarnation, reason, native string) {
 		inc.mon.close()
 		s.box.drop(inc.mon.peer)
 	}
-	s.d.reset() // the harness's connections died with the process: their ports may serve clients next
+	s.peers.reset() // the connections died with the process: their ports may serve others next
 	inc.mu.Lock()
 	inc.t.killed(reason, native)
 	inc.mu.Unlock()
@@ -224,7 +226,8 @@ func (s *Server) LastLines() []string {
 
 // Close stops the broker for good (SIGKILL: the topology's kill, or the
 // run's end); its clients' connections close with reason killed. It
-// records no process event.
+// records no process event. It returns once the front listener, its
+// relays and the process are gone.
 func (s *Server) Close() error {
 	s.pubMu.Lock()
 	defer s.pubMu.Unlock()
@@ -232,7 +235,9 @@ func (s *Server) Close() error {
 	defer s.mu.Unlock()
 	if !s.closed {
 		s.closed = true
+		s.front.closeListener()
 		s.stop(s.inc, ReasonKilled, "killed")
+		s.front.shutdown()
 	}
 	return nil
 }

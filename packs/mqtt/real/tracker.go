@@ -43,16 +43,20 @@ type tracker struct {
 
 // trackerDeps is what a tracker needs of its server.
 type trackerDeps struct {
-	name      string
-	record    func(history.Event)    // stamps at arrival; Source and Server are set here
-	connID    func() string          // the next "<name>#<n>"
-	internal  func(addr string) bool // the harness dialled the connection from addr
-	monitorID string                 // the harness's monitoring client id
+	name   string
+	record func(history.Event) // stamps at arrival; Source and Server are set here
+	connID func() string       // the next "<name>#<n>" (a connection the harness did not dial)
+	// peer: who dialled the connection from addr (the tracker has reached
+	// its "New connection" line); a relayed client's Conn.
+	peer      func(addr string) (peerRole, string, *endpoint)
+	monitorID string // the harness's monitoring client id
 	payload   func(gen string, k int) (seq int64, ok bool)
-	closed    func(cands []string) string // which of these waiting addresses mosquitto has just closed ("" unknown)
-	// gone: mosquitto closed the harness's connection from addr, so the
-	// address may serve a client next.
-	gone func(addr string)
+	// closed: which of these waiting addresses mosquitto has just closed,
+	// the close line saying native ("" after a refusal; "" result: unknown).
+	closed func(cands []string, native string) string
+	// gone: mosquitto closed the connection from addr (ep: peer's), so the
+	// address may serve another connection.
+	gone func(addr string, ep *endpoint)
 }
 
 // conn is one client connection as mosquitto's log shows it.
@@ -60,8 +64,9 @@ type conn struct {
 	n         uint64 // accept order
 	id        string // "<name>#<n>"; "" for the harness's own
 	addr      string
+	ep        *endpoint // the harness's record of it (nil: not dialled by the harness)
 	clientID  string
-	internal  bool
+	internal  bool // the harness's own, or a relayed one whose close the relay recorded: in no event
 	connected bool // its CONNECT was accepted
 	proto     int  // mosquitto's: 1 = 3.1, 2 = 3.1.1, 5 = 5
 	keepalive int

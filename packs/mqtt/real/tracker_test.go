@@ -236,7 +236,7 @@ func TestTrackerRetained(t *testing.T) {
 // the stub) tells which closed; without it, the oldest.
 func TestTrackerWaiting(t *testing.T) {
 	tr, log := testTracker(nil)
-	tr.d.closed = func(c []string) string {
+	tr.d.closed = func(c []string, _ string) string {
 		if len(c) == 3 {
 			return c[1]
 		}
@@ -281,4 +281,56 @@ func TestTrackerTakeoverWithWill(t *testing.T) {
 	wantEvents(t, log, history.KindConnClose, "conn.close m1#2 m1/w reason=takeover native=already connected")
 	wantEvents(t, log, history.KindDeliver, "deliver m1#1 m1/sub wills/w dup=false packet_id=0 qos=0")
 	wantEvents(t, log, history.KindReceive)
+}
+
+// The tracker over the registry of what the harness dialled: a relayed
+// client's lines map to the relay's Conn by its local address (no second
+// accept), the harness's own connections and a relayed one whose close the
+// relay recorded are in no event, and a close without an id is told by
+// which side ended first.
+func TestTrackerPeers(t *testing.T) {
+	tr, log := testTracker(nil)
+	var p peers
+	p.m = map[string]*endpoint{}
+	reg := func(addr string, ep *endpoint) *endpoint {
+		ep.addr = addr
+		p.m[addr] = ep
+		return ep
+	}
+	tr.d.peer, tr.d.closed, tr.d.gone = p.lookup, p.closed, p.gone
+	a := reg("127.0.0.1:1", &endpoint{role: peerClient, id: "m1#7"})
+	reg("127.0.0.1:2", &endpoint{role: peerHarness})
+	silent := reg("127.0.0.1:3", &endpoint{role: peerClient, id: "m1#8", recorded: true})
+	b := reg("127.0.0.1:4", &endpoint{role: peerClient, id: "m1#9"})
+	probe := reg("127.0.0.1:5", &endpoint{role: peerHarness, probe: make(chan struct{})})
+	feed(tr, connectLines("127.0.0.1:1", "a", true, 0)...)
+	feed(tr, "New connection from 127.0.0.1:2 on port 1883.",
+		"New connection from 127.0.0.1:3 on port 1883.",
+		"New connection from 127.0.0.1:4 on port 1883.",
+		"New connection from 127.0.0.1:5 on port 1883.")
+	select {
+	case <-probe.probe:
+	default:
+		t.Fatal("the probe's line did not release it")
+	}
+	if !a.logged || !b.logged || silent.logged {
+		t.Fatalf("logged: a %v, b %v, silent %v", a.logged, b.logged, silent.logged)
+	}
+	// mosquitto closes b (a protocol error): its relay saw mosquitto's end;
+	// then the probe and the silent one, whose ends the harness made.
+	p.ended(b, false)
+	p.ended(probe, true)
+	p.ended(silent, true)
+	feed(tr, "Client <unknown> disconnected due to protocol error.",
+		"Client <unknown> closed its connection.",
+		"Client <unknown> closed its connection.", // the silent one
+		"Client a closed its connection.")
+	wantEvents(t, log, history.KindAccept)
+	wantEvents(t, log, history.KindHandshake, "handshake m1#7 m1/a ok=true clean=true client_id=a code=0 keepalive_s=60 session_present=false")
+	wantEvents(t, log, history.KindConnClose,
+		"conn.close m1#9 reason=error:protocol error native=disconnected due to protocol error",
+		"conn.close m1#7 m1/a reason=eof native=closed its connection")
+	if len(p.m) != 1 || p.m["127.0.0.1:2"] == nil || len(tr.waiting) != 1 {
+		t.Fatalf("left: registry %v, waiting %d", p.m, len(tr.waiting))
+	}
 }
