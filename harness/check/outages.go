@@ -98,7 +98,17 @@ func (o outage) Closed() bool { return o.End != nil && driver.IsClosed(o.End.To)
 // within the lag after the outage's end still belongs to it; one on another
 // server there is the next phase's (a failover's first attempt).
 func (o outage) Attempts(v *view) []attempt {
-	out := v.outages().attempts(o.Start.T, o.Until(v))
+	// The client reports its RECOVERING_RECONNECT through its driver, while
+	// the servers stamp their accepts directly: a library that retries at
+	// once (first_attempt: immediate) may have its first attempt accepted
+	// before its report arrives (seen: 0.3 ms). So an outage reaches back
+	// the cross-observer slack, never past the state before it (the
+	// connection being lost).
+	from := o.Start.T - v.slack
+	if o.Prev != nil {
+		from = max(from, o.Prev.T+1)
+	}
+	out := v.outages().attempts(from, o.Until(v))
 	// As for walks (walkReach): streamed evidence may come up to lag late,
 	// and the last attempt of an outage that ended closed may have its
 	// accept stamped after the close, up to the full slack, because the
