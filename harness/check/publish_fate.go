@@ -177,8 +177,12 @@ func (c *PublishFate) check(v *view) Result {
 				info = append(info, fmt.Sprintf("%s: send n=%d was taken at %s while %s and never sent: the client never reconnected (%s)",
 					who, s.N, dur(s.taken()), s.Phase, v.client().lastStateText(a.cl)))
 			case fateDropped:
-				where := fmt.Sprintf("%s: send n=%d, taken at %s while %s on session %q, never reached a server although the connection that carried it (session %q) lived on",
-					who, s.N, dur(s.taken()), s.Phase, s.Held, s.Carrier)
+				carried := "the connection that carried it"
+				if s.Phase != driver.ConnectedActive {
+					carried = "the connection it would be sent on once back"
+				}
+				where := fmt.Sprintf("%s: send n=%d, taken at %s while %s on session %q, never reached a server although %s (session %q) lived on",
+					who, s.N, dur(s.taken()), s.Phase, s.Held, carried, s.Carrier)
 				if s.LaterOnCarrier {
 					where += " and later sends arrived on it"
 				}

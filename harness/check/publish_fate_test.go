@@ -205,7 +205,7 @@ func TestPublishFate(t *testing.T) {
 		{name: "duplicate, contract silent", cfg: &PublishFate{}, h: dupFree.hist(), verdict: Informational,
 			detail: []string{"was received 2 times", "delivery: not declared"}},
 		{name: "buffered send never flushed after the reconnect", cfg: &PublishFate{}, h: pfCut(amo, 4).hist(), verdict: Failed,
-			detail: []string{`send n=5, taken at 350.5ms while RECOVERING_RECONNECT on session "S1/1", never reached a server although the connection that carried it (session "S1/2") lived on and later sends arrived on it: the reconnection succeeded, and buffer: while_reconnecting (lib publish()) says it buffers while reconnecting`}},
+			detail: []string{`send n=5, taken at 350.5ms while RECOVERING_RECONNECT on session "S1/1", never reached a server although the connection it would be sent on once back (session "S1/2") lived on and later sends arrived on it: the reconnection succeeded, and buffer: while_reconnecting (lib publish()) says it buffers while reconnecting`}},
 		{name: "buffered send lost, contract says no buffer", cfg: &PublishFate{}, h: pfCut(pfContract(natsAMO, "none"), 4).hist(), verdict: Informational,
 			detail: []string{"send n=5", "buffer: none"}},
 		{name: "buffer discarded, never reconnected", cfg: &PublishFate{}, h: discarded.hist(), verdict: Informational,
