@@ -139,6 +139,23 @@ func TestRegisterKindTwicePanics(t *testing.T) {
 	}
 }
 
+// A kind's own actions share one namespace with the capabilities (one
+// control endpoint serves both): a clash is refused at registration.
+func TestRegisterKindRefusesACapabilityName(t *testing.T) {
+	for _, c := range Capabilities {
+		msg := mustPanic(t, "an action named "+c, func() {
+			RegisterKind(Kind{Name: "test-kind-clash-" + c, Protocol: "p", Scheme: "tcp", Start: stubStart,
+				Actions: map[string]Action{c: {Doc: "clash"}}})
+		})
+		if !strings.Contains(msg, "capability "+c) {
+			t.Errorf("panic %q does not name the capability %s", msg, c)
+		}
+		if _, ok := LookupKind("test-kind-clash-" + c); ok {
+			t.Errorf("the kind with an action %s was registered", c)
+		}
+	}
+}
+
 func TestActionNamesAndArgs(t *testing.T) {
 	const name = "test-kind-actions"
 	noop := func(context.Context, Server, any, Env) error { return nil }

@@ -127,6 +127,11 @@ func RegisterKind(k Kind) {
 	if k.Name == "" || k.Start == nil || k.Scheme == "" || k.Protocol == "" {
 		panic("fakeserver: RegisterKind needs a name, a protocol, a scheme and a start function")
 	}
+	for _, c := range Capabilities {
+		if _, clash := k.Actions[c]; clash {
+			panic("fakeserver: kind " + k.Name + " registers an action named after the capability " + c)
+		}
+	}
 	registry.Lock()
 	defer registry.Unlock()
 	if _, dup := registry.kinds[k.Name]; dup {

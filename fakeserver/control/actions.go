@@ -9,9 +9,10 @@ import (
 	"github.com/faultline/faultline/fakeserver"
 )
 
-// Action is the body of POST /servers/{name}/actions/{action}: a server
-// kind's own action (fakeserver.Kind.Actions), one endpoint for all of them,
-// so that a new kind's action needs no new route, client call or handle.
+// Action is the body of POST /servers/{name}/actions/{action}, the one
+// endpoint of every action on a server: a server kind's own actions
+// (fakeserver.Kind.Actions) and the capabilities below, so that a new kind's
+// action needs no new route, client call or handle.
 type Action struct {
 	// Args are the action's attributes, as JSON (its attributes struct's
 	// field names); absent for a flag action.
@@ -21,11 +22,44 @@ type Action struct {
 	URLs map[string]string `json:"urls,omitempty"`
 }
 
-// action runs a kind's action on a hosted server.
+// capability is an action a server has by what it can do (publish, close
+// its sessions, migrate them, pace rows: fakeserver.Publisher, Migrator, …)
+// rather than by its kind's registry; its reply body is the action's result.
+type capability func(h *Host, w http.ResponseWriter, r *http.Request, a Action)
+
+// The capabilities, by action name (fakeserver.Capabilities: no kind may
+// register an action under one of these names).
+var capabilities = map[string]capability{
+	ActPublish:       (*Host).publish,       // ← Publish → {"seq": n}
+	ActCloseSessions: (*Host).closeSessions, // → {}: every session closed deliberately
+	ActPeers:         (*Host).peers,         // ← Peers → {}
+	ActMigrate:       (*Host).migrate,       // ← Migrate → {"asked": n}
+	ActCancelMigrate: (*Host).cancel,        // → {"cancelled": n}
+	ActPaceRows:      (*Host).pace,          // ← Pace → {}
+}
+
+// The capabilities' action names.
+const (
+	ActPublish       = fakeserver.CapPublish
+	ActCloseSessions = fakeserver.CapCloseSessions
+	ActPeers         = fakeserver.CapPeers
+	ActMigrate       = fakeserver.CapMigrate
+	ActCancelMigrate = fakeserver.CapCancelMigrate
+	ActPaceRows      = fakeserver.CapPaceRows
+)
+
+// action runs an action on a hosted server: a capability, or its kind's own.
 func (h *Host) action(w http.ResponseWriter, r *http.Request) {
 	var a Action
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20)).Decode(&a); err != nil {
 		fail(w, http.StatusBadRequest, fmt.Sprintf("an action is {args, urls}: %v", err))
+		return
+	}
+	if c, ok := capabilities[r.PathValue("action")]; ok {
+		if len(a.Args) == 0 {
+			a.Args = json.RawMessage("{}")
+		}
+		c(h, w, r, a)
 		return
 	}
 	h.mu.Lock()
@@ -62,6 +96,20 @@ func (h *Host) action(w http.ResponseWriter, r *http.Request) {
 // Act runs a kind's own action on the named server.
 func (c *Client) Act(ctx context.Context, name, action string, a Action) error {
 	return c.call(ctx, http.MethodPost, "/servers/"+name+"/actions/"+action, a, nil)
+}
+
+// capability runs a capability on the named server: args (nil: none) go
+// as the action's args, the reply decodes into out (nil: ignored).
+func (c *Client) capability(ctx context.Context, name, action string, args, out any) error {
+	var a Action
+	if args != nil {
+		b, err := json.Marshal(args)
+		if err != nil {
+			return err
+		}
+		a.Args = b
+	}
+	return c.call(ctx, http.MethodPost, "/servers/"+name+"/actions/"+action, a, out)
 }
 
 // DoAction implements fakeserver.Actor: the action runs where the server is.

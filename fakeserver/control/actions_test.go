@@ -3,9 +3,11 @@ package control
 import (
 	"context"
 	"errors"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/faultline/faultline/fakeserver"
 	"github.com/faultline/faultline/harness/history"
@@ -76,5 +78,49 @@ func TestRemoteURLFollowsKind(t *testing.T) {
 	remote.SetKind("control-test-kind")
 	if got := remote.URL(); got != "test://10.0.0.2:7000" || remote.Kind() != "control-test-kind" {
 		t.Fatalf("control-test-kind: URL %q, kind %q", got, remote.Kind())
+	}
+}
+
+// The capabilities go through the same endpoint: their args are checked,
+// a server lacking one says so, and the routes they once had are gone.
+func TestCapabilitiesThroughTheActionEndpoint(t *testing.T) {
+	_, c := host(t, ServerConfig{Name: "s1"}, ServerConfig{Name: "t1", Kind: "control-test-kind"})
+	ctx := tctx(t)
+	var out struct {
+		Seq int64 `json:"seq"`
+	}
+	if err := c.capability(ctx, "s1", ActPublish, Publish{Topic: "t"}, &out); err != nil || out.Seq != 1 {
+		t.Fatalf("publish through the action endpoint: seq %d, %v", out.Seq, err)
+	}
+	if err := c.capability(ctx, "s1", ActPublish, map[string]int{"topic": 3}, nil); err == nil || !strings.Contains(err.Error(), "publish needs args {topic, data}") {
+		t.Errorf("publish with bad args: %v", err)
+	}
+	if err := c.capability(ctx, "s1", ActPublish, nil, nil); err == nil || !strings.Contains(err.Error(), "publish needs args") {
+		t.Errorf("publish without args: %v", err)
+	}
+	if err := c.capability(ctx, "s1", ActCloseSessions, nil, nil); err != nil {
+		t.Errorf("close_sessions: %v", err)
+	}
+	// migrate reaches the session server, which has no peers yet
+	if _, err := c.Migrate(ctx, "s1", "s2", 0); err == nil || !strings.Contains(err.Error(), "server s1 has no peers to migrate to") {
+		t.Errorf("migrate reaches the session server: %v", err)
+	}
+	if n, err := c.CancelMigration(ctx, "s1"); err != nil || n != 0 {
+		t.Errorf("migrate_cancel: %d, %v", n, err)
+	}
+	if err := c.PaceRows(ctx, "s1", 5*time.Millisecond); err != nil {
+		t.Errorf("pace_rows: %v", err)
+	}
+	// the test kind's server is a session server too: a capability is
+	// what the server can do, whatever its kind
+	if _, err := c.Publish(ctx, "t1", "t", nil); err != nil {
+		t.Errorf("publish on another kind's session server: %v", err)
+	}
+	for _, old := range []string{"/publish", "/close", "/migrate", "/migrate/cancel", "/pace"} {
+		err := c.call(ctx, http.MethodPost, "/servers/s1"+old, struct{}{}, nil)
+		var se *StatusError
+		if !errors.As(err, &se) || (se.Status != http.StatusNotFound && se.Status != http.StatusMethodNotAllowed) {
+			t.Errorf("POST /servers/s1%s: %v, want 404 (moved into the actions endpoint)", old, err)
+		}
 	}
 }

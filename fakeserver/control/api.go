@@ -12,21 +12,28 @@
 //	PUT  /servers/{name}         ← ServerConfig → Reset: the server is started again, fresh,
 //	                               with that configuration, on its fixed address; Next is
 //	                               where its new events begin in the stream
-//	POST /servers/{name}/publish ← Publish → {"seq": n}
-//	POST /servers/{name}/close   → {}: every session is closed deliberately
+//	POST /servers/{name}/actions/{action} ← Action{args, urls} → the action's result:
+//	                               every action on a server, through one endpoint (actions.go):
+//	                               its kind's own (fakeserver.Kind.Actions: refuse, lame_duck, …;
+//	                               → {}) and the capabilities a server has by what it can do:
+//	  publish        args Publish → {"seq": n}
+//	  close_sessions              → {}: every session is closed deliberately
+//	  peers          args Peers   → {}: the run's context store and the client-facing
+//	                               URL of every server by name (migration)
+//	  migrate        args Migrate → {"asked": n}
+//	  migrate_cancel              → {"cancelled": n}
+//	  pace_rows      args Pace    → {}: row pacing of streaming requests
 //
 // A serve process may also host links (`faultline serve --links ADDR`,
 // Host.ServeLinks): Toxiproxy's own HTTP API on ADDR, not on this one, and
 // the links' link.accept and link.dial_fail events in this event stream.
 //
-// Version 2 adds migration and routing (instances listen where told):
+// Also, for migration:
 //
-//	PUT  /servers/{name}/peers          ← Peers → {}: the run's context store and
-//	                                      the client-facing URL of every server by name
-//	POST /servers/{name}/migrate        ← Migrate → {"asked": n}
-//	POST /servers/{name}/migrate/cancel → {"cancelled": n}
-//	POST /servers/{name}/pace           ← Pace → {}: row pacing of streaming requests
 //	POST /stores/{id}/{op}              the context store a run's servers share (store.go)
+//
+// Version 3 moved publish, close, peers, migrate, migrate/cancel and pace,
+// each once a route of its own, into the actions endpoint.
 //
 // One clock: the serve process does not stamp events with the run's clock. Each
 // envelope carries the wall-clock instant the event was recorded (TS) only so
@@ -43,7 +50,7 @@ import (
 )
 
 // APIVersion is bumped on any incompatible change of the API.
-const APIVersion = 2
+const APIVersion = 3
 
 // Health is GET /health.
 type Health struct {
@@ -84,7 +91,7 @@ type Reset struct {
 	Addr string `json:"addr"`
 }
 
-// Peers is PUT /servers/{name}/peers: what a session server needs to
+// Peers is the peers action's args: what a session server needs to
 // migrate its sessions.
 type Peers struct {
 	// URLs are the servers' URLs as clients reach them (their links), by the
@@ -102,19 +109,19 @@ type StoreRef struct {
 	ID  string `json:"id"`
 }
 
-// Migrate is POST /servers/{name}/migrate: ask every live session to move
+// Migrate is the migrate action's args: ask every live session to move
 // to server To (or re-target), starting Hold after the client is ready.
 type Migrate struct {
 	To   string   `json:"to"`
 	Hold Duration `json:"hold,omitempty"`
 }
 
-// Pace is POST /servers/{name}/pace.
+// Pace is the pace_rows action's args.
 type Pace struct {
 	Every Duration `json:"every"`
 }
 
-// Publish is POST /servers/{name}/publish.
+// Publish is the publish action's args.
 type Publish struct {
 	Topic string          `json:"topic"`
 	Data  json.RawMessage `json:"data,omitempty"`

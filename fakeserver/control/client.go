@@ -130,13 +130,13 @@ func (c *Client) Publish(ctx context.Context, name, topic string, data json.RawM
 	var out struct {
 		Seq int64 `json:"seq"`
 	}
-	err := c.call(ctx, http.MethodPost, "/servers/"+name+"/publish", Publish{Topic: topic, Data: data}, &out)
+	err := c.capability(ctx, name, ActPublish, Publish{Topic: topic, Data: data}, &out)
 	return out.Seq, err
 }
 
 // CloseSessions closes every session of the named server deliberately.
 func (c *Client) CloseSessions(ctx context.Context, name string) error {
-	return c.call(ctx, http.MethodPost, "/servers/"+name+"/close", struct{}{}, nil)
+	return c.capability(ctx, name, ActCloseSessions, nil, nil)
 }
 
 // ErrStreamEnded is returned by Stream when the host ended the stream (it

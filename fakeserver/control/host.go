@@ -189,13 +189,7 @@ func (h *Host) Handler() http.Handler {
 	mux.HandleFunc("GET /health", h.health)
 	mux.HandleFunc("GET /events", h.events)
 	mux.HandleFunc("PUT /servers/{name}", h.reset)
-	mux.HandleFunc("POST /servers/{name}/publish", h.publish)
-	mux.HandleFunc("POST /servers/{name}/close", h.closeSessions)
-	mux.HandleFunc("POST /servers/{name}/actions/{action}", h.action) // actions.go
-	mux.HandleFunc("PUT /servers/{name}/peers", h.peers)              // host_migration.go
-	mux.HandleFunc("POST /servers/{name}/migrate", h.migrate)         // host_migration.go
-	mux.HandleFunc("POST /servers/{name}/migrate/cancel", h.cancel)   // host_migration.go
-	mux.HandleFunc("POST /servers/{name}/pace", h.pace)               // host_migration.go
+	mux.HandleFunc("POST /servers/{name}/actions/{action}", h.action) // actions.go: every action, the kinds' own and the capabilities
 	mux.HandleFunc("POST /stores/{id}/{op}", h.storeCall)             // store.go
 	return mux
 }
@@ -265,10 +259,10 @@ func (h *Host) reset(w http.ResponseWriter, r *http.Request) {
 	reply(w, http.StatusOK, Reset{Next: next, Addr: s.srv.Addr()})
 }
 
-func (h *Host) publish(w http.ResponseWriter, r *http.Request) {
+func (h *Host) publish(w http.ResponseWriter, r *http.Request, a Action) {
 	var p Publish
-	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20)).Decode(&p); err != nil || p.Topic == "" {
-		fail(w, http.StatusBadRequest, fmt.Sprintf("publish needs {topic, data}: %v", err))
+	if err := json.Unmarshal(a.Args, &p); err != nil || p.Topic == "" {
+		fail(w, http.StatusBadRequest, fmt.Sprintf("publish needs args {topic, data}: %v", err))
 		return
 	}
 	h.mu.Lock()
@@ -289,7 +283,7 @@ func (h *Host) publish(w http.ResponseWriter, r *http.Request) {
 	reply(w, http.StatusOK, map[string]int64{"seq": pub.Publish(p.Topic, p.Data)})
 }
 
-func (h *Host) closeSessions(w http.ResponseWriter, r *http.Request) {
+func (h *Host) closeSessions(w http.ResponseWriter, r *http.Request, _ Action) {
 	h.mu.Lock()
 	s := h.slotFor(w, r)
 	var srv fakeserver.Server

@@ -12,10 +12,11 @@ import (
 // The host's side of migration (Open Server's) and row pacing: what the
 // runner does to in-process session servers, over the API.
 
-// decode reads a JSON body into v; it answers the request itself on error.
-func decode(w http.ResponseWriter, r *http.Request, v any) bool {
-	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20)).Decode(v); err != nil {
-		fail(w, http.StatusBadRequest, "body: "+err.Error())
+// decode reads an action's args into v; it answers the request itself on
+// error.
+func decode(w http.ResponseWriter, a Action, v any) bool {
+	if err := json.Unmarshal(a.Args, v); err != nil {
+		fail(w, http.StatusBadRequest, "args: "+err.Error())
 		return false
 	}
 	return true
@@ -37,9 +38,9 @@ func (h *Host) server(w http.ResponseWriter, r *http.Request) fakeserver.Server 
 	return s.srv
 }
 
-func (h *Host) peers(w http.ResponseWriter, r *http.Request) {
+func (h *Host) peers(w http.ResponseWriter, r *http.Request, a Action) {
 	var p Peers
-	if !decode(w, r, &p) {
+	if !decode(w, a, &p) {
 		return
 	}
 	if p.Store.ID == "" {
@@ -93,9 +94,9 @@ func serverAs[T any](h *Host, w http.ResponseWriter, r *http.Request, lacks stri
 	return c, ok
 }
 
-func (h *Host) migrate(w http.ResponseWriter, r *http.Request) {
+func (h *Host) migrate(w http.ResponseWriter, r *http.Request, a Action) {
 	var m Migrate
-	if !decode(w, r, &m) {
+	if !decode(w, a, &m) {
 		return
 	}
 	mg, ok := serverAs[migrator](h, w, r, "cannot migrate sessions")
@@ -110,7 +111,7 @@ func (h *Host) migrate(w http.ResponseWriter, r *http.Request) {
 	reply(w, http.StatusOK, map[string]int{"asked": n})
 }
 
-func (h *Host) cancel(w http.ResponseWriter, r *http.Request) {
+func (h *Host) cancel(w http.ResponseWriter, r *http.Request, _ Action) {
 	mg, ok := serverAs[migrator](h, w, r, "cannot migrate sessions")
 	if !ok {
 		return
@@ -118,9 +119,9 @@ func (h *Host) cancel(w http.ResponseWriter, r *http.Request) {
 	reply(w, http.StatusOK, map[string]int{"cancelled": mg.CancelMigration()})
 }
 
-func (h *Host) pace(w http.ResponseWriter, r *http.Request) {
+func (h *Host) pace(w http.ResponseWriter, r *http.Request, a Action) {
 	var p Pace
-	if !decode(w, r, &p) {
+	if !decode(w, a, &p) {
 		return
 	}
 	rp, ok := serverAs[fakeserver.RowPacer](h, w, r, "does not stream rows")

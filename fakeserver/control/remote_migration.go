@@ -12,7 +12,7 @@ import (
 // SetPeers gives the named session server its context store and the URLs
 // of its peers.
 func (c *Client) SetPeers(ctx context.Context, name string, p Peers) error {
-	return c.call(ctx, http.MethodPut, "/servers/"+name+"/peers", p, nil)
+	return c.capability(ctx, name, ActPeers, p, nil)
 }
 
 // Migrate asks the named server's sessions to move to server to.
@@ -20,7 +20,7 @@ func (c *Client) Migrate(ctx context.Context, name, to string, hold time.Duratio
 	var out struct {
 		Asked int `json:"asked"`
 	}
-	err := c.call(ctx, http.MethodPost, "/servers/"+name+"/migrate", Migrate{To: to, Hold: Duration(hold)}, &out)
+	err := c.capability(ctx, name, ActMigrate, Migrate{To: to, Hold: Duration(hold)}, &out)
 	return out.Asked, err
 }
 
@@ -29,13 +29,13 @@ func (c *Client) CancelMigration(ctx context.Context, name string) (int, error) 
 	var out struct {
 		Cancelled int `json:"cancelled"`
 	}
-	err := c.call(ctx, http.MethodPost, "/servers/"+name+"/migrate/cancel", struct{}{}, &out)
+	err := c.capability(ctx, name, ActCancelMigrate, nil, &out)
 	return out.Cancelled, err
 }
 
 // PaceRows sets the named server's row pacing.
 func (c *Client) PaceRows(ctx context.Context, name string, every time.Duration) error {
-	return c.call(ctx, http.MethodPost, "/servers/"+name+"/pace", Pace{Every: Duration(every)}, nil)
+	return c.capability(ctx, name, ActPaceRows, Pace{Every: Duration(every)}, nil)
 }
 
 // Migrate asks the server's sessions to migrate (the runner's migrate step).

@@ -38,7 +38,7 @@ func (v *view) connScoped(sess string) bool {
 
 // connEnd is the server's record that the connection of sess ended, at or
 // after from: its session.disconnect (transport or idle; conn.close gives
-// the server's own reason in nats_reason and the like).
+// the server's own reason in its conn_reason attribute).
 func (v *sessionView) connEnd(sess string, from time.Duration) (history.Event, bool) {
 	return v.firstSessEvent(sess, from, history.KindSessionDisconn)
 }

@@ -63,15 +63,21 @@ func natsConnect(s *story, ms float64, from, sess string, attrs []string) string
 }
 
 // natsEnd: at ms the server's side of connection c (session sess) ended with
-// the NATS reason nreason, and the session with it.
+// the NATS reason nreason, and the session with it, as the NATS pack maps
+// it (packs/nats/sessions.go).
 func natsEnd(s *story, ms float64, c, sess, nreason string) {
-	why := "transport"
-	if nreason == "stale" {
-		why = "idle"
+	why := history.DisconnTransport
+	switch nreason {
+	case "stale":
+		why = history.DisconnIdle
+	case "lame_duck":
+		why = history.DisconnGoingAway
+	case "server_close", "killed":
+		why = history.DisconnServer
 	}
 	s.add(
 		ev(ms, "conn.close", "server=s1", "conn="+c, "session="+sess, "reason="+nreason),
-		ev(ms, "session.disconnect", "server=s1", "conn="+c, "session="+sess, "reason="+why, "nats_reason="+nreason),
+		ev(ms, "session.disconnect", "server=s1", "conn="+c, "session="+sess, "reason="+why, "conn_reason="+nreason),
 		ev(ms, "session.expire", "server=s1", "session="+sess),
 	)
 }

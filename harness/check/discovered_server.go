@@ -14,10 +14,11 @@ func init() {
 	Register(Spec{Name: "discovered_server", Judges: []string{"T6"}, New: func() Checker { return &DiscoveredServer{} }})
 }
 
-// kindNatsInfo is the NATS pack's record of an asynchronous INFO sent to a
-// connection (packs/nats/EVENTS.md): Attrs{connect_urls, announced: the
-// scenario names of the advertised servers, when the server knew them}.
-const kindNatsInfo = "nats.info"
+// kindAdvertise is a server's advertisement of servers to a connection, in
+// the neutral vocabulary (harness/history/EVENTS.md; NATS records it for an
+// INFO with connect_urls): Attrs{servers: the scenario names of the
+// advertised servers, when the server knew them; addrs: as sent}.
+const kindAdvertise = history.KindAdvertise
 
 // DiscoveredServer judges T6: instances added at run time (service
 // discovery) join the rotation without a restart, for a client library
@@ -25,8 +26,8 @@ const kindNatsInfo = "nats.info"
 // (a NATS cluster's INFO connect_urls).
 //
 // Per client: a server it was connected to advertised one it was not given
-// (client.servers) on the client's own connection (server nats.info with
-// Attrs{announced}; the connection is the client's when the session it
+// (client.servers) on the client's own connection (server advertise with
+// Attrs{servers}; the connection is the client's when the session it
 // named in CONNECTED_ACTIVE was created on it); then the given servers were
 // lost (a loss fault on the link of the given server the client was on,
 // and on every other given one, link evidence; the client left
@@ -83,7 +84,7 @@ func (c *DiscoveredServer) check(v *view) Result {
 	return r
 }
 
-// advert is one advertisement to a client: the server's nats.info on one
+// advert is one advertisement to a client: the server's advertise on one
 // of the client's connections, and the servers it named that the client
 // was not given.
 type advert struct {
@@ -103,17 +104,17 @@ func (c *DiscoveredServer) judgeClient(j *judge, info *discoveryInfo, v *view, c
 	var ads []advert
 	unnamed := 0
 	for _, e := range v.h {
-		if e.Kind != kindNatsInfo || e.Source != history.SrcServer || !owned[connKey(e.Server, e.Conn)] {
+		if e.Kind != kindAdvertise || e.Source != history.SrcServer || !owned[connKey(e.Server, e.Conn)] {
 			continue
 		}
-		if e.Attr("announced") == "" {
-			if e.Attr("connect_urls") != "" {
+		if e.Attr("servers") == "" {
+			if e.Attr("addrs") != "" {
 				unnamed++
 			}
 			continue
 		}
 		a := advert{e: e}
-		for _, n := range strings.Split(e.Attr("announced"), ",") {
+		for _, n := range strings.Split(e.Attr("servers"), ",") {
 			if _, known := v.sc.Server(n); known && !slices.Contains(given, n) {
 				a.names = append(a.names, n)
 			}
@@ -123,15 +124,15 @@ func (c *DiscoveredServer) judgeClient(j *judge, info *discoveryInfo, v *view, c
 	if len(ads) == 0 {
 		why := ""
 		if unnamed > 0 {
-			why = fmt.Sprintf(" (%d INFO with connect_urls but no server names: the server kind does not record which servers it advertised)", unnamed)
+			why = fmt.Sprintf(" (%d advertisement(s) of addresses but no server names: the server kind does not record which servers it advertised)", unnamed)
 		}
-		j.unknown(v.end, "no server advertised a server to %s on its connections (server nats.info with announced)%s", who, why)
+		j.unknown(v.end, "no server advertised a server to %s on its connections (server advertise with servers)%s", who, why)
 		return "", 0
 	}
 
 	// The first loss of a given server the client was on, after an
 	// advertisement: the last advertisement before it is what the client
-	// knew (a later INFO replaces the earlier list, as nats.go's
+	// knew (a later one replaces the earlier list, as nats.go's
 	// updateServerPool() drops implicit servers no longer listed).
 	var hit *lossHit
 	var ad advert
@@ -154,12 +155,12 @@ func (c *DiscoveredServer) judgeClient(j *judge, info *discoveryInfo, v *view, c
 	}
 	if hit == nil {
 		j.unknown(v.end, "%s never lost a given server after %s advertised %s at %s (no loss fault on the link of the server it was on that made it leave CONNECTED_ACTIVE)",
-			who, ads[0].e.Server, ads[0].e.Attr("announced"), dur(ads[0].e.T))
+			who, ads[0].e.Server, ads[0].e.Attr("servers"), dur(ads[0].e.T))
 		return "", 0
 	}
 	if len(ad.names) == 0 {
 		j.unknown(hit.Fault.On.T, "the last advertisement to %s before the loss at %s (%s at %s: %s) named no server it was not given",
-			who, dur(hit.Fault.On.T), ad.e.Server, dur(ad.e.T), ad.e.Attr("announced"))
+			who, dur(hit.Fault.On.T), ad.e.Server, dur(ad.e.T), ad.e.Attr("servers"))
 		return "", 0
 	}
 	lost, loss := hit.Fault.Link, hit.Fault.began()
@@ -181,7 +182,7 @@ func (c *DiscoveredServer) judgeClient(j *judge, info *discoveryInfo, v *view, c
 		j.ms = append(j.ms, Measurement{Name: pre + name, Value: Ms(to - from), Unit: "ms", Evidence: evidence, Span: &Span{From: from, To: to}})
 	}
 	adText := fmt.Sprintf("%s advertised %s at %s", ad.e.Server, names(ad.names), dur(ad.e.T))
-	span("advertised → loss", ad.e.T, loss, fmt.Sprintf("link fault.on (%s on %s) − server nats.info (%s advertised %s on %s)",
+	span("advertised → loss", ad.e.T, loss, fmt.Sprintf("link fault.on (%s on %s) − server advertise (%s advertised %s on %s)",
 		hit.Fault.Verb, lost, ad.e.Server, names(ad.names), ad.e.Conn))
 
 	land, landed := v.client().activeAfter(cl, hit.Leave.T)

@@ -45,7 +45,7 @@ func dstory(contract, announced string) *story {
 		s.add(ev(13, history.KindReply, "op=connect", "ok=true", contract))
 	}
 	if announced != "" {
-		s.add(ev(500, "nats.info", "server=s1", "conn=s1#1", "connect_urls=nats://127.0.0.1:4001", "announced="+announced))
+		s.add(ev(500, "advertise", "server=s1", "conn=s1#1", "addrs=nats://127.0.0.1:4001", "servers="+announced))
 	}
 	return s
 }
@@ -94,18 +94,18 @@ func TestDiscoveredServer(t *testing.T) {
 			h:       dstory(followC, "").landOn(3010, "s1", "s1#5", "S1b").hist(),
 			verdict: Unknown, detail: []string{"no server advertised a server to client 0"}},
 		{name: "advertised URLs without names", cfg: cfg, sc: dscen(),
-			h: dstory(followC, "").add(ev(500, "nats.info", "server=s1", "conn=s1#1", "connect_urls=nats://127.0.0.1:4001")).
+			h: dstory(followC, "").add(ev(500, "advertise", "server=s1", "conn=s1#1", "addrs=nats://127.0.0.1:4001")).
 				landOn(3010, "s1", "s1#5", "S1b").hist(),
-			verdict: Unknown, detail: []string{"1 INFO with connect_urls but no server names"}},
+			verdict: Unknown, detail: []string{"1 advertisement(s) of addresses but no server names"}},
 		{name: "advertised on another client's connection", cfg: cfg, sc: dscen(),
-			h: dstory(followC, "").add(ev(500, "nats.info", "server=s1", "conn=s1#9", "announced=s2")).
+			h: dstory(followC, "").add(ev(500, "advertise", "server=s1", "conn=s1#9", "servers=s2")).
 				landOn(3010, "s1", "s1#5", "S1b").hist(),
 			verdict: Unknown, detail: []string{"no server advertised"}},
 		{name: "advertised only a given server", cfg: cfg, sc: dscen(),
 			h:       dstory(followC, "s1").landOn(3010, "s1", "s1#5", "S1b").hist(),
 			verdict: Unknown, detail: []string{"named no server it was not given"}},
 		{name: "advertised after the loss", cfg: cfg, sc: dscen(),
-			h: dstory(followC, "").add(ev(1500, "nats.info", "server=s1", "conn=s1#1", "announced=s2")).
+			h: dstory(followC, "").add(ev(1500, "advertise", "server=s1", "conn=s1#1", "servers=s2")).
 				landOn(3010, "s1", "s1#5", "S1b").hist(),
 			verdict: Unknown, detail: []string{"never lost a given server after s1 advertised s2 at 1500.0ms"}},
 		{name: "advertised, never lost", cfg: cfg, sc: dscen(),
@@ -114,7 +114,7 @@ func TestDiscoveredServer(t *testing.T) {
 				ev(11, "session.create", "server=s1", "conn=s1#1", "session=S1", "scope=connection"),
 				state(12, cg, cA, "S1"),
 				ev(13, history.KindReply, "op=connect", "ok=true", followC),
-				ev(500, "nats.info", "server=s1", "conn=s1#1", "announced=s2"),
+				ev(500, "advertise", "server=s1", "conn=s1#1", "servers=s2"),
 			).hist(),
 			verdict: Unknown, detail: []string{"never lost a given server"}},
 		{name: "another given server stayed up", cfg: cfg, sc: dscen("s1", "s3"),

@@ -13,14 +13,14 @@ func init() {
 	Register(Spec{Name: "lame_duck", Judges: []string{"M1"}, New: func() Checker { return &LameDuck{} }})
 }
 
-// Lame duck mode's evidence (packs/nats/EVENTS.md): the server's record that
-// it entered the mode, and the close reason of the connections it ended at
-// the end of the grace. The pack's kinds are not the core vocabulary's, so
-// they are named here, as the history carries them.
+// A server's notice that it is going away is the neutral going_away
+// (harness/history/EVENTS.md; NATS records it for lame duck mode, gRPC for
+// GOAWAY), and the end of a session it closed at the end of its grace is a
+// session.disconnect with reason going_away.
 const (
-	kindLameDuck     = "nats.lame_duck"
-	reasonLameDuck   = "lame_duck"
-	reasonClientGone = "eof" // the client closed its connection (or its link went away)
+	kindGoingAway    = history.KindGoingAway
+	reasonGoingAway  = history.DisconnGoingAway
+	reasonClientGone = history.DisconnTransport // the client left, or its link went away
 )
 
 // The contract term a library declares for a server's "going away" notice
@@ -30,9 +30,10 @@ const (
 	lameDuckNotifies = "notify"
 )
 
-// LameDuck judges M1: when a server asks its clients to move (a NATS server
-// in lame duck mode: it stops accepting, sends each client INFO ldm, and
-// closes whoever is still there after a grace), a client whose library moves
+// LameDuck judges M1: when a server asks its clients to move (the neutral
+// going_away: a NATS server in lame duck mode stops accepting, sends each
+// client INFO ldm, and closes whoever is still there after a grace; a gRPC
+// server sends a connection GOAWAY), a client whose library moves
 // on the notice moves: it lands on a new session on another server before
 // the server closes its connection. M1 is the rule this speaks to (a server
 // asks the client to move; the client moves); M2's handoff window is
@@ -41,13 +42,14 @@ const (
 // session (its scope is the connection, conn_sessions.go), not a resume.
 //
 // Who is judged comes from the servers: every session the server in lame
-// duck mode had created and not ended when it recorded nats.lame_duck (the
-// notice), owned by the client whose states name it. The landing is the
+// duck mode had created and not ended when it recorded going_away (the
+// notice; one naming a connection concerns only that connection's session), owned by the client whose states name it. The landing is the
 // client's first CONNECTED_ACTIVE after the notice on another session, held
 // against that session's server session.create: it must be another server's,
 // created after the notice; a claim no server backs is FAILED. The old
-// session's end is the server's conn.close (else its session.disconnect):
-// reason lame_duck means the server closed it, eof that the client left.
+// session's end is the server's session.disconnect: reason going_away
+// means the server closed it at the end of its grace, transport that the
+// client left (its conn_reason attribute gives the pack's words).
 //
 // The library is judged against its own effective contract (the connect
 // reply's lame_duck term, Contract.Says in the detail): where it says
@@ -70,7 +72,7 @@ type ldCase struct {
 	Client  int
 	Server  string
 	Session string
-	Notice  history.Event // the server's nats.lame_duck
+	Notice  history.Event // the server's going_away
 	// End is the server's record of the old connection's end (nil: it never
 	// ended); Why its NATS reason.
 	End *history.Event
@@ -84,7 +86,21 @@ type ldCase struct {
 }
 
 func (k ldCase) String() string {
-	return fmt.Sprintf("client %d on %s (session %q, lame duck notice at %s)", k.Client, k.Server, k.Session, dur(k.Notice.T))
+	return fmt.Sprintf("client %d on %s (session %q, %s notice at %s)", k.Client, k.Server, k.Session, noticeName(k.Notice), dur(k.Notice.T))
+}
+
+// noticeName names a going_away notice in its protocol's words.
+func noticeName(n history.Event) string {
+	switch w := n.Attr("notice"); w {
+	case "lame_duck":
+		return "lame duck"
+	case "goaway":
+		return "GOAWAY"
+	case "":
+		return "going-away"
+	default:
+		return w
+	}
 }
 
 // says cites the contract's lame_duck term (Contract.Says, which does not
@@ -101,7 +117,7 @@ func (k ldCase) moves() bool { return k.Contract.Value(termLameDuck) == lameDuck
 
 // closedByServer reports whether the server closed the old connection at
 // the end of its grace.
-func (k ldCase) closedByServer() bool { return k.End != nil && k.Why == reasonLameDuck }
+func (k ldCase) closedByServer() bool { return k.End != nil && k.Why == reasonGoingAway }
 
 // landedFirst reports whether the landing came before the old connection's
 // end (make before break).
@@ -122,18 +138,18 @@ func (c *LameDuck) check(v *view) Result {
 	var j judge
 	var notices []history.Event
 	for _, e := range v.h {
-		if e.Source == history.SrcServer && e.Kind == kindLameDuck {
+		if e.Source == history.SrcServer && e.Kind == kindGoingAway {
 			notices = append(notices, e)
 		}
 	}
 	if len(notices) == 0 {
-		return j.inconclusive(v.end, "nothing to judge: no server entered lame duck mode (no server nats.lame_duck in the history)")
+		return j.inconclusive(v.end, "nothing to judge: no server said it was going away (no server going_away in the history: NATS lame duck mode, gRPC GOAWAY)")
 	}
 	var cases []ldCase
 	for _, n := range notices {
 		found := c.casesOn(v, &j, n)
 		if len(found) == 0 {
-			j.note("no client was connected to %s when it entered lame duck mode at %s", n.Server, dur(n.T))
+			j.note("no client was connected to %s at its %s notice at %s", n.Server, noticeName(n), dur(n.T))
 		}
 		cases = append(cases, found...)
 	}
@@ -171,8 +187,8 @@ func (c *LameDuck) check(v *view) Result {
 			j.fail(c.failAt(v, k), "%s: %s says it moves on the notice, but it never landed on another server: %s; %s",
 				k, k.says(), c.oldEnd(k), v.client().lastStateText(k.Client))
 		case k.closedByServer() && !k.landedFirst():
-			j.fail(k.End.T, "%s: %s says it moves on the notice, but it stayed until %s closed its connection (lame_duck) at %s, %s after the notice; it landed on %s (session %q) only at %s",
-				k, k.says(), k.Server, dur(k.End.T), dur(k.End.T-k.Notice.T), k.Create.Server, k.Create.Session, dur(k.Create.T))
+			j.fail(k.End.T, "%s: %s says it moves on the notice, but it stayed until %s closed its connection (%s) at %s, %s after the notice; it landed on %s (session %q) only at %s",
+				k, k.says(), k.Server, k.endText(), dur(k.End.T), dur(k.End.T-k.Notice.T), k.Create.Server, k.Create.Session, dur(k.Create.T))
 		default:
 			moved++
 			mover = k
@@ -205,7 +221,8 @@ func (c *LameDuck) casesOn(v *view, j *judge, n history.Event) []ldCase {
 		if e.T > n.T {
 			break
 		}
-		if e.Kind != history.KindSessionCreate || e.Server != n.Server || e.Session == "" {
+		if e.Kind != history.KindSessionCreate || e.Server != n.Server || e.Session == "" ||
+			(n.Conn != "" && e.Conn != n.Conn) {
 			continue
 		}
 		k := ldCase{Server: n.Server, Session: e.Session, Notice: n}
@@ -239,32 +256,41 @@ func (c *LameDuck) casesOn(v *view, j *judge, n history.Event) []ldCase {
 }
 
 // sessEnd is the server's record of the end of sess's connection at or after
-// the notice: its conn.close (reason), else its session.disconnect (its
-// nats_reason, else its reason).
+// the notice, and why in the neutral words (harness/history/EVENTS.md): its
+// session.disconnect (going_away, transport, idle, …), else its
+// session.close ("closed: " + reason), else its conn.close ("conn.close " +
+// the pack's reason: a server kind that maps no session.disconnect).
 func sessEnd(v *view, sess string, n history.Event) (*history.Event, string) {
-	var disc *history.Event
+	var closed *history.Event
+	why := ""
 	for _, s := range v.bySess[sess] {
 		if s.T < n.T || s.Server != n.Server {
 			continue
 		}
+		s := s
 		switch s.Kind {
-		case history.KindConnClose:
-			s := s
-			return &s, s.Reason
 		case history.KindSessionDisconn:
-			if disc == nil {
-				s := s
-				disc = &s
+			return &s, s.Reason
+		case history.KindSessionClose:
+			if closed == nil {
+				closed, why = &s, "closed: "+s.Reason
+			}
+		case history.KindConnClose:
+			if closed == nil {
+				closed, why = &s, "conn.close "+s.Reason
 			}
 		}
 	}
-	if disc == nil {
-		return nil, ""
+	return closed, why
+}
+
+// endText names the old connection's end for a detail: the neutral reason,
+// and the server's own words for it when it gave them.
+func (k ldCase) endText() string {
+	if r := k.End.Attr(history.AttrConnReason); r != "" && r != k.Why {
+		return k.Why + ": " + r
 	}
-	if r := disc.Attr("nats_reason"); r != "" {
-		return disc, r
-	}
-	return disc, disc.Reason
+	return k.Why
 }
 
 // landingClaim is the client's first CONNECTED_ACTIVE after the notice that
@@ -321,11 +347,11 @@ func (c *LameDuck) backed(v *view, j *judge, k *ldCase) bool {
 // (a loss fault on the server's link, the server killed or closing it for
 // another cause), "" when it is.
 func (c *LameDuck) interfered(v *view, k ldCase) string {
-	if k.End == nil || k.Why == reasonLameDuck || (k.Create != nil && k.Create.T < k.End.T) {
+	if k.End == nil || k.Why == reasonGoingAway || (k.Create != nil && k.Create.T < k.End.T) {
 		return ""
 	}
 	if k.Why != reasonClientGone {
-		return fmt.Sprintf("its connection to %s ended at %s for another cause than lame duck mode (%s)", k.Server, dur(k.End.T), k.Why)
+		return fmt.Sprintf("its connection to %s ended at %s for another cause than the server's going away (%s)", k.Server, dur(k.End.T), k.endText())
 	}
 	if v.lossOnLink(k.Server, k.End.T) {
 		f, _ := v.lossFaultBefore(k.Server, k.End.T)
@@ -348,10 +374,10 @@ func (c *LameDuck) oldEnd(k ldCase) string {
 	switch {
 	case k.End == nil:
 		return fmt.Sprintf("its connection to %s never ended", k.Server)
-	case k.Why == reasonLameDuck:
-		return fmt.Sprintf("%s closed its connection (lame_duck) at %s, %s after the notice", k.Server, dur(k.End.T), dur(k.End.T-k.Notice.T))
+	case k.Why == reasonGoingAway:
+		return fmt.Sprintf("%s closed its connection (%s) at %s, %s after the notice", k.Server, k.endText(), dur(k.End.T), dur(k.End.T-k.Notice.T))
 	default:
-		return fmt.Sprintf("its connection to %s ended (%s) at %s, %s after the notice", k.Server, k.Why, dur(k.End.T), dur(k.End.T-k.Notice.T))
+		return fmt.Sprintf("its connection to %s ended (%s) at %s, %s after the notice", k.Server, k.endText(), dur(k.End.T), dur(k.End.T-k.Notice.T))
 	}
 }
 
@@ -373,8 +399,8 @@ func (c *LameDuck) story(k ldCase) string {
 func (c *LameDuck) measure(j *judge, k ldCase) {
 	who := fmt.Sprintf("client %d on %s: ", k.Client, k.Server)
 	if k.End != nil {
-		name, ev := "notice → left", "server "+k.Server+" conn.close ("+k.Why+") − server nats.lame_duck"
-		if k.Why == reasonLameDuck {
+		name, ev := "notice → left", "server "+k.Server+" "+k.End.Kind+" ("+k.endText()+") − server going_away"
+		if k.Why == reasonGoingAway {
 			name = "notice → server close"
 		}
 		j.measureSpan(who+name, k.Notice.T, k.End.T, ev, "")
@@ -390,8 +416,8 @@ func (c *LameDuck) measure(j *judge, k ldCase) {
 		}
 	}
 	j.measureSpan(who+"handoff (notice → landing)", k.Notice.T, k.Create.T,
-		"server "+k.Create.Server+" session.create − server "+k.Server+" nats.lame_duck", expected)
-	ev := "server " + k.Create.Server + " session.create − server " + k.Server + " conn.close (0: landed before it)"
+		"server "+k.Create.Server+" session.create − server "+k.Server+" going_away", expected)
+	ev := "server " + k.Create.Server + " session.create − server " + k.Server + " session.disconnect (0: landed before it)"
 	if k.End == nil {
 		ev = "the old connection never ended (0)"
 	}
@@ -405,7 +431,7 @@ func (c *LameDuck) measure(j *judge, k ldCase) {
 // summarise counts the cases and, when they are too many to list, gives the
 // longest windows.
 func (c *LameDuck) summarise(j *judge, cases []ldCase) {
-	j.count("clients on a server in lame duck mode", len(cases), "server session.create, not ended at the server's nats.lame_duck")
+	j.count("clients on a server in lame duck mode", len(cases), "server session.create, not ended at the server's going_away")
 	left, closed := 0, 0
 	var worstHandoff, worstOutage time.Duration
 	for _, k := range cases {
@@ -420,11 +446,11 @@ func (c *LameDuck) summarise(j *judge, cases []ldCase) {
 			worstOutage = max(worstOutage, k.outage())
 		}
 	}
-	j.count("left before the server's close", left, "server conn.close with another reason than lame_duck (eof: the client closed it)")
-	j.count("closed by the server (lame_duck)", closed, "server conn.close reason lame_duck")
+	j.count("left before the server's close", left, "server session.disconnect with another reason than going_away (transport: the client closed it)")
+	j.count("closed by the server (going_away)", closed, "server session.disconnect reason going_away")
 	if len(cases) > maxListed {
-		j.measureMs("handoff max (notice → landing)", worstHandoff, "server session.create − server nats.lame_duck", "")
-		j.measureMs("without a connection max", worstOutage, "server session.create − server conn.close", "")
+		j.measureMs("handoff max (notice → landing)", worstHandoff, "server session.create − server going_away", "")
+		j.measureMs("without a connection max", worstOutage, "server session.create − server session.disconnect", "")
 	}
 }
 

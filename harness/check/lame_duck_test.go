@@ -9,9 +9,10 @@ import (
 )
 
 // M1 for a NATS client whose server enters lame duck mode, in histories as
-// the NATS pack records them: nats.lame_duck (the notice), the server's
-// conn.close (lame_duck at the end of the grace, eof when the client left)
-// with its session.disconnect, and the new session the client lands on,
+// the NATS pack records them: nats.lame_duck and the neutral going_away
+// (the notice), the server's conn.close (lame_duck at the end of the grace,
+// eof when the client left) with its session.disconnect (going_away,
+// transport), and the new session the client lands on,
 // created by another server (session.create scope connection).
 
 // ldScen: NATS servers s1, s2 and one client given both.
@@ -46,7 +47,8 @@ func ldStory(contract string) *story {
 	natsStart(s, 5)
 	s.add(ldContract(contract))
 	natsConnect(s, 5, cg, "S1/1", connScope)
-	s.add(ev(1000, kindLameDuck, "server=s1", "grace_ms=500"),
+	s.add(ev(1000, "nats.lame_duck", "server=s1", "grace_ms=500"),
+		ev(1000, "going_away", "server=s1", "grace_ms=500", "notice=lame_duck"),
 		ev(1000.1, "nats.info", "server=s1", "conn=s1#1", "ldm=true", "connect_urls="))
 	return s
 }
@@ -114,13 +116,13 @@ func TestLameDuck(t *testing.T) {
 			return s.hist()
 		}(), OK, "at most 0.0ms without a connection"),
 		lc("reconnect says it moves, but it stayed until the server closed it", stayed(lameDuckMoves), Failed, `client 0 on s1 (session "S1/1", lame duck notice at 1000.0ms): lame_duck: reconnect (`,
-			"it stayed until s1 closed its connection (lame_duck) at 1500.0ms, 500.0ms after the notice; it landed on s2 (session \"S2/1\") only at 1503.6ms"),
+			"it stayed until s1 closed its connection (going_away: lame_duck) at 1500.0ms, 500.0ms after the notice; it landed on s2 (session \"S2/1\") only at 1503.6ms"),
 		lc("left, never landed elsewhere", func() history.History {
 			s := ldStory(lameDuckMoves)
 			ldEnd(s, 1001, "eof")
 			s.add(nstate(1001.5, cA, rR, "S1/1"), nstate(2500, rR, cF, "S1/1", "reason=reconnect_aborted"))
 			return s.hist()
-		}(), Failed, "says it moves on the notice, but it never landed on another server: its connection to s1 ended (eof) at 1001.0ms, 1.0ms after the notice",
+		}(), Failed, "says it moves on the notice, but it never landed on another server: its connection to s1 ended (transport: eof) at 1001.0ms, 1.0ms after the notice",
 			"last state CLOSED_FAILED at 2500.0ms (reconnect_aborted)"),
 		lc("never left, never landed", func() history.History {
 			s := ldStory(lameDuckMoves)
@@ -146,9 +148,9 @@ func TestLameDuck(t *testing.T) {
 		// The library only notifies (nats.go alone), or declares nothing:
 		// INFORMATIONAL with what happened, the term cited.
 		lc("notify: stayed until the server's close, then landed", stayed(lameDuckNotifies), Informational, "the library does not move on a lame duck notice by its own contract, so M1 is not asked of it",
-			"lame_duck: notify (nats.go processInfo(): test); s1 closed its connection (lame_duck) at 1500.0ms, 500.0ms after the notice",
+			"lame_duck: notify (nats.go processInfo(): test); s1 closed its connection (going_away: lame_duck) at 1500.0ms, 500.0ms after the notice",
 			`it landed on s2 (session "S2/1") at 1503.6ms, 503.6ms after the notice, 3.6ms without a connection`),
-		lc("notify, yet it left at once", moved(lameDuckNotifies), Informational, "lame_duck: notify", "its connection to s1 ended (eof) at 1001.0ms"),
+		lc("notify, yet it left at once", moved(lameDuckNotifies), Informational, "lame_duck: notify", "its connection to s1 ended (transport: eof) at 1001.0ms"),
 		lc("notify: never landed elsewhere", func() history.History {
 			s := ldStory(lameDuckNotifies)
 			ldEnd(s, 1500, "lame_duck")
@@ -166,14 +168,31 @@ func TestLameDuck(t *testing.T) {
 			s.add(ldContract(lameDuckMoves))
 			natsConnect(s, 5, cg, "S1/1", connScope)
 			return s.hist()
-		}(), Unknown, "nothing to judge: no server entered lame duck mode"),
+		}(), Unknown, "nothing to judge: no server said it was going away"),
 		lc("nobody on the lame server", func() history.History {
 			s := &story{}
 			natsStart(s, 5)
 			s.add(ldContract(lameDuckMoves))
 			natsConnect(s, 5, cg, "S1/1", connScope)
-			return s.add(ev(1000, kindLameDuck, "server=s2", "grace_ms=500")).hist()
-		}(), Unknown, "nothing to judge: 0 client(s) on a server in lame duck mode", "no client was connected to s2 when it entered lame duck mode at 1000.0ms"),
+			return s.add(ev(1000, "going_away", "server=s2", "grace_ms=500")).hist()
+		}(), Unknown, "nothing to judge: 0 client(s) on a server in lame duck mode", "no client was connected to s2 at its going-away notice at 1000.0ms"),
+		lc("a GOAWAY to another connection concerns not the client's", func() history.History {
+			s := &story{}
+			natsStart(s, 5)
+			s.add(ldContract(lameDuckMoves))
+			natsConnect(s, 5, cg, "S1/1", connScope)
+			return s.add(ev(1000, "going_away", "server=s1", "conn=s1#7", "notice=goaway")).hist()
+		}(), Unknown, "no client was connected to s1"),
+		lc("a GOAWAY to the client's connection, which moves", func() history.History {
+			s := &story{}
+			natsStart(s, 5)
+			s.add(ldContract(lameDuckMoves))
+			natsConnect(s, 5, cg, "S1/1", connScope)
+			s.add(ev(1000, "going_away", "server=s1", "conn=s1#1", "notice=goaway", "grace_ms=500"))
+			ldEnd(s, 1001, "eof")
+			ldLand(s, 1002, "s2", "S2/1")
+			return s.hist()
+		}(), OK, "1 client(s) moved"),
 		lc("the client had left before the notice", func() history.History {
 			s := &story{}
 			natsStart(s, 5)
@@ -181,7 +200,7 @@ func TestLameDuck(t *testing.T) {
 			natsConnect(s, 5, cg, "S1/1", connScope)
 			ldEnd(s, 500, "eof")
 			ldLand(s, 502, "s2", "S2/1")
-			return s.add(ev(1000, kindLameDuck, "server=s1", "grace_ms=500")).hist()
+			return s.add(ev(1000, "going_away", "server=s1", "grace_ms=500")).hist()
 		}(), Unknown, "no client was connected to s1"),
 		lc("a cut ends the connection", func() history.History {
 			s := ldStory(lameDuckMoves)
@@ -195,7 +214,7 @@ func TestLameDuck(t *testing.T) {
 			ldEnd(s, 1200, "killed")
 			ldLand(s, 1300, "s2", "S2/1")
 			return s.hist()
-		}(), Unknown, "ended at 1200.0ms for another cause than lame duck mode (killed)"),
+		}(), Unknown, "ended at 1200.0ms for another cause than the server's going away (server: killed)"),
 	}
 	runCases(t, cases)
 }
@@ -216,7 +235,7 @@ func TestLameDuckMeasurements(t *testing.T) {
 		"client 0 on s1: without a connection":       1.6,
 		"clients on a server in lame duck mode":      1,
 		"left before the server's close":             1,
-		"closed by the server (lame_duck)":           0,
+		"closed by the server (going_away)":          0,
 	}
 	got := map[string]Measurement{}
 	for _, m := range r.Measurements {

@@ -1,6 +1,7 @@
 package mqtt
 
 import (
+	"strings"
 	"sync"
 
 	"github.com/faultline/faultline/harness/history"
@@ -54,15 +55,21 @@ func (s *sessions) Record(e history.Event) {
 		if !ok {
 			return
 		}
-		why := "transport"
+		why := history.DisconnTransport
 		switch e.Reason {
 		case "keepalive":
-			why = "idle"
+			why = history.DisconnIdle
 		case "takeover":
-			why = "superseded"
+			why = history.DisconnSuperseded
+		case "server_close", "killed":
+			why = history.DisconnServer
+		default:
+			if strings.HasPrefix(e.Reason, "error:") {
+				why = history.DisconnServer
+			}
 		}
 		s.rec.Record(history.Event{Source: history.SrcServer, Kind: history.KindSessionDisconn, Server: e.Server,
-			Conn: e.Conn, Session: o.id, Reason: why, Attrs: map[string]string{"mqtt_reason": e.Reason}})
+			Conn: e.Conn, Session: o.id, Reason: why, Attrs: map[string]string{history.AttrConnReason: e.Reason}})
 		if o.clean {
 			s.rec.Record(history.Event{Source: history.SrcServer, Kind: history.KindSessionExpire, Server: e.Server, Session: o.id,
 				Attrs: map[string]string{"why": "clean_session"}})

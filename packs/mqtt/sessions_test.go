@@ -43,7 +43,7 @@ func TestSessionsMapping(t *testing.T) {
 	for _, e := range log.Events() {
 		if strings.HasPrefix(e.Kind, "session.") {
 			g := e.Kind + " " + e.Session + " " + e.Conn + " " + e.Reason
-			for _, k := range []string{"scope", "retention_ms", "replay", "why", "mqtt_reason", "persistent"} {
+			for _, k := range []string{"scope", "retention_ms", "replay", "why", "conn_reason", "persistent"} {
 				if v := e.Attr(k); v != "" {
 					g += " " + k + "=" + v
 				}
@@ -53,18 +53,18 @@ func TestSessionsMapping(t *testing.T) {
 	}
 	want := []string{
 		"session.create s1/a s1#2 persistent=true",
-		"session.disconnect s1/a s1#2 idle mqtt_reason=keepalive",
+		"session.disconnect s1/a s1#2 idle conn_reason=keepalive",
 		"session.resume s1/a s1#3 replay=2",
-		"session.disconnect s1/a s1#3 superseded mqtt_reason=takeover",
+		"session.disconnect s1/a s1#3 superseded conn_reason=takeover",
 		"session.expire s1/a why=not_found",
 		"session.create s1/a s1#4 persistent=true",
-		"session.disconnect s1/a s1#4 transport mqtt_reason=eof",
+		"session.disconnect s1/a s1#4 transport conn_reason=eof",
 		"session.expire s1/a why=clean_connect",
 		"session.create s1/a s1#5 scope=connection retention_ms=0",
-		"session.disconnect s1/a s1#5 transport mqtt_reason=disconnect",
+		"session.disconnect s1/a s1#5 transport conn_reason=disconnect",
 		"session.expire s1/a why=clean_session",
 		"session.create s1/b s1#6 persistent=true",
-		"session.disconnect s1/b s1#6 transport mqtt_reason=eof",
+		"session.disconnect s1/b s1#6 transport conn_reason=eof",
 		"session.expire s1/b",
 		"session.create s1/b s1#7 persistent=true",
 	}

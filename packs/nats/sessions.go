@@ -1,9 +1,18 @@
 package nats
 
 import (
+	"strings"
 	"sync"
 
 	"github.com/faultline/faultline/harness/history"
+	"github.com/faultline/faultline/packs/nats/fake"
+)
+
+// The pack's own kinds the mapper reads (the fake and the real server
+// record them under the same names).
+const (
+	kindLameDuck = fake.KindLameDuck
+	kindInfo     = fake.KindInfo
 )
 
 // sessions maps a NATS server's connection evidence onto the neutral session
@@ -42,12 +51,29 @@ func (s *sessions) Record(e history.Event) {
 		if !ok {
 			return
 		}
-		why := "transport"
-		if e.Reason == "stale" {
-			why = "idle"
+		why := history.DisconnTransport
+		switch e.Reason {
+		case fake.ReasonStale:
+			why = history.DisconnIdle
+		case fake.ReasonLameDuck:
+			why = history.DisconnGoingAway
+		case fake.ReasonServerClose, "killed":
+			why = history.DisconnServer
+		default:
+			if strings.HasPrefix(e.Reason, fake.ReasonErrorPrefix) {
+				why = history.DisconnServer
+			}
 		}
 		s.rec.Record(history.Event{Source: history.SrcServer, Kind: history.KindSessionDisconn, Server: e.Server,
-			Conn: e.Conn, Session: sess, Reason: why, Attrs: map[string]string{"nats_reason": e.Reason}})
+			Conn: e.Conn, Session: sess, Reason: why, Attrs: map[string]string{history.AttrConnReason: e.Reason}})
 		s.rec.Record(history.Event{Source: history.SrcServer, Kind: history.KindSessionExpire, Server: e.Server, Session: sess})
+	case e.Kind == kindLameDuck:
+		// The neutral notice: every connection is told (INFO ldm), then
+		// closed after the grace.
+		s.rec.Record(history.Event{Source: history.SrcServer, Kind: history.KindGoingAway, Server: e.Server,
+			Attrs: map[string]string{"grace_ms": e.Attr("grace_ms"), "notice": "lame_duck"}})
+	case e.Kind == kindInfo && e.Attr("connect_urls") != "":
+		s.rec.Record(history.Event{Source: history.SrcServer, Kind: history.KindAdvertise, Server: e.Server, Conn: e.Conn,
+			Attrs: map[string]string{"servers": e.Attr("announced"), "addrs": e.Attr("connect_urls")}})
 	}
 }
