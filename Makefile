@@ -19,16 +19,19 @@ test: deps images-if-docker
 	cd drivers/kit && $(GO) vet ./... && $(GO) test -race -count=1 -timeout 5m ./...
 	cd drivers/nats.go && $(GO) vet ./... && $(GO) test -race -count=1 -timeout 5m ./...
 	cd drivers/paho.mqtt.golang && $(GO) vet ./... && $(GO) test -race -count=1 -timeout 5m ./...
+	cd drivers/grpc-go && $(GO) vet ./... && $(GO) test -race -count=1 -timeout 5m ./...
 	/usr/bin/python3 -m unittest discover -s drivers/paho-mqtt-python
+	/usr/bin/python3 -m unittest discover -s drivers/grpcio-python
 	node --test drivers/mqtt.js/test/
 	$(GO) test -race -count=1 -timeout 20m ./...
 
 # The Debian packages behind the real servers and libraries certified here:
-# the mosquitto broker, and two MQTT clients packaged for Debian's own
-# interpreters (python3-paho-mqtt is for /usr/bin/python3). Installed when
+# the mosquitto broker, two MQTT clients packaged for Debian's own
+# interpreters (python3-paho-mqtt is for /usr/bin/python3) and gRPC's C core
+# for Python (python3-grpcio, also for /usr/bin/python3). Installed when
 # missing (as root, apt-get update first); otherwise named, and the target
 # fails.
-DEBS ?= mosquitto python3-paho-mqtt node-mqtt
+DEBS ?= mosquitto python3-paho-mqtt node-mqtt python3-grpcio
 deps:
 	@missing=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	[ -z "$$missing" ] && exit 0; \
@@ -47,11 +50,13 @@ drivers: deps
 	@[ -f bin/go.mod ] || printf 'module faultline.invalid/bin\n' > bin/go.mod
 	cd drivers/nats.go && $(GO) build -o ../../bin/drivers/nats.go .
 	cd drivers/paho.mqtt.golang && $(GO) build -o ../../bin/drivers/paho.mqtt.golang .
+	cd drivers/grpc-go && $(GO) build -o ../../bin/drivers/grpc-go .
 	@# The Python and JavaScript libraries are Debian's, for Debian's
 	@# interpreters: a launcher runs each driver with them.
 	@printf '#!/bin/sh\nexec /usr/bin/python3 "%s/drivers/paho-mqtt-python/driver.py" "$$@"\n' "$(CURDIR)" > bin/drivers/paho-mqtt-python
 	@printf '#!/bin/sh\nexec node "%s/drivers/mqtt.js/driver.js" "$$@"\n' "$(CURDIR)" > bin/drivers/mqtt.js
-	@chmod +x bin/drivers/paho-mqtt-python bin/drivers/mqtt.js
+	@printf '#!/bin/sh\nexec /usr/bin/python3 "%s/drivers/grpcio-python/driver.py" "$$@"\n' "$(CURDIR)" > bin/drivers/grpcio-python
+	@chmod +x bin/drivers/paho-mqtt-python bin/drivers/mqtt.js bin/drivers/grpcio-python
 
 # Certify one library (SDK=nats.go): its driver over its protocol's
 # scenarios against the fake server, then against the real server behind
@@ -64,23 +69,33 @@ drivers: deps
 # SDK=mqtt certifies each of $(MQTT_CLIENTS) so, then merges their reports
 # against the fake broker into one client × requirement matrix in
 # $(CERTIFY)/mqtt-matrix (the mosquitto runs must agree with them).
+# The gRPC clients (grpc-go, grpcio-python; SDK=grpc both, merged into
+# $(CERTIFY)/grpc-matrix) run once: the grpc kind is the grpc-go server
+# library itself, not a fake, so there is no second server to agree with.
 SDK ?= nats.go
 CERTIFY ?= faultline-report/certify
 MQTT_CLIENTS ?= paho.mqtt.golang paho-mqtt-python mqtt.js
+GRPC_CLIENTS ?= grpc-go grpcio-python
 certify: drivers
 	$(GO) build -o bin/faultline ./cmd/faultline
 	@case "$(SDK)" in \
 	  nats.go) dir=scenarios/nats; swap=nats=nats-server ;; \
 	  paho.mqtt.golang|paho-mqtt-python|mqtt.js) dir=scenarios/mqtt; swap=mqtt=mosquitto ;; \
+	  grpc-go|grpcio-python) dir=scenarios/grpc; swap= ;; \
+	  grpc) start=$$(date +%s); rc=0; \
+	    for l in $(GRPC_CLIENTS); do $(MAKE) --no-print-directory certify SDK=$$l || rc=$$?; done; \
+	    ./bin/faultline report --merge $(foreach l,$(GRPC_CLIENTS),$(CERTIFY)/$(l)/report.json ) --out $(CERTIFY)/grpc-matrix || rc=$$?; \
+	    echo "certify: grpc ($(GRPC_CLIENTS)) in $$(( $$(date +%s) - start ))s; matrix in $(CERTIFY)/grpc-matrix"; exit $$rc ;; \
 	  mqtt) start=$$(date +%s); rc=0; \
 	    for l in $(MQTT_CLIENTS); do $(MAKE) --no-print-directory certify SDK=$$l || rc=$$?; done; \
 	    ./bin/faultline report --merge $(foreach l,$(MQTT_CLIENTS),$(CERTIFY)/$(l)/report.json ) --out $(CERTIFY)/mqtt-matrix || rc=$$?; \
 	    echo "certify: mqtt ($(MQTT_CLIENTS)) in $$(( $$(date +%s) - start ))s; matrix in $(CERTIFY)/mqtt-matrix"; exit $$rc ;; \
-	  *) echo "certify: no certification for SDK=$(SDK) (known: nats.go, paho.mqtt.golang, paho-mqtt-python, mqtt.js, mqtt)"; exit 2 ;; \
+	  *) echo "certify: no certification for SDK=$(SDK) (known: nats.go, paho.mqtt.golang, paho-mqtt-python, mqtt.js, mqtt, grpc-go, grpcio-python, grpc)"; exit 2 ;; \
 	esac; \
 	start=$$(date +%s); \
 	./bin/faultline run --sdk bin/drivers/$(SDK) --scenarios $$dir --report $(CERTIFY)/$(SDK); rc=$$?; \
 	[ $$rc -le 1 ] || exit $$rc; \
+	if [ -z "$$swap" ]; then echo "certify: $(SDK) in $$(( $$(date +%s) - start ))s (its server kind is the real server library: no second server)"; exit 0; fi; \
 	./bin/faultline run --sdk bin/drivers/$(SDK) --scenarios $$dir --label '!fake-only' --server-kind $$swap --report $(CERTIFY)/$(SDK)-real; rc=$$?; \
 	[ $$rc -le 1 ] || exit $$rc; \
 	./bin/faultline report --diff $(CERTIFY)/$(SDK)/report.json $(CERTIFY)/$(SDK)-real/report.json; rc=$$?; \

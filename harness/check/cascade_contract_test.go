@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/faultline/faultline/harness/history"
 )
@@ -137,4 +138,75 @@ func TestCascadeScopeContract(t *testing.T) {
 		{name: "failover off, a contract that does not list it: FAILED", cfg: &CascadeScope{}, sc: fscen(3, cascading), h: failsOverAnyway(),
 			verdict: Failed, detail: []string{"autofailover off, but client 0 failed over after losing s2"}},
 	})
+}
+
+// C1 with grpc-go pick_first's happy eyeballs: the next address is started
+// overlap_ms after the previous one began while that one is still
+// connecting (balancer/pickfirst/pickfirst.go scheduleNextConnectionLocked).
+func TestCascadeOrderOverlap(t *testing.T) {
+	sc := fscen(3, cascading)
+	sc.Client.ConnectTimeout = 2 * time.Second // grpc's min_connect_timeout: far above the overlap
+	he := ctReply(1, map[string]string{"first_connect": "cascade"}, map[string]any{"overlap_ms": 250})
+	plain := ctReply(1, map[string]string{"first_connect": "cascade"}, nil)
+	// overlapped: s1 blackholed from the start; its attempt (linked at
+	// 50.5ms) hangs; s2's begins gap ms later and lands.
+	overlapped := func(reply history.Event, gap float64) history.History {
+		s := newF()
+		s.add(reply)
+		s.fault(0, "s1", "blackhole")
+		s.op(0, 50)
+		s.linked(50.5, "s1").held(51, "s1")
+		s.linked(50.5+gap, "s2")
+		s.land(0, 51+gap, "s2", cg)
+		return s.hist()
+	}
+	// sequential: s1 resets (its close recorded 1ms after its accept), s2 at once.
+	sequential := func(reply history.Event) history.History {
+		s := newF()
+		s.add(reply)
+		s.fault(0, "s1", "reset")
+		s.op(0, 50)
+		s.fail(51, "s1")
+		s.land(0, 53, "s2", cg)
+		return s.hist()
+	}
+	runCases(t, []tcase{
+		{name: "sequential walk, overlap_ms declared: OK", cfg: &CascadeOrder{}, sc: sc, h: sequential(he), verdict: OK,
+			detail: []string{"1 cascade(s) followed list order s1 → s2 → s3"}},
+		{name: "sequential walk, no overlap_ms: OK", cfg: &CascadeOrder{}, sc: sc, h: sequential(plain), verdict: OK},
+		{name: "overlapped 250ms after, overlap_ms 250: OK", cfg: &CascadeOrder{}, sc: sc, h: overlapped(he, 250), verdict: OK,
+			detail: []string{"attempt 1 on s2 (link accept of s2#1 at 300.5ms) began 250.0ms after attempt 0 on s1 (link accept of s1#1 at 50.5ms), which had not finished (no close of it recorded by then, its connect timeout 2000.0ms not run out): an overlap its contract allows (overlap_ms 250"}},
+		{name: "overlapped within the slack of overlap_ms: OK", cfg: &CascadeOrder{}, sc: sc, h: overlapped(he, 242), verdict: OK},
+		{name: "overlapped without overlap_ms: FAILED", cfg: &CascadeOrder{}, sc: sc, h: overlapped(plain, 250), verdict: Failed,
+			detail: []string{"which had not finished", "two attempts at once, and the client's effective contract declares no overlap_ms (first_connect: cascade (grpc-go first_connect))"}},
+		{name: "overlapped without a contract: FAILED", cfg: &CascadeOrder{}, sc: sc, h: overlapped(ev(1, history.KindStep, "step=0"), 250), verdict: Failed,
+			detail: []string{"two attempts at once", "first_connect: not declared"}},
+		{name: "overlapped sooner than overlap_ms: FAILED", cfg: &CascadeOrder{}, sc: sc, h: overlapped(he, 100), verdict: Failed,
+			detail: []string{"began 100.0ms after attempt 0 on s1", "sooner than the contract's overlap_ms 250 allows (≥ 240.0ms with the slack)"}},
+		// The first attempt (s1, slowed) answers after the second (s2,
+		// blackholed) began: it lands on s1, s2 abandoned.
+		{name: "landing on the earlier attempt, the overlapping one abandoned: OK", cfg: &CascadeOrder{}, sc: sc, h: func() history.History {
+			s := newF()
+			s.add(he)
+			s.fault(0, "s1", "slow").fault(0, "s2", "blackhole")
+			s.op(0, 50)
+			s.linked(50.5, "s1").linked(300.5, "s2").held(301, "s2")
+			s.add(ev(50.7, "accept", "server=s1", "conn=s1#1"),
+				ev(398, "handshake", "server=s1", "conn=s1#1", "ok=true", "session=S1"),
+				ev(398.5, "session.create", "server=s1", "conn=s1#1", "session=S1", "retention_ms=0"),
+				cst(400, 0, cg, cA, "s1", "S1"))
+			return s.hist()
+		}(), verdict: OK},
+	})
+}
+
+// A reset attempt whose close the server did not record ended at once: the
+// next attempt right after it is no overlap.
+func TestCascadeOrderNoCloseRecorded(t *testing.T) {
+	s := newF()
+	s.fault(0, "s1", "reset")
+	s.op(0, 50)
+	s.held(51, "s1") // accepted, its close not recorded
+	s.land(0, 53, "s2", cg)
+	runCases(t, []tcase{{name: "reset, no close recorded: sequential, OK", cfg: &CascadeOrder{}, sc: fscen(3, cascading), h: s.hist(), verdict: OK}})
 }

@@ -23,6 +23,17 @@ const (
 	termBuffer       = "buffer"        // while_reconnecting | none
 	termDiscovery    = "discovery"     // follow | ignore
 	termCloseError   = "close_error"   // names_tried | last_error | generic
+	termFirstConnect = "first_connect" // cascade | single
+	// connect_deadline: how long one connection attempt may take.
+	// max_backoff: max(min_connect_timeout_ms, the attempt's current
+	// back-off), gRPC's TryConnect(Max(current_deadline, now() +
+	// MIN_CONNECT_TIMEOUT)); fixed: min_connect_timeout_ms (else the
+	// scenario's connect_timeout) for every attempt.
+	termConnectDeadline = "connect_deadline"
+	// idle_reconnect: after a loss, with nothing asking it to connect, does
+	// the library reconnect by itself (auto) or only when asked (on_demand:
+	// gRPC pick_first goes IDLE until an RPC or Connect()).
+	termIdleReconnect = "idle_reconnect"
 
 	paramWait       = "reconnect_wait_ms" // a constant wait …
 	paramJitterMs   = "jitter_ms"         // … plus U[0, jitter_ms)
@@ -31,6 +42,17 @@ const (
 	paramMax        = "max_ms"
 	paramJitter     = "jitter"    // … randomised by this fraction, as the jitter term says
 	paramDetect     = "detect_ms" // the longest a silent link goes unnoticed
+	// first_wait_exact: true: the first wait (sleep 0) is exactly
+	// initial_ms, without jitter (grpc-go Exponential.Backoff(0) returns
+	// BaseDelay).
+	paramFirstWaitExact = "first_wait_exact"
+	// min_connect_timeout_ms: the shortest an attempt is given before the
+	// library gives up on it (gRPC MIN_CONNECT_TIMEOUT).
+	paramMinConnectTimeout = "min_connect_timeout_ms"
+	// overlap_ms: a first connect's walk starts the next address this long
+	// after the previous one began if that one has not finished (grpc-go
+	// pick_first's happy eyeballs, 250 ms).
+	paramOverlap = "overlap_ms"
 )
 
 // Contract is a real library's effective contract for one connect, as its
@@ -80,6 +102,16 @@ func (c *Contract) Param(name string) (float64, bool) {
 	}
 	f, ok := c.Params[name].(float64)
 	return f, ok
+}
+
+// Flag is a boolean param's value (false when the contract has none or it
+// is not a boolean).
+func (c *Contract) Flag(name string) bool {
+	if c == nil {
+		return false
+	}
+	b, _ := c.Params[name].(bool)
+	return b
 }
 
 // Says renders a term for a detail: `lame_duck: notify (nats.go processInfo(): …)`.

@@ -1,6 +1,7 @@
 package check
 
 import (
+	"encoding/json"
 	"math"
 	"math/rand"
 	"strings"
@@ -255,6 +256,136 @@ func TestJitterDistributionFalseFail(t *testing.T) {
 				t.Errorf("alpha %g, %s: %d of %d honest sets FAILED, P(≥ that | rate %g) = %g", alpha, noise.name, fails, sets, bound, p)
 			}
 			t.Logf("alpha %g, %s: %d/%d FAILED (bound %.3g)", alpha, noise.name, fails, sets, bound)
+		}
+	}
+}
+
+// ---- jitter judged by the client's effective contract -------------------
+
+// grpcReply is a connect reply whose contract is grpc-go's back-off (scaled
+// down to 1s ×1.6 up to 2s): first attempt at once, jitter of the given kind
+// 0.2, the first wait exact unless exactFirst is false.
+func grpcReply(kind string, exactFirst bool) history.Event {
+	term := func(v string) map[string]string {
+		return map[string]string{"value": v, "cite": "grpc-go internal/backoff/backoff.go Exponential.Backoff"}
+	}
+	params := map[string]any{"initial_ms": 1000, "multiplier": 1.6, "max_ms": 2000, "jitter": 0.2}
+	if exactFirst {
+		params["first_wait_exact"] = true
+	}
+	ct := map[string]any{"first_attempt": term("immediate"), "delay_applies": term("per_attempt"), "jitter": term(kind), "params": params}
+	b, _ := json.Marshal(ct)
+	return ev(6, history.KindReply, "client=0", "op=connect", "id=1", "ok=true", "contract="+string(b))
+}
+
+// grpcNominal is the nominal wait before attempt k ≥ 1 under grpcReply:
+// sleep k−1 of 1s ×1.6 capped at 2s.
+func grpcNominal(k int) float64 { return min(1000*math.Pow(1.6, float64(k-1)), 2000) }
+
+// grpcH: session A, cut at 400ms, attempt 0 at once, then attempt k after
+// wait(k) ms from the previous attempt's close; the last one resumes A.
+func grpcH(reply history.Event, n int, wait func(k int) float64) history.History {
+	s := &story{}
+	s.connect(5, "A")
+	s.add(reply)
+	rec := s.lose(400, "cut", "A")
+	ds := []float64{0.5}
+	for k := 1; k < n; k++ {
+		ds = append(ds, wait(k))
+	}
+	end := s.attempts(rec, ds...)
+	return s.resume(end+wait(n), "A").hist()
+}
+
+// engine draws the wait before attempt k ≥ 1: the nominal times a factor
+// drawn by f, plus err ms of measurement error; the first wait exact.
+func engine(f func() float64, err func() float64) func(k int) float64 {
+	return func(k int) float64 {
+		if k == 1 {
+			return grpcNominal(1) + err()
+		}
+		return grpcNominal(k)*f() + err()
+	}
+}
+
+func TestJitterDistributionContractLaw(t *testing.T) {
+	rng := rand.New(rand.NewSource(41))
+	u := func(lo, hi float64) func() float64 { return func() float64 { return lo + (hi-lo)*rng.Float64() } }
+	noErr := func() float64 { return 0.7 }
+	const n = 41 // attempts 0..40 failing, 41 resuming: 41 waits, the first exact
+	sym := grpcReply("symmetric", true)
+	sc := jitterScen() // the scenario asks 300ms fixed, jitter 0.5: the library cannot
+	runCases(t, []tcase{
+		{name: "symmetric, honest: OK", cfg: &JitterDistribution{}, sc: sc, h: grpcH(sym, n, engine(u(0.8, 1.2), noErr)), verdict: OK,
+			detail: []string{"jitter follows Uniform[0.8, 1.2] (jitter symmetric 0.2, the client's effective contract): 40 factor(s)",
+				"1 wait(s) drawn without jitter (first_wait_exact) checked as exact, not sampled"}},
+		{name: "symmetric, jitter below only: FAILED", cfg: &JitterDistribution{}, sc: sc, h: grpcH(sym, n, engine(u(0.8, 1), noErr)), verdict: Failed,
+			detail: []string{"jitter is not Uniform[0.8, 1.2]", "every delay in the lower half of its band: jitter taken off only?"}},
+		{name: "symmetric, no jitter: FAILED", cfg: &JitterDistribution{}, sc: sc, h: grpcH(sym, n, engine(func() float64 { return 1 }, noErr)), verdict: Failed,
+			detail: []string{"jitter is not Uniform[0.8, 1.2]", "every delay at its nominal delay: jitter ignored?"}},
+		{name: "symmetric, jitter added on top: FAILED", cfg: &JitterDistribution{}, sc: sc, h: grpcH(sym, n, engine(u(1, 1.2), noErr)), verdict: Failed,
+			detail: []string{"jitter is not Uniform[0.8, 1.2]", "every delay in the upper half of its band: jitter added on top only?"}},
+		{name: "added, honest: OK", cfg: &JitterDistribution{}, sc: sc, h: grpcH(grpcReply("added", true), n, engine(u(1, 1.2), noErr)), verdict: OK,
+			detail: []string{"Uniform[1, 1.2] (jitter added 0.2, the client's effective contract)"}},
+		{name: "below, honest: OK", cfg: &JitterDistribution{}, sc: sc, h: grpcH(grpcReply("below", true), n, engine(u(0.8, 1), noErr)), verdict: OK,
+			detail: []string{"Uniform[0.8, 1] (jitter below 0.2, the client's effective contract)"}},
+		{name: "the exact first wait jittered: FAILED", cfg: &JitterDistribution{}, sc: sc,
+			h: grpcH(sym, n, func(k int) float64 {
+				if k == 1 {
+					return 1150
+				}
+				return grpcNominal(k) * u(0.8, 1.2)()
+			}), verdict: Failed,
+			detail: []string{"outage 0 (RECOVERING_RECONNECT at 402.0ms) attempt 1 came 1150.0ms after server conn.close s1#2", "the contract says that wait is exact (first_wait_exact: true): 1000.0ms ± 39.0ms"}},
+		{name: "first wait not declared exact: sampled", cfg: &JitterDistribution{}, sc: sc, h: grpcH(grpcReply("symmetric", false), n, engine(u(0.8, 1.2), noErr)), verdict: OK,
+			detail: []string{": 41 factor(s)"}},
+		{name: "contract without jitter: UNKNOWN", cfg: &JitterDistribution{}, sc: sc, h: grpcH(grpcReply("none", true), n, engine(u(0.8, 1.2), noErr)), verdict: Unknown,
+			detail: []string{"nothing to judge: the client's effective contract declares no jitter (jitter: none (grpc-go"}},
+	})
+}
+
+// False FAILs under the symmetric law: 400 honest engines of 40 waits each,
+// measured with errors anywhere within the tolerance, FAIL no more often
+// than the reported false-FAIL probability allows; at max_false_fail 0.05
+// failures are frequent enough to see the bound hold. And the faults the
+// symmetric law must see are FAILED in every one of those 400 draws.
+func TestJitterDistributionContractFalseFail(t *testing.T) {
+	sym := grpcReply("symmetric", true)
+	sc := jitterScen()
+	for _, alpha := range []float64{1e-4, 0.05} {
+		rng := rand.New(rand.NewSource(43))
+		u := func(lo, hi float64) func() float64 { return func() float64 { return lo + (hi-lo)*rng.Float64() } }
+		err := func() float64 { return 70*rng.Float64() - 35 } // within the 37–63ms tolerances
+		const sets = 400
+		fails, bound := 0, 0.0
+		for range sets {
+			r := (&JitterDistribution{MaxFalseFail: Ptr(alpha)}).Check(Input{History: grpcH(sym, 41, engine(u(0.8, 1.2), err)), Scenario: sc})
+			switch r.Verdict {
+			case Failed:
+				fails++
+			case OK:
+			default:
+				t.Fatalf("alpha %g: %s %s", alpha, r.Verdict, r.Detail)
+			}
+			bound = measured(r, "false-FAIL probability")
+		}
+		if bound > alpha {
+			t.Errorf("reported false-FAIL probability %g above max_false_fail %g", bound, alpha)
+		}
+		if p := BinomialSF(sets, bound, fails); p < 1e-3 {
+			t.Errorf("alpha %g: %d of %d honest sets FAILED, P(≥ that | rate %g) = %g", alpha, fails, sets, bound, p)
+		}
+		t.Logf("alpha %g: %d/%d honest symmetric engines FAILED (bound %.3g)", alpha, fails, sets, bound)
+	}
+	rng := rand.New(rand.NewSource(47))
+	u := func(lo, hi float64) func() float64 { return func() float64 { return lo + (hi-lo)*rng.Float64() } }
+	err := func() float64 { return 70*rng.Float64() - 35 }
+	for name, f := range map[string]func() float64{"below only": u(0.8, 1), "added only": u(1, 1.2), "none": func() float64 { return 1 }} {
+		for i := range 400 {
+			r := (&JitterDistribution{}).Check(Input{History: grpcH(sym, 41, engine(f, err)), Scenario: sc})
+			if r.Verdict != Failed {
+				t.Fatalf("%s, draw %d: an engine with jitter %s got %s: %s", name, i, name, r.Verdict, r.Detail)
+			}
 		}
 	}
 }

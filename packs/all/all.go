@@ -5,6 +5,7 @@
 package all
 
 import (
+	_ "github.com/faultline/faultline/packs/grpc"     // kind grpc
 	_ "github.com/faultline/faultline/packs/mqtt"     // kinds mqtt, mosquitto
 	_ "github.com/faultline/faultline/packs/nats"     // kinds nats, nats-server
 	_ "github.com/faultline/faultline/packs/platform" // kind instance

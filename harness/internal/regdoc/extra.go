@@ -22,6 +22,11 @@ var extra = map[string]Obj{
 
 	"check_backoff_schedule.tolerance_pct":          {{"minimum", 0}},
 	"check_backoff_schedule.min_attempts":           {{"minimum", 1}},
+	"check_backoff_interop_band.low_factor":         {{"minimum", 0}},
+	"check_backoff_interop_band.high_factor":        {{"minimum", 0}},
+	"check_backoff_interop_band.min_gaps":           {{"minimum", 1}},
+	"check_connect_timeout.tolerance_pct":           {{"minimum", 0}},
+	"check_connect_timeout.min_attempts":            {{"minimum", 1}},
 	"check_cascade_order.tolerance_pct":             {{"minimum", 0}},
 	"check_chunk_affinity.expect_failed":            {{"minimum", 0}},
 	"check_deliberate_close.by":                     {{"enum", []any{"client", "server"}}, {"enumDescriptions", []any{"The client closes (CLOSED_BY_CLIENT).", "The server closes, a server close step (CLOSED_BY_SERVER)."}}, {"required", true}},
