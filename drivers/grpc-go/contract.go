@@ -36,7 +36,7 @@ type Params struct {
 	LBPolicy           string `json:"lb_policy"`
 	ShuffleAddressList bool   `json:"shuffle_address_list"`
 	// IdleConnect: the driver calls cc.Connect() when the channel goes
-	// IDLE (options.grpc.idle_connect, README).
+	// IDLE (client.library.grpc.idle_connect, README).
 	IdleConnect bool `json:"idle_connect"`
 	// Client is the name the driver gives the server (faultline-client).
 	Client string `json:"client"`

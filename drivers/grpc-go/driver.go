@@ -60,12 +60,12 @@ func Hello() any {
 		// reconnect: the back-off of every subchannel; failover: after a
 		// loss the pass walks the list from the top; load_balancing:
 		// pick_first's shuffleAddressList; cascading: the first pass (happy
-		// eyeballs). Not routing: faultline's routing requirements judge a
-		// router of edge connections (edge ops, multi-part messages,
-		// watermarks, route/response/instance events against the platform
-		// pack's instances), which a gRPC channel is not; round_robin is
-		// the connect option options.grpc.lb_policy (README).
-		Features: []string{"reconnect", "failover", "load_balancing", "cascading"},
+		// eyeballs); routing: round_robin (client.library.grpc.lb_policy)
+		// spreads RPCs over the READY backends, skips lost ones and takes
+		// resolver updates (discovery ops): T1, T2, T6 as ROUTING.md says;
+		// migration: at a server's GOAWAY the channel moves its new RPCs to
+		// a new connection (M6; no server names a target).
+		Features: []string{"reconnect", "failover", "load_balancing", "cascading", "routing", "migration"},
 		Sessions: Sessions, Contract: builtin(),
 	}
 }
@@ -130,6 +130,8 @@ func (d *Driver) Do(o op) reply {
 	case "close":
 		s.close()
 		return reply{OK: true}
+	case "discovery.add", "discovery.remove": // discovery.go
+		return d.discover(o, s)
 	default:
 		return reply{Error: fmt.Sprintf("unknown op %q", o.Op)}
 	}
@@ -176,6 +178,7 @@ func (d *Driver) connect(o op) reply {
 	// this channel's own.
 	r := manual.NewBuilderWithScheme(scheme)
 	r.InitialState(resolver.State{Endpoints: eps})
+	d.trackDiscovery(s, r, o.Servers) // discovery.go
 	opts := append(append([]grpc.DialOption{}, p.opts...),
 		grpc.WithResolvers(r),
 		grpc.WithTransportCredentials(insecure.NewCredentials()),

@@ -22,7 +22,7 @@ func TestHello(t *testing.T) {
 	for _, f := range kittest.AsList(h["features"]) {
 		fs = append(fs, f.(string))
 	}
-	if strings.Join(fs, ",") != "reconnect,failover,load_balancing,cascading" {
+	if strings.Join(fs, ",") != "reconnect,failover,load_balancing,cascading,routing,migration" {
 		t.Errorf("features %v", fs)
 	}
 	c := h["contract"].(map[string]any)
@@ -254,7 +254,7 @@ func TestBackoffObserved(t *testing.T) {
 func TestIdleConnectOff(t *testing.T) {
 	s1 := runFeed(t, "s1", "")
 	r := newRig(t)
-	rep := connect(r, -1, []string{s1.url()}, options(func(o map[string]any) { o["grpc"] = map[string]any{"idle_connect": false} }))
+	rep := connect(r, -1, []string{s1.url()}, options(func(o map[string]any) { o["library"] = map[string]any{"grpc": map[string]any{"idle_connect": false}} }))
 	if p := kittest.Sub(rep["contract"].(map[string]any), "params"); p["idle_connect"] != false {
 		t.Errorf("params %v", p)
 	}
@@ -420,7 +420,9 @@ func TestBadConnects(t *testing.T) {
 	}{
 		{nil, options(nil), "no servers"},
 		{[]string{"grpc://127.0.0.1"}, options(nil), "bad server URL"},
-		{[]string{"grpc://127.0.0.1:1"}, options(func(o map[string]any) { o["grpc"] = map[string]any{"lb_policy": "ring_hash"} }), "lb_policy"},
+		{[]string{"grpc://127.0.0.1:1"}, options(func(o map[string]any) {
+			o["library"] = map[string]any{"grpc": map[string]any{"lb_policy": "ring_hash"}}
+		}), "lb_policy"},
 	} {
 		l := connect(r, -1, c.servers, c.opts)
 		if l["ok"] != false || !strings.Contains(l["error"].(string), c.want) {
@@ -435,12 +437,14 @@ func TestBadConnects(t *testing.T) {
 	}
 }
 
-// round_robin (options.grpc.lb_policy) connects every server at once; a
+// round_robin (client.library.grpc.lb_policy) connects every server at once; a
 // loss leaves the channel READY on the other.
 func TestRoundRobin(t *testing.T) {
 	s1, s2 := runFeed(t, "s1", ""), runFeed(t, "s2", "")
 	r := newRig(t)
-	rep := connect(r, -1, []string{s1.url(), s2.url()}, options(func(o map[string]any) { o["grpc"] = map[string]any{"lb_policy": "round_robin"} }))
+	rep := connect(r, -1, []string{s1.url(), s2.url()}, options(func(o map[string]any) {
+		o["library"] = map[string]any{"grpc": map[string]any{"lb_policy": "round_robin"}}
+	}))
 	ct := rep["contract"].(map[string]any)
 	if kittest.Sub(ct, "params")["lb_policy"] != "round_robin" || kittest.Sub(ct, "failover")["value"] != "next" {
 		t.Errorf("contract %v", ct)

@@ -26,9 +26,13 @@ type connectOptions struct {
 	Migration        *struct {
 		Enabled bool `json:"enabled"`
 	} `json:"migration"`
-	KeepSession bool         `json:"keep_session"`
-	Delivery    string       `json:"delivery"`
-	GRPC        *grpcOptions `json:"grpc"`
+	KeepSession bool   `json:"keep_session"`
+	Delivery    string `json:"delivery"`
+	// Library is the scenario's client.library; grpc holds this driver's
+	// own options (the README's "options.library.grpc").
+	Library struct {
+		GRPC *grpcOptions `json:"grpc"`
+	} `json:"library"`
 }
 
 type reconnectOptions struct {
@@ -54,7 +58,7 @@ type failoverOptions struct {
 	Cascading     bool `json:"cascading"`
 }
 
-// grpcOptions are this driver's own connect options (options.grpc, README):
+// grpcOptions are this driver's own connect options (client.library.grpc, README):
 // what a gRPC application chooses that faultline's client block has no key
 // for.
 type grpcOptions struct {
@@ -195,14 +199,14 @@ func planFor(servers []string, raw json.RawMessage, name string) (*plan, error) 
 		unsup = append(unsup, kit.Unsupported{Option: "principal", Reason: "the gRPC pack has no authentication: the driver dials with insecure credentials and sends no credentials"})
 	}
 
-	// The load-balancing policy (options.grpc.lb_policy) and the shuffle.
-	g := co.GRPC
+	// The load-balancing policy (client.library.grpc.lb_policy) and the shuffle.
+	g := co.Library.GRPC
 	if g != nil && g.LBPolicy != "" {
 		switch g.LBPolicy {
 		case pickFirst, roundRobin:
 			p.lb = g.LBPolicy
 		default:
-			return nil, fmt.Errorf("options.grpc.lb_policy: %q is neither %s nor %s", g.LBPolicy, pickFirst, roundRobin)
+			return nil, fmt.Errorf("client.library.grpc.lb_policy: %q is neither %s nor %s", g.LBPolicy, pickFirst, roundRobin)
 		}
 	}
 	fo := co.Failover
@@ -284,7 +288,7 @@ func planFor(servers []string, raw json.RawMessage, name string) (*plan, error) 
 		unsup = append(unsup, kit.Unsupported{Option: "migration.enabled", Reason: "a gRPC server's GOAWAY names no target and grpc-go moves to none: it reconnects to the top of its list on the next RPC (http2_client.go handleGoAway())"})
 	}
 	if len(co.Router) > 0 && string(co.Router) != "null" {
-		unsup = append(unsup, kit.Unsupported{Option: "router", Reason: "grpc-go is a client channel, not a router of edge connections (round_robin is options.grpc.lb_policy, README)"})
+		unsup = append(unsup, kit.Unsupported{Option: "router", Reason: "grpc-go is a client channel, not a router of edge connections (round_robin is client.library.grpc.lb_policy, README)"})
 	}
 
 	// The driver's own option: who asks the channel to connect after a loss.
@@ -292,10 +296,10 @@ func planFor(servers []string, raw json.RawMessage, name string) (*plan, error) 
 		p.idleConnect = *g.IdleConnect
 	}
 	if p.idleConnect {
-		adds = append(adds, kit.DriverAdd{What: "cc.Connect() whenever the channel goes IDLE (options.grpc.idle_connect)", Why: "after a loss pick_first goes IDLE and makes no attempt until an RPC or cc.Connect() asks (idle_reconnect: on_demand; pickfirst.go updateSubConnState(): idlePicker; grpc-go #4298); an application that wants its channel back must ask, and so does the driver, so that the back-off can be observed; options.grpc.idle_connect false turns this off"})
+		adds = append(adds, kit.DriverAdd{What: "cc.Connect() whenever the channel goes IDLE (client.library.grpc.idle_connect)", Why: "after a loss pick_first goes IDLE and makes no attempt until an RPC or cc.Connect() asks (idle_reconnect: on_demand; pickfirst.go updateSubConnState(): idlePicker; grpc-go #4298); an application that wants its channel back must ask, and so does the driver, so that the back-off can be observed; client.library.grpc.idle_connect false turns this off"})
 	} else {
-		c.IdleReconnect.Cite += "; options.grpc.idle_connect false: the driver does not ask, so after a loss the channel stays IDLE until the next RPC (a send or request op)"
-		c.FirstAttempt = kit.Term{Value: "immediate", Cite: citeFirstImmediate + "; options.grpc.idle_connect false: the driver never asks, so after a loss the channel stays IDLE until an RPC (a send) asks"}
+		c.IdleReconnect.Cite += "; client.library.grpc.idle_connect false: the driver does not ask, so after a loss the channel stays IDLE until the next RPC (a send or request op)"
+		c.FirstAttempt = kit.Term{Value: "immediate", Cite: citeFirstImmediate + "; client.library.grpc.idle_connect false: the driver never asks, so after a loss the channel stays IDLE until an RPC (a send) asks"}
 	}
 
 	p.serviceConf = serviceConfig(p.lb, p.shuffle)
@@ -316,5 +320,8 @@ func planFor(servers []string, raw json.RawMessage, name string) (*plan, error) 
 	c.Params = pr
 	c.Unsupported = unsup
 	c.DriverAdds = adds
+	if err := misconfigure(p, against()); err != nil { // FAULTLINE_GRPC_AGAINST (against.go)
+		return nil, err
+	}
 	return p, nil
 }

@@ -101,11 +101,13 @@ func termProblems(c map[string]any) []string {
 
 func TestEveryContractCited(t *testing.T) {
 	for name, mod := range map[string]func(map[string]any){
-		"defaults":    nil,
-		"shuffle":     func(o map[string]any) { o["failover"].(map[string]any)["load_balancing"] = true },
-		"round_robin": func(o map[string]any) { o["grpc"] = map[string]any{"lb_policy": "round_robin"} },
-		"idle off":    func(o map[string]any) { o["grpc"] = map[string]any{"idle_connect": false} },
-		"liveness":    func(o map[string]any) { o["liveness_ms"] = 30000 },
+		"defaults": nil,
+		"shuffle":  func(o map[string]any) { o["failover"].(map[string]any)["load_balancing"] = true },
+		"round_robin": func(o map[string]any) {
+			o["library"] = map[string]any{"grpc": map[string]any{"lb_policy": "round_robin"}}
+		},
+		"idle off": func(o map[string]any) { o["library"] = map[string]any{"grpc": map[string]any{"idle_connect": false}} },
+		"liveness": func(o map[string]any) { o["liveness_ms"] = 30000 },
 	} {
 		if p := termProblems(contractOf(t, 2, mod)); len(p) > 0 {
 			t.Errorf("%s: terms without value or citation: %v", name, p)
@@ -153,7 +155,7 @@ func TestPlanMapping(t *testing.T) {
 	}
 
 	// Refused options.
-	for _, bad := range []string{`{"grpc":{"lb_policy":"grpclb"}}`, `{"reconnect":"yes"}`} {
+	for _, bad := range []string{`{"library":{"grpc":{"lb_policy":"grpclb"}}}`, `{"reconnect":"yes"}`} {
 		if _, err := planFor([]string{"a"}, json.RawMessage(bad), "c0"); err == nil {
 			t.Errorf("%s: no error", bad)
 		}

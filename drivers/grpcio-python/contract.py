@@ -13,20 +13,27 @@ library runs with, what it cannot express (unsupported) and what the driver
 adds through the public API (driver_adds).
 """
 
+import against
 import wire
 
 SDK = "grpcio-python"
 PROTOCOL = "grpc"
 # What the library implements: it reconnects (pick_first), walks its list
-# after a loss (always from the top) and at the first connect. Not
-# load_balancing (1.51's pick_first never shuffles), migration (no server
-# names a target), routing or discovery.
-FEATURES = ["reconnect", "failover", "cascading"]
+# after a loss (always from the top) and at the first connect, and with
+# round_robin (client.library.grpc.lb_policy) spreads RPCs over the READY
+# backends and skips lost ones (routing: T1, T2; T6's run-time discovery
+# the driver refuses, the target being a static ipv4: list). Not
+# load_balancing (1.51's pick_first never shuffles) or discovery (no server
+# advertises others). migration: at a server's GOAWAY the channel moves its
+# new RPCs to a new connection (M6; no server names a target, so M1–M5's
+# target-naming scenarios do not apply).
+FEATURES = ["reconnect", "failover", "cascading", "routing", "migration"]
 
 CORE = "grpc 1.51.1 C core"
 SUB_F = "src/core/ext/filters/client_channel/subchannel.cc"
 BACKOFF_F = "src/core/lib/backoff/backoff.cc"
 PF_F = "src/core/ext/filters/client_channel/lb_policy/pick_first/pick_first.cc"
+RR_F = "src/core/ext/filters/client_channel/lb_policy/round_robin/round_robin.cc"
 CC_F = "src/core/ext/filters/client_channel/client_channel.cc"
 H2_F = "src/core/ext/transport/chttp2/transport/chttp2_transport.cc"
 WR_F = "src/core/ext/transport/chttp2/transport/writing.cc"
@@ -77,6 +84,24 @@ CITE = {
     "buffer": CC + " ClientChannel::LoadBalancedCall::PickSubchannelLocked() (:3085): no message buffer; a fail-fast RPC made while the channel is IDLE or CONNECTING waits for a pick (QueuePick :3140) and fails UNAVAILABLE as soon as the channel reports TRANSIENT_FAILURE (FailPick :3150, wait_for_ready false): it is not kept past a failed pass over the list",
     "close_error": PF + " PickFirstSubchannelData::ProcessConnectivityChangeLocked() (:300): at TRANSIENT_FAILURE a fail-fast RPC fails with \"failed to connect to all addresses; last error: \" + the last address's status (:433): only the last address is named",
     "discovery": PF + " PickFirst::AttemptToConnectUsingLatestUpdateArgsLocked() (:216) uses only the resolver's addresses (the ipv4: target); HTTP/2 and gRPC have no server list for a server to advertise",
+}
+
+
+# round_robin (grpc.lb_policy_name "round_robin"), cited by function: the
+# file as read at grpc/grpc commit 90868cc (the 1.51 era: the same
+# subchannel_list.h, lb_policy and ServerAddress APIs as the 1.51.1 files
+# above; no line numbers, that commit not being the v1.51.1 tag).
+PICK_FIRST, ROUND_ROBIN = "pick_first", "round_robin"
+RR = CORE + " " + RR_F
+CITE_RR = {
+    "first_attempt": SUB + " ConnectedSubchannelStateWatcher::OnConnectivityStateChange() (:310): a READY connection's loss sets the subchannel IDLE and resets its back-off; "
+    + RR + " RoundRobinSubchannelData::ProcessConnectivityChangeLocked(): a subchannel reporting IDLE is asked to connect at once (subchannel()->RequestConnection()), no wait",
+    "failover": RR + " RoundRobinSubchannelList::MaybeUpdateRoundRobinConnectivityStateLocked(): the channel stays READY while any subchannel is, with a new Picker over the READY ones only (Picker::Picker()): after a loss the RPCs go on at once to the next READY backend while the lost one reconnects on its own",
+    "shuffle": RR + " Picker::Picker(): the READY subchannels in address order (the ipv4: target's), the first pick at a random index (last_picked_index_ = rand() % size, \"see grpc-go issue 2580\"), then Picker::Pick() (last_picked_index_ + 1) % size: a random start, never a shuffle of the list",
+    "first_connect": RR + " RoundRobin::UpdateLocked() -> SubchannelList::StartWatchingLocked(): every address's subchannel connects at once; the channel is READY at the first READY one (MaybeUpdateRoundRobinConnectivityStateLocked()) and TRANSIENT_FAILURE once all failed",
+    "idle_reconnect": RR + " RoundRobinSubchannelData::ProcessConnectivityChangeLocked(): a subchannel that reports IDLE (its connection ended, or its back-off ran out) is asked to connect at once (RequestConnection()): nothing need ask",
+    "close_error": RR + " RoundRobinSubchannelList::MaybeUpdateRoundRobinConnectivityStateLocked(): with every subchannel in TRANSIENT_FAILURE an RPC fails \"connections to all backends failing; last error: \" + the last failed subchannel's status: only the last address is named",
+    "delay_applies": SUB + " Subchannel::StartConnectingLocked() sets next_attempt_time_ = backoff_.NextAttemptTime() as each attempt starts and OnConnectingFinishedLocked() waits for it: each address (subchannel) keeps its own back-off; round_robin asks each again as soon as it is IDLE (" + RR_F + " ProcessConnectivityChangeLocked()), so one sleep precedes each attempt of an address",
 }
 
 
@@ -196,9 +221,21 @@ def plan_for(servers, options, _environ=None):
         urls.setdefault(a, s)
     p["urls"] = urls  # address -> the first URL naming it
 
+    # The load-balancing policy (client.library.grpc.lb_policy).
+    g = _block(_block(options, "library"), "grpc")
+    p["lb_policy"] = _get(g, "lb_policy", str, PICK_FIRST)
+    if p["lb_policy"] not in (PICK_FIRST, ROUND_ROBIN):
+        raise BadOptions("option grpc.lb_policy: %r is neither %s nor %s" % (p["lb_policy"], PICK_FIRST, ROUND_ROBIN))
+    rr = p["lb_policy"] == ROUND_ROBIN
+
     # Failover: pick_first always walks the list, from the top.
     fo = _block(options, "failover")
-    if len(servers) > 1:
+    if len(servers) > 1 and rr:
+        if not _get(fo, "auto", bool, False):
+            unsup.append({"option": "failover.auto", "reason": "cannot be switched off: round_robin goes on with the other READY backends after a loss (" + RR_F + " MaybeUpdateRoundRobinConnectivityStateLocked())"})
+        if not _get(fo, "cascading", bool, False):
+            unsup.append({"option": "failover.cascading", "reason": "cannot be switched off: round_robin connects every address at once (" + RR_F + " StartWatchingLocked())"})
+    elif len(servers) > 1:
         if not _get(fo, "auto", bool, False):
             unsup.append({"option": "failover.auto", "reason": "cannot be switched off: after a loss pick_first walks the whole list again from the top (" + PF_F + " AttemptToConnectUsingLatestUpdateArgsLocked())"})
         if not _get(fo, "cascading", bool, False):
@@ -282,15 +319,15 @@ def plan_for(servers, options, _environ=None):
     if isinstance(options.get("router"), dict):
         unsup.append({"option": "router", "reason": "grpcio is not a router: one channel per client"})
 
-    # The driver's own options (options.grpc).
-    g = _block(options, "grpc")
+    # The driver's own options (options.library.grpc: the scenario's
+    # client.library.grpc).
     p["idle_connect"] = _get(g, "idle_connect", bool, True)
     for k in g:
-        if k != "idle_connect":
-            raise BadOptions("option grpc.%s: unknown (known: idle_connect)" % k)
+        if k not in ("idle_connect", "lb_policy"):
+            raise BadOptions("option grpc.%s: unknown (known: idle_connect, lb_policy)" % k)
 
     # Channel args every session gets.
-    p["args"]["grpc.lb_policy_name"] = "pick_first"
+    p["args"]["grpc.lb_policy_name"] = p["lb_policy"]
     p["args"]["grpc.use_local_subchannel_pool"] = 1
     p["args"]["grpc.enable_channelz"] = 1
     p["first_connect_deadline_ms"] = FIRST_CONNECT_CAP_MS
@@ -305,15 +342,21 @@ def plan_for(servers, options, _environ=None):
                  "why": "grpcio never gives up on a channel; faultline's first connect either reaches CONNECTED_ACTIVE or fails, within the op timeout; a fail-fast RPC is how an application learns the channel cannot connect"})
     if p["idle_connect"]:
         adds.append({"what": "on every IDLE the channel reports, the driver asks it to connect: channel._channel.check_connectivity_state(True), at once",
-                     "why": "pick_first goes IDLE after a loss and reconnects only when asked (idle_reconnect: on_demand); an application with an open stream re-opens it, which asks the same; options.grpc.idle_connect: false turns this off"})
+                     "why": "pick_first goes IDLE after a loss and reconnects only when asked (idle_reconnect: on_demand); an application with an open stream re-opens it, which asks the same; client.library.grpc.idle_connect: false turns this off"})
     else:
-        c["idle_reconnect"] = term("on_demand", CITE["idle_reconnect"] + "; options.grpc.idle_connect false: the driver does not ask, so after a loss the channel stays IDLE until the next RPC (a send or request op)")
+        c["idle_reconnect"] = term("on_demand", CITE["idle_reconnect"] + "; client.library.grpc.idle_connect false: the driver does not ask, so after a loss the channel stays IDLE until the next RPC (a send or request op)")
     adds.append({"what": "Subscribe streams are re-opened by the driver once the session is CONNECTED_ACTIVE again (on the new connection; one that outlives a GOAWAY is re-opened when it ends)",
                  "why": "a server stream ends with its connection (UNAVAILABLE) and grpcio never re-opens it"})
     adds.append({"what": "the driver watches the channel's connectivity itself, with channel.subscribe()'s own calls (check_connectivity_state(True) once, then watch_connectivity_state() from the last state seen) but watches of 50 ms instead of 0.2 s, and starts no watch once it closes the channel",
                  "why": "channel.close() cannot cancel a pending watch and waits for it before destroying the channel (cygrpc _close(), grpc issue #3064); meanwhile the subchannels go on with their attempts: with subscribe() a channel closed after a failed first connect was seen making one more attempt"})
     adds.append({"what": "channel args grpc.use_local_subchannel_pool=1 and grpc.enable_channelz=1",
                  "why": "one process hosts many clients: the global subchannel pool would share one connection between channels with the same target and args; channelz names the address of the READY subchannel (the state event's server)"})
+    if rr:
+        for k, v in CITE_RR.items():
+            c[k] = term({"first_attempt": "immediate", "failover": "next", "shuffle": "none", "first_connect": "cascade",
+                         "idle_reconnect": "auto", "close_error": "last_error", "delay_applies": "per_attempt"}[k], v)
+        adds.append({"what": "under round_robin the driver watches channelz (every 50 ms) for the end of the subchannel its CONNECTED_ACTIVE names: then RECOVERING_RECONNECT and a new Hello, whose subchannel (the one whose channelz callsStarted grew) names the next CONNECTED_ACTIVE",
+                     "why": "the channel stays READY while any backend is (a loss of one is no change of its connectivity), and a client call has no peer() in grpcio: channelz is where the subchannels' states and calls are"})
     if not p["reconnect"]:
         adds.append({"what": "reconnect.enabled false: at the first loss the driver closes the channel (channel.close()) and reports CLOSED_FAILED connection_lost",
                      "why": "grpcio has no reconnect opt-out (any RPC reconnects an IDLE channel)"})
@@ -322,7 +365,7 @@ def plan_for(servers, options, _environ=None):
     c["params"] = {
         "initial_ms": p["initial_ms"], "multiplier": MULTIPLIER, "max_ms": p["max_ms"], "jitter": JITTER,
         "first_wait_exact": True, "min_connect_timeout_ms": p["min_connect_timeout_ms"], "overlap_ms": 0,
-        "target": p["target"], "lb_policy": "pick_first", "shuffle_address_list": False, "idle_connect": p["idle_connect"],
+        "target": p["target"], "lb_policy": p["lb_policy"], "shuffle_address_list": False, "idle_connect": p["idle_connect"],
         "first_connect_deadline_ms": FIRST_CONNECT_CAP_MS, "hello_timeout_ms": HELLO_TIMEOUT_MS,
         "channel_args": dict(p["args"]),
     }
@@ -333,4 +376,5 @@ def plan_for(servers, options, _environ=None):
     if unsup:
         c["unsupported"] = unsup
     c["driver_adds"] = adds
+    against.misconfigure(p, c, _environ, BadOptions)  # FAULTLINE_GRPC_AGAINST (against.py)
     return p, c

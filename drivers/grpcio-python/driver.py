@@ -37,6 +37,14 @@ SESSIONS = 64
 
 EXIT_WAIT = 3.0  # exit: every session's close together, then the replies
 
+# Why run-time discovery (docs/driver-protocol.md, Routing) cannot be served:
+# the channel's addresses are its target's, fixed when it is made.
+DISCOVERY_REFUSED = ("grpcio-python: %s cannot be served: a grpcio channel's addresses are its target's, "
+                     "an ipv4: list fixed at grpc.insecure_channel(target) (grpc/_channel.py Channel.__init__()); "
+                     "the C core's ipv4: resolver parses it once (sockaddr_resolver.cc ParseUri()) and a re-resolution "
+                     "gives the same list; grpcio's Python API has no resolver to register or update (no "
+                     "resolver in grpc/__init__.py): a new list means a new channel, which is no run-time update")
+
 
 # ---------------------------------------------------------------------------
 # Output: every line through one writer thread, so that no caller (the
@@ -217,6 +225,8 @@ class Driver:
         if name == "close":
             s.close()
             return None, None
+        if name in ("discovery.add", "discovery.remove"):
+            return DISCOVERY_REFUSED % name, None
         return "unknown op %s" % json.dumps(name), None
 
     def connect(self, op, key):

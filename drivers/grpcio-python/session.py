@@ -12,10 +12,15 @@ states, keeping the lifecycle rule U1:
   session, its failure CLOSED_FAILED;
 - a READY channel that leaves READY: RECOVERING_RECONNECT (CLOSED_FAILED
   connection_lost with reconnect.enabled false); at IDLE the driver asks
-  the channel to connect (options.grpc.idle_connect);
+  the channel to connect (client.library.grpc.idle_connect);
 - READY again: a new Hello, then CONNECTED_ACTIVE with the new session
   (possibly on another server: pick_first starts again at the top);
-- close: channel.close(), CLOSED_BY_CLIENT.
+- close: channel.close(), CLOSED_BY_CLIENT;
+- round_robin (client.library.grpc.lb_policy): the channel stays READY
+  while any backend is, so the end of the subchannel CONNECTED_ACTIVE
+  names is read from channelz at each watch: RECOVERING_RECONNECT, then a
+  Hello names the next CONNECTED_ACTIVE (its subchannel: the one whose
+  channelz calls started grew).
 
 Every callback (the watcher, RPC completions) only queues; one worker
 thread per session handles the queue in order, so the state events come out
@@ -136,6 +141,30 @@ def subchannels(cid):
     return out
 
 
+def subchannel_calls(cid):
+    """{address: (state, calls started)} of channel cid's subchannels
+    (channelz); a READY entry wins over another of the same address."""
+    out = {}
+    if cid is None:
+        return out
+    try:
+        ch = json.loads(cygrpc.channelz_get_channel(cid)).get("channel", {})
+        for ref in ch.get("subchannelRef", []):
+            data = json.loads(cygrpc.channelz_get_subchannel(int(ref["subchannelId"]))).get("subchannel", {}).get("data", {})
+            target = data.get("target", "")
+            addr = target.split(":", 1)[1] if target.startswith("ipv4:") else target
+            state = data.get("state", {}).get("state", "")
+            started = int(data.get("callsStarted", "0") or 0)
+            old = out.get(addr)
+            if old is None or (state == "READY" and old[0] != "READY"):
+                out[addr] = (state, started)
+            elif old[0] == state:
+                out[addr] = (state, old[1] + started)
+    except (ValueError, KeyError, TypeError) as e:
+        log("channelz channel %s: %r" % (cid, e))
+    return out
+
+
 def status_text(err):
     """CODE: details of a grpc.RpcError (or an exception's text)."""
     if isinstance(err, grpc.RpcError) and hasattr(err, "code"):
@@ -173,6 +202,9 @@ class Session:
         self.ever_active = False
         self.last_error = ""
         self.native = None  # the last connectivity the watcher delivered
+        self.rr = plan.get("lb_policy") == contract.ROUND_ROBIN
+        self.active_addr = None  # round_robin: the subchannel CONNECTED_ACTIVE names
+        self.hello_calls = {}  # round_robin: channelz calls started per address before the Hello in flight
         self.watching = True  # the watcher may start another watch
         self.losses = 0  # READY -> another state, as delivered
         self.hello_at = None  # losses when the Hello in flight was sent (None: none in flight)
@@ -285,10 +317,13 @@ class Session:
         try:
             last = ch._channel.check_connectivity_state(True)
             self.q.put(("state", conv[last]))
+            lost = None  # round_robin: the subchannel whose end was queued
             while self.watching:
                 ev = ch._channel.watch_connectivity_state(last, time.time() + WATCH_S)
                 if not self.watching:
                     return
+                if self.rr:
+                    lost = self._watch_active(lost)
                 if ev.success:
                     now = ch._channel.check_connectivity_state(False)
                     if now != last:
@@ -296,6 +331,20 @@ class Session:
                         self.q.put(("state", conv[now]))
         except ValueError:  # "Channel closed!": the close came between two watches
             pass
+
+    def _watch_active(self, lost):
+        """round_robin: the channel stays READY while any backend is, so the
+        end of the subchannel CONNECTED_ACTIVE names is read from channelz
+        (each watch, WATCH_S) and queued once; returns what was queued."""
+        with self.mu:
+            addr = self.active_addr if self.state == ACTIVE else None
+        if addr is None or addr == lost:
+            return lost
+        state = subchannel_calls(self.cid).get(addr, ("gone", 0))[0]
+        if state == "READY":
+            return lost
+        self.q.put(("sub_lost", addr, state))
+        return addr
 
     def _work(self):
         while True:
@@ -307,6 +356,8 @@ class Session:
                     self._on_state(item[1])
                 elif item[0] == "hello":
                     self._on_hello(item[1], item[2])
+                elif item[0] == "sub_lost":
+                    self._on_sub_lost(item[1], item[2])
             except Exception as e:  # a bug here must not stop the session
                 log("client %s: %s: %r" % (self.key, item[0], e))
 
@@ -347,6 +398,10 @@ class Session:
                 if st == RECOVERING and self.hello_at is None:
                     hello = True
             elif name in ("IDLE", "CONNECTING", "TRANSIENT_FAILURE"):
+                if st == ACTIVE and prev != "READY" and self._now() == "READY":
+                    # A state from before the READY that the Hello already
+                    # saw (the watcher reports late): no loss.
+                    return
                 if st == ACTIVE:
                     if not self.plan["reconnect"]:
                         self.last_error = "the connection to %s ended (channel %s)" % (self.server, name)
@@ -367,6 +422,33 @@ class Session:
         if hello:
             self._hello(contract.HELLO_TIMEOUT_MS / 1000.0)
 
+    def _on_sub_lost(self, addr, state):
+        """round_robin: the subchannel CONNECTED_ACTIVE named ended while
+        the channel stays READY over others: RECOVERING_RECONNECT, then a
+        Hello on whichever the channel picks names the next session."""
+        hello = False
+        with self.mu:
+            if self.closing or self.state != ACTIVE or self.active_addr != addr:
+                return
+            self.active_addr = None
+            self.move(RECOVERING, "subchannel %s %s" % (addr, state))
+            hello = self.hello_at is None
+        if hello and self._now() == "READY":
+            self._hello(contract.HELLO_TIMEOUT_MS / 1000.0)
+
+    def _hello_server(self):
+        """round_robin: the URL of the subchannel the Hello just answered
+        went to: the one whose channelz calls started grew since it was
+        sent (a send in between may blur it: then the first READY)."""
+        after = subchannel_calls(self.cid)
+        grew = [a for a, (_, n) in after.items() if n > self.hello_calls.get(a, ("", 0))[1] and a in self.plan["urls"]]
+        if len(grew) == 1:
+            return grew[0], self.plan["urls"][grew[0]]
+        for a in grew or list(after):
+            if after.get(a, ("", 0))[0] == "READY" and a in self.plan["urls"]:
+                return a, self.plan["urls"][a]
+        return None, self._ready_server()
+
     def _request_connection(self):
         """Asks an IDLE channel to connect (idle_connect): what
         subscribe(try_to_connect=True) does once (grpc/_channel.py
@@ -383,6 +465,8 @@ class Session:
             self.hello_at = self.losses
             self.hello_tries += 1
             ch, at = self.channel, self.losses
+        if self.rr:
+            self.hello_calls = subchannel_calls(self.cid)
         call = ch.unary_unary(HELLO, request_serializer=wire.encode_string, response_deserializer=wire.decode_string)
         try:
             fut = call.future(self.name, timeout=timeout, metadata=self.md)
@@ -406,7 +490,10 @@ class Session:
             stale = at != self.losses  # the connection it was sent on ended since
             if err is None:
                 self.session = fut.result() or None
-                server = self._ready_server()
+                if self.rr:
+                    self.active_addr, server = self._hello_server()
+                else:
+                    server = self._ready_server()
                 self.ever_active = True
                 self.gen += 1
                 self.move(ACTIVE, "READY (Hello answered)", server=server)

@@ -41,7 +41,7 @@ class HelloTest(unittest.TestCase):
     def test_hello(self):
         h = contract.hello(grpc.__version__, 64)
         self.assertEqual((h["sdk"], h["version"], h["protocol"], h["sessions"]), ("grpcio-python", "1.51.1", "grpc", 64))
-        self.assertEqual(h["features"], ["reconnect", "failover", "cascading"])
+        self.assertEqual(h["features"], ["reconnect", "failover", "cascading", "routing", "migration"])
         self.assertNotIn("sessions", contract.hello("1.51.1", 1))
         c = h["contract"]
         self.assertEqual(set(c), set(TERMS))
@@ -139,7 +139,7 @@ class PlanTest(unittest.TestCase):
         self.assertEqual(c["params"]["detect_ms"], 3000)
 
     def test_idle_connect_and_reconnect_off(self):
-        p, c = contract.plan_for(S, opts(grpc={"idle_connect": False}))
+        p, c = contract.plan_for(S, opts(library={"grpc": {"idle_connect": False}}))
         self.assertFalse(p["idle_connect"])
         self.assertFalse(c["params"]["idle_connect"])
         self.assertFalse(any(a["what"].startswith("on every IDLE") for a in c["driver_adds"]))
@@ -156,8 +156,8 @@ class PlanTest(unittest.TestCase):
             (["ws://127.0.0.1:1/"], {}, "grpc://"),
             (S, {"liveness_ms": "soon"}, "liveness_ms"),
             (S, {"reconnect": []}, "reconnect"),
-            (S, {"grpc": {"idle_connect": "no"}}, "idle_connect"),
-            (S, {"grpc": {"idle": True}}, "grpc.idle"),
+            (S, {"library": {"grpc": {"idle_connect": "no"}}}, "idle_connect"),
+            (S, {"library": {"grpc": {"idle": True}}}, "grpc.idle"),
             (S, [], "options"),
         ]:
             with self.assertRaises(contract.BadOptions, msg=want) as cm:

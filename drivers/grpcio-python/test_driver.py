@@ -59,7 +59,7 @@ class HelloTest(Base):
         h = d.hello
         self.assertEqual((h["sdk"], h["version"], h["protocol"]), ("grpcio-python", grpc.__version__, "grpc"))
         self.assertEqual(h["version"], "1.51.1")
-        self.assertEqual(h["features"], ["reconnect", "failover", "cascading"])
+        self.assertEqual(h["features"], ["reconnect", "failover", "cascading", "routing", "migration"])
         self.assertGreater(h["sessions"], 1)
         for t, v in h["contract"].items():
             self.assertTrue(v["value"] and v["cite"], t)
@@ -280,12 +280,12 @@ class FeedTest(Base):
         d.exit()
 
     def test_idle_connect_off(self):
-        """options.grpc.idle_connect false: after a loss the channel stays
+        """client.library.grpc.idle_connect false: after a loss the channel stays
         IDLE (nothing asks it to connect); the next RPC (a send) does."""
         s = self.server()
         r = self.relay(s.port)
         d = self.driver()
-        c = d.do("connect", servers=[r.url], options=opts(grpc={"idle_connect": False}))["contract"]
+        c = d.do("connect", servers=[r.url], options=opts(library={"grpc": {"idle_connect": False}}))["contract"]
         self.assertFalse(c["params"]["idle_connect"])
         d.state("CONNECTED_ACTIVE")
         m = d.mark()

@@ -89,6 +89,9 @@ CITE = {
     "buffer_none": SRC + " Client._send_publish() (:2628): at QoS 0, while _sock is None (from the loss until reconnect() has a new socket) publish() returns MQTT_ERR_NO_CONN (rc 4) and the message is dropped",
     "buffer_reconnecting": SRC + " Client.publish() (:1187) at QoS 1 while not connected: the message is stored in _out_messages (state mqtt_ms_publish, '# remove from inflight messages so it will be send after a connection is made' :1290) and publish() returns rc MQTT_ERR_NO_CONN all the same; _handle_connack() sends it after CONNACK 0; max_queued_messages_set(n) (:1635, default 0 = unlimited) refuses (MQTT_ERR_QUEUE_SIZE) once n messages are unacknowledged",
     "discovery": SRC + " Client.connect(): only the host given is kept (self._host); an MQTT 3.1.1 CONNACK advertises no other servers",
+    "refusal": SRC + " Client._handle_connack() (:3067): a CONNACK with return code 1-5 calls on_connect(rc) and returns MQTT_ERR_CONN_REFUSED (:3211); loop_read() -> _loop_rc_handle() closes the socket and calls on_disconnect(rc=5), which ends loop_forever()'s inner loop (:1756); with reconnect_on_failure it then sleeps _reconnect_wait() (:1773) and calls reconnect() (:1780): a refusal is retried like a lost connection, on the one host, for ever, its delay doubling on (_reconnect_delay is reset only by CONNACK 0, :3114). Return code 1 to an MQTT 3.1.1 client is the exception: _handle_connack() downgrades to MQTT 3.1 for good and re-dials at once (:3089)",
+    "refusal_ends": SRC + " Client.loop_forever(): with Client(reconnect_on_failure=False) the refusal's MQTT_ERR_CONN_REFUSED ends the loop (:1770): no further attempt (return code 1 or 2 gives MQTT_ERR_PROTOCOL at once, :3090)",
+    "resubscribe": SRC + " Client.reconnect() (:1012) resets _out_packet (:1030) and _handle_connack() (:3146) sends again only the messages of _out_messages: paho never sends a SUBSCRIBE again, so after a reconnect onto a session the broker does not hold (a clean session, or CONNACK session present 0) the client has no subscription (its documented pattern: subscribe in on_connect)",
     "close_error": SRC + " Client.connect() -> reconnect() -> _create_socket_connection() (:3671): the one host's socket error (OSError from socket.create_connection(), e.g. '[Errno 111] Connection refused', naming no address) is raised as is; a refused CONNACK reaches only on_connect(rc) and on_disconnect(rc=MQTT_ERR_CONN_REFUSED 5)",
 }
 
@@ -117,6 +120,8 @@ def builtin():
         "buffer": term("none", CITE["buffer_none"] + " (at QoS 1 messages are kept while reconnecting: " + CITE["buffer_reconnecting"] + ")"),
         "discovery": term("ignore", CITE["discovery"]),
         "close_error": term("last_error", CITE["close_error"]),
+        "refusal": term("retry", CITE["refusal"]),
+        "resubscribe": term("none", CITE["resubscribe"]),
     }
 
 
@@ -319,6 +324,12 @@ def plan_for(servers, options, environ):
         c["buffer"] = term("while_reconnecting", CITE["buffer_reconnecting"] + ("; max_queued_messages_set(%d)" % p["max_queued_messages"] if p["max_queued_messages"] else ""))
     else:
         c["buffer"] = term("none", CITE["buffer_none"])
+    if not p["reconnect_on_failure"]:
+        c["refusal"] = term("ends", CITE["refusal_ends"])
+    else:
+        c["refusal"] = term("retry", CITE["refusal"] + "; the first connect: the driver makes a refusal final (driver_adds)")
+    if p["resubscribe"]:
+        c["resubscribe"] = term("driver", "driver: on_connect re-subscribes every subscribed topic with Client.subscribe() when the CONNACK says session present 0 (else the topics whose SUBACK never came), paho's documented pattern (driver_adds); paho itself: " + CITE["resubscribe"])
     if p["qos"] == 1:
         c["delivery"] = term("at_least_once", CITE["at_least_once"])
     else:

@@ -26,7 +26,7 @@ DRIVER = os.path.join(HERE, "driver.py")
 MOSQUITTO = "/usr/sbin/mosquitto"
 TERMS = ("first_attempt", "delay_applies", "delay", "jitter", "reset", "attempt_limit", "failover",
          "shuffle", "first_connect", "liveness", "overall_timeout", "lame_duck", "delivery", "buffer",
-         "discovery", "close_error")
+         "discovery", "close_error", "refusal", "resubscribe")
 CLOSED = ("CLOSED_BY_CLIENT", "CLOSED_BY_SERVER", "CLOSED_FAILED")
 WAIT = 10.0  # every wait below has this deadline unless it says otherwise
 
@@ -628,6 +628,19 @@ class PlanTest(unittest.TestCase):
         self.assertTrue(p["clean_session"])
         whats = [a["what"] for a in c["driver_adds"]]
         self.assertFalse(any(w.startswith("on_connect re-subscribes") for w in whats))
+
+    def test_mqtt_terms(self):
+        """refusal and resubscribe: the library's in the hello, what the
+        application gets in the effective contract."""
+        b = self.drv.builtin()
+        self.assertEqual((b["refusal"]["value"], b["resubscribe"]["value"]), ("retry", "none"))
+        p, c = self.drv.plan_for(["mqtt://h:1"], {}, {})
+        self.assertEqual((c["refusal"]["value"], c["resubscribe"]["value"]), ("retry", "driver"))
+        self.assertTrue(c["resubscribe"]["cite"].startswith("driver: "))
+        self.assertIn("paho itself: ", c["resubscribe"]["cite"])
+        self.assertTrue(any(a["what"].startswith("on_connect re-subscribes") for a in c["driver_adds"]))
+        p, c = self.drv.plan_for(["mqtt://h:1"], {"reconnect": {"enabled": False}}, {"FAULTLINE_MQTT_AGAINST": "no_resubscribe"})
+        self.assertEqual((c["refusal"]["value"], c["resubscribe"]["value"]), ("ends", "none"))
 
     def test_seq(self):
         self.assertEqual(self.drv.seq_of(b'{"n":3}'), 3)

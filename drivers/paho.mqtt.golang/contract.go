@@ -5,7 +5,11 @@ package main
 // source at v1.5.1 (the file and function named). Read from
 // $(go env GOMODCACHE)/github.com/eclipse/paho.mqtt.golang@v1.5.1.
 
-import "github.com/faultline/faultline/drivers/kit"
+import (
+	"encoding/json"
+
+	"github.com/faultline/faultline/drivers/kit"
+)
 
 // Params are the numbers paho runs with, read back from the
 // mqtt.ClientOptions the connect built. initial_ms, multiplier, max_ms and
@@ -35,8 +39,30 @@ type Params struct {
 }
 
 // Contract is paho's built-in contract (hello) or its effective one
-// (connect reply, with Params, Unsupported and DriverAdds).
-type Contract = kit.Contract[Params]
+// (connect reply, with Params, Unsupported and DriverAdds): the common
+// terms, and the MQTT ones kit.Contract does not have.
+type Contract struct {
+	kit.Contract[Params]
+	// Refusal: what paho does once a broker refused its CONNECT.
+	Refusal kit.Term `json:"refusal"`
+	// Resubscribe: who subscribes again after a reconnect onto a session
+	// the broker does not hold. Effective: written from Params.Resubscribe
+	// (MarshalJSON).
+	Resubscribe kit.Term `json:"resubscribe"`
+}
+
+// MarshalJSON writes the contract with the resubscribe term the connect
+// settled: the driver's re-subscription (Params.Resubscribe, set by
+// planFor from FAULTLINE_MQTT_AGAINST) is what the application gets, the
+// library's own term otherwise.
+func (c Contract) MarshalJSON() ([]byte, error) {
+	type plain Contract // without this method
+	p := plain(c)
+	if c.Params != nil && c.Params.Resubscribe {
+		p.Resubscribe = kit.Term{Value: "driver", Cite: citeResubDriver + "; the library itself: " + citeResubNone}
+	}
+	return json.Marshal(p)
+}
 
 // Citations, shared by the built-in and the effective contract.
 const (
@@ -60,13 +86,16 @@ const (
 	citeBufferQoS0      = "paho.mqtt.golang client.go Publish(): `case c.status.ConnectionStatus() == reconnecting && qos == 0: token.flowComplete()`: a QoS 0 publish while reconnecting returns a completed token without error and is neither stored nor sent (the comment \"message written to store\" is wrong; issue #630); during the loss itself (status disconnecting) its token never completes and it is not sent either"
 	citeBufferNone      = "paho.mqtt.golang client.go Publish(): with AutoReconnect false a loss leaves the client disconnected: IsConnected() is false and Publish() returns ErrNotConnected; nothing is buffered"
 	citeDiscovery       = "paho.mqtt.golang: MQTT 3.1.1 advertises no other servers; the client connects only to options.Servers (options.go AddBroker())"
+	citeRefusal         = "paho.mqtt.golang client.go attemptConnection(): a CONNACK other than 0 (connectMQTT() returns its rc) closes the connection and the loop goes on to the next broker of options.Servers, as after a dial error; until a first success (protocolVersionExplicit false) the same broker is first tried again at once with MQTT 3.1 (goto CONN), and protocolVersion is not reset per broker: the brokers after a refusing one get MQTT 3.1 too, and a success there locks 3.1 in (c.options.ProtocolVersion = protocolVersion). reconnect(): a pass that failed, refusals included, sleeps sleepWithBackoff(\"attemptReconnection\", …) and starts another, until a success or Disconnect(). Connect(): with ConnectRetry false (the driver's) a first connect whose pass failed ends with packets.ConnErrors[rc] of the last broker"
+	citeResubNone       = "paho.mqtt.golang client.go reconnect() → resume(c.options.ResumeSubs, …): only SUBSCRIBE packets still in the Store (sent, not yet acknowledged) are sent again, and only with ResumeSubs (false, options.go NewClientOptions()); a subscription acknowledged on an earlier connection is never sent again, so after a reconnect onto a session the broker does not hold (a clean session, or CONNACK session present 0) the client has no subscription (Subscribe()'s doc: subscribe in the OnConnect handler)"
+	citeResubDriver     = "driver: re-subscribes every subscribed topic with Client.Subscribe() in the OnConnect handler when the CONNACK says session present 0 (else the topics whose SUBACK never came), as paho's docs tell an application to (driver_adds)"
 	citeCloseError      = "paho.mqtt.golang client.go attemptConnection(): rc and err are overwritten by each broker of the pass, so when every broker fails the Connect() token carries the last broker's error only: packets.ConnErrors[rc] for a refused CONNACK (\"not Authorized\"), else fmt.Errorf(\"%w : %w\", packets.ErrorNetworkError, err) for its dial or handshake error (\"network Error : dial tcp 127.0.0.1:…\"); no error names each broker tried"
 )
 
 // builtin is paho's contract with its defaults (options.go
 // NewClientOptions()) and QoS 0, the driver's default delivery.
 func builtin() *Contract {
-	return &Contract{
+	common := kit.Contract[Params]{
 		FirstAttempt:   kit.Term{Value: "immediate", Cite: citeFirstImmediate},
 		DelayApplies:   kit.Term{Value: "per_pass", Cite: citePerPass},
 		Delay:          kit.Term{Value: "exponential", Cite: citeExponential},
@@ -83,5 +112,9 @@ func builtin() *Contract {
 		Buffer:         kit.Term{Value: "none", Cite: citeBufferQoS0 + " (QoS 1: while_reconnecting, " + citeBufferQoS1 + ")"},
 		Discovery:      kit.Term{Value: "ignore", Cite: citeDiscovery},
 		CloseError:     kit.Term{Value: "last_error", Cite: citeCloseError},
+	}
+	return &Contract{Contract: common,
+		Refusal:     kit.Term{Value: "retry", Cite: citeRefusal},
+		Resubscribe: kit.Term{Value: "none", Cite: citeResubNone},
 	}
 }

@@ -376,7 +376,29 @@ func (v *acctView) explained(c connectee, l *ledger) (why string, began time.Dur
 			return fmt.Sprintf("server %s killed at %s", k.Server, dur(k.T)), -1
 		}
 	}
+	for _, e := range v.h {
+		if e.T > to {
+			break
+		}
+		if e.Kind == history.KindHandshake && !e.OK && v.cServers[e.Server] && e.T >= from && v.stepOn(e.Server, e.T) {
+			return fmt.Sprintf("server %s refused its handshake at %s (%s), as the scenario asked", e.Server, dur(e.T), e.Reason), -1
+		}
+	}
 	return "", began
+}
+
+// stepOn reports whether a scenario step acted on server before t (a
+// refusal it asked for, such as the mqtt kind's refuse_connack).
+func (v *acctView) stepOn(server string, t time.Duration) bool {
+	for _, e := range v.h {
+		if e.T > t {
+			return false
+		}
+		if e.Kind == history.KindStep && strings.HasPrefix(e.Attr("step"), "server "+server+" ") {
+			return true
+		}
+	}
+	return false
 }
 
 // restartedBefore reports whether the killed server was up again by t.

@@ -92,6 +92,19 @@ func TestAccount(t *testing.T) {
 		{name: "its server was killed", sc: acctScen(2),
 			h: hist(joined(0, 0), refusedConnect(1, 10, "connection refused"), []history.Event{ev(5, "process.kill", "server=s1")})},
 
+		{name: "its server refused the handshake, as a step asked", sc: acctScen(2),
+			h: hist(joined(0, 0), refusedConnect(1, 10, "connection refused: not authorised"), []history.Event{
+				ev(5, "step", "step=server s1 refuse_connack"),
+				ev(10.5, "accept", "server=s1", "conn=s1#7"),
+				ev(11, "handshake", "server=s1", "conn=s1#7", "ok=false", "reason=not_authorized")})},
+		// A refusal no step asked for explains nothing: the servers
+		// answered, and the SDK did not connect.
+		{name: "its server refused the handshake, unasked", sc: acctScen(2),
+			h: hist(joined(0, 0), refusedConnect(1, 10, "connection refused: not authorised"), []history.Event{
+				ev(10.5, "accept", "server=s1", "conn=s1#7"),
+				ev(11, "handshake", "server=s1", "conn=s1#7", "ok=false", "reason=not_authorized")}),
+			verdict: Failed, detail: []string{"client accounting: 1 of 2 client(s) never connected", "the servers answered them and the SDK did not connect"}},
+
 		// The client's word alone connects nothing: a CONNECTED_ACTIVE on a
 		// session no server created or resumed is the SDK's failure.
 		{name: "connected on a session no server opened", sc: acctScen(2),

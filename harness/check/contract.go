@@ -69,6 +69,24 @@ type Contract struct {
 	At          time.Duration  // the reply's stamp
 }
 
+// optionJitter is the connect option a driver lists as unsupported when its
+// library cannot jitter as asked.
+const optionJitter = "reconnect.strategy.jitter"
+
+// CannotExpress reports whether the driver listed option among what the
+// library cannot express (Unsupported).
+func (c *Contract) CannotExpress(option string) bool {
+	if c == nil {
+		return false
+	}
+	for _, u := range c.Unsupported {
+		if u.Option == option {
+			return true
+		}
+	}
+	return false
+}
+
 // Term is one term of a contract: its value and where the library says so.
 type Term struct {
 	Value string `json:"value"`

@@ -211,7 +211,15 @@ func (c *JitterDistribution) check(v *view) Result {
 		if law.Jitter <= 0 {
 			noJitter = "the scenario declares no jitter (client.reconnect.strategy.jitter 0)"
 			if law.Contract {
-				noJitter = "the client's effective contract declares no jitter (" + v.client().contract(o.Client, o.Start.T).Says(termJitter) + ")"
+				ct := v.client().contract(o.Client, o.Start.T)
+				noJitter = "the client's effective contract declares no jitter (" + ct.Says(termJitter) + ")"
+				// The scenario asked for jitter and the library can give it
+				// (the driver lists no reason it cannot), yet the library
+				// runs without: configured against the scenario's intent.
+				if asked := v.sc.Client.Reconnect.Strategy.Jitter; asked > 0 && !ct.CannotExpress(optionJitter) {
+					j.fail(o.Start.T, "client %d: the scenario asks for jitter %g, but the client's effective contract declares none (%s) and does not list %s among what the library cannot express: the library was configured without the jitter it can give",
+						o.Client, asked, ct.Says(termJitter), optionJitter)
+				}
 			}
 			continue
 		}
@@ -267,6 +275,9 @@ func (c *JitterDistribution) check(v *view) Result {
 			}
 			ss = append(ss, s)
 		}
+	}
+	if j.failed() {
+		return j.result(0, "")
 	}
 	if len(ss) == 0 && len(exact) == 0 && noJitter != "" {
 		return j.inconclusive(0, "nothing to judge: %s, and jitter_distribution tests the delays' factors against their uniform law", noJitter)

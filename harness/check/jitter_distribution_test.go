@@ -278,6 +278,19 @@ func grpcReply(kind string, exactFirst bool) history.Event {
 	return ev(6, history.KindReply, "client=0", "op=connect", "id=1", "ok=true", "contract="+string(b))
 }
 
+// cannotJitter adds to a connect reply's contract that the library cannot
+// express the scenario's jitter.
+func cannotJitter(reply history.Event) history.Event {
+	var ct map[string]any
+	if err := json.Unmarshal([]byte(reply.Attr("contract")), &ct); err != nil {
+		panic(err)
+	}
+	ct["unsupported"] = []map[string]string{{"option": "reconnect.strategy.jitter", "reason": "no jitter in this library"}}
+	b, _ := json.Marshal(ct)
+	reply.Attrs["contract"] = string(b)
+	return reply
+}
+
 // grpcNominal is the nominal wait before attempt k ≥ 1 under grpcReply:
 // sleep k−1 of 1s ×1.6 capped at 2s.
 func grpcNominal(k int) float64 { return min(1000*math.Pow(1.6, float64(k-1)), 2000) }
@@ -339,8 +352,15 @@ func TestJitterDistributionContractLaw(t *testing.T) {
 			detail: []string{"outage 0 (RECOVERING_RECONNECT at 402.0ms) attempt 1 came 1150.0ms after server conn.close s1#2", "the contract says that wait is exact (first_wait_exact: true): 1000.0ms ± 39.0ms"}},
 		{name: "first wait not declared exact: sampled", cfg: &JitterDistribution{}, sc: sc, h: grpcH(grpcReply("symmetric", false), n, engine(u(0.8, 1.2), noErr)), verdict: OK,
 			detail: []string{": 41 factor(s)"}},
-		{name: "contract without jitter: UNKNOWN", cfg: &JitterDistribution{}, sc: sc, h: grpcH(grpcReply("none", true), n, engine(u(0.8, 1.2), noErr)), verdict: Unknown,
+		{name: "contract without jitter, which the library cannot express: UNKNOWN", cfg: &JitterDistribution{}, sc: sc,
+			h: grpcH(cannotJitter(grpcReply("none", true)), n, engine(u(0.8, 1.2), noErr)), verdict: Unknown,
 			detail: []string{"nothing to judge: the client's effective contract declares no jitter (jitter: none (grpc-go"}},
+		// The driver configured the library without the jitter the scenario
+		// asks and the library can give (FAULTLINE_NATS_AGAINST=no_jitter):
+		// its own contract shows it.
+		{name: "contract without jitter the library could give: FAILED", cfg: &JitterDistribution{}, sc: sc,
+			h: grpcH(grpcReply("none", true), n, engine(u(0.8, 1.2), noErr)), verdict: Failed,
+			detail: []string{"client 0: the scenario asks for jitter 0.5, but the client's effective contract declares none (jitter: none (grpc-go", "does not list reconnect.strategy.jitter among what the library cannot express"}},
 	})
 }
 

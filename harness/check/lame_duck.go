@@ -45,8 +45,10 @@ const (
 // duck mode had created and not ended when it recorded going_away (the
 // notice; one naming a connection concerns only that connection's session), owned by the client whose states name it. The landing is the
 // client's first CONNECTED_ACTIVE after the notice on another session, held
-// against that session's server session.create: it must be another server's,
-// created after the notice; a claim no server backs is FAILED. The old
+// against that session's server session.create: it must be another server's
+// (after a notice to one connection, a GOAWAY, another connection of the
+// same server will do), created after the notice; a claim no server backs
+// is FAILED. The old
 // session's end is the server's session.disconnect: reason going_away
 // means the server closed it at the end of its grace, transport that the
 // client left (its conn_reason attribute gives the pack's words).
@@ -327,8 +329,14 @@ func (c *LameDuck) backed(v *view, j *judge, k *ldCase) bool {
 		j.fail(cl.T, "%s: the client claims CONNECTED_ACTIVE on %s in session %q at %s, which no server created (no server session.create)",
 			k, cl.Server, cl.Session, dur(cl.T))
 		return false
-	case create.Server == k.Server:
+	case create.Server == k.Server && k.Notice.Conn == "":
+		// A server-wide notice (lame duck mode) means the server is going:
+		// landing on it again is no move. A notice to one connection (a
+		// GOAWAY) lets the client come back to the same server on another.
 		j.fail(cl.T, "%s: the client's new session %q at %s is on %s itself, the server in lame duck mode", k, cl.Session, dur(cl.T), k.Server)
+		return false
+	case create.Server == k.Server && create.Conn == k.Notice.Conn:
+		j.fail(cl.T, "%s: the client's new session %q at %s is on the very connection the %s notice went to (%s)", k, cl.Session, dur(cl.T), noticeName(k.Notice), k.Notice.Conn)
 		return false
 	case create.T < k.Notice.T-v.slack:
 		j.fail(cl.T, "%s: the client claims CONNECTED_ACTIVE in session %q at %s, which %s created at %s, before the notice: not a landing",

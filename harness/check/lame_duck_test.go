@@ -193,6 +193,22 @@ func TestLameDuck(t *testing.T) {
 			ldLand(s, 1002, "s2", "S2/1")
 			return s.hist()
 		}(), OK, "1 client(s) moved"),
+		lc("after a GOAWAY, back on the same server on a new connection", func() history.History {
+			s := &story{}
+			natsStart(s, 5)
+			s.add(ldContract(lameDuckMoves))
+			natsConnect(s, 5, cg, "S1/1", connScope)
+			s.add(ev(1000, "going_away", "server=s1", "conn=s1#1", "notice=goaway", "grace_ms=500"))
+			ldEnd(s, 1001, "eof")
+			ldLand(s, 1002, "s1", "S1/2")
+			return s.hist()
+		}(), OK, "1 client(s) moved"),
+		lc("after lame duck mode, back on the same server: no move", func() history.History {
+			s := ldStory(lameDuckMoves)
+			ldEnd(s, 1001, "eof")
+			ldLand(s, 1002, "s1", "S1/2")
+			return s.hist()
+		}(), Failed, "is on s1 itself, the server in lame duck mode"),
 		lc("the client had left before the notice", func() history.History {
 			s := &story{}
 			natsStart(s, 5)

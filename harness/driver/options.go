@@ -21,6 +21,9 @@ type ConnectOptions struct {
 	Migration        *MigrationOptions `json:"migration,omitempty"` // migration.go
 	KeepSession      bool              `json:"keep_session,omitempty"`
 	Delivery         string            `json:"delivery,omitempty"`
+	// Library is client.library: by protocol, options for that protocol's
+	// drivers; each driver reads its own protocol's.
+	Library map[string]map[string]any `json:"library,omitempty"`
 }
 
 // ReconnectOptions mirrors scenario.Reconnect.
@@ -80,6 +83,7 @@ func OptionsFor(c scenario.Client) ConnectOptions {
 		Migration:        migrationOptionsFor(c),
 		KeepSession:      c.KeepSession,
 		Delivery:         c.Delivery,
+		Library:          c.Library,
 	}
 }
 

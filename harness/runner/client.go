@@ -88,6 +88,10 @@ func (c *clientRunner) loop(ctx context.Context) {
 		if ctx.Err() != nil || c.dead.Load() {
 			continue // drain: the run is over or the driver is gone
 		}
+		if st.Discovery != nil { // a client library's resolver (routing.go)
+			c.discover(ctx, st)
+			continue
+		}
 		cs := st.Client
 		switch cs.Op {
 		case "send":

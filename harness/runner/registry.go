@@ -25,6 +25,10 @@ func Registry() scenario.Registry {
 		Action:       fakeserver.ActionArgs,
 		Actions:      fakeserver.ActionNames,
 		Requirements: requirement.IDs(),
+		Protocol: func(kind string) string {
+			k, _ := fakeserver.LookupKind(kind)
+			return k.Protocol
+		},
 	}
 }
 

@@ -110,16 +110,7 @@ func (c *clientRunner) routedDo(ctx context.Context, a routed, ids map[[2]int]in
 	st := a.step
 	switch {
 	case st.Discovery != nil:
-		name, op := st.Discovery.Add, driver.OpDiscoveryAdd
-		if name == "" {
-			name, op = st.Discovery.Remove, driver.OpDiscoveryRemove
-		}
-		u, ok := c.run.urlOf(name)
-		if !ok {
-			c.run.problem("client %d: discovery of %q: no such link", c.idx, name)
-			return
-		}
-		c.doAttrs(ctx, driver.Op{Op: op, Servers: []string{u}}, name, nil)
+		c.discover(ctx, st)
 	case st.Client == nil:
 	case st.Client.Op == "connect":
 		if !c.doAttrs(ctx, driver.Op{Op: driver.OpConnect, Servers: c.run.urls, Options: driver.OptionsFor(c.run.sc.Client).Raw()}, "", nil) {
@@ -164,6 +155,22 @@ func (c *clientRunner) routedDo(ctx context.Context, a routed, ids map[[2]int]in
 	default:
 		c.run.problem("client %d: op %q is not one a router takes", c.idx, st.Client.Op)
 	}
+}
+
+// discover sends a discovery step's op (discovery.add or discovery.remove
+// with the server's URL): a router's instances, or a client library's own
+// list of servers (its resolver), join or leave.
+func (c *clientRunner) discover(ctx context.Context, st scenario.Step) {
+	name, op := st.Discovery.Add, driver.OpDiscoveryAdd
+	if name == "" {
+		name, op = st.Discovery.Remove, driver.OpDiscoveryRemove
+	}
+	u, ok := c.run.urlOf(name)
+	if !ok {
+		c.run.problem("client %d: discovery of %q: no such link", c.idx, name)
+		return
+	}
+	c.doAttrs(ctx, driver.Op{Op: op, Servers: []string{u}}, name, nil)
 }
 
 // doAttrs is do with the routing attributes on the op event; it reports

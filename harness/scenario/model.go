@@ -87,6 +87,11 @@ type Client struct {
 	// subscriptions: at_most_once or at_least_once (MQTT: QoS 0 or 1); ""
 	// leaves the library's default.
 	Delivery string `json:"delivery,omitempty"`
+	// Library holds, by protocol, options for a library's driver that the
+	// client block has no key for (grpc: idle_connect, lb_policy): what an
+	// application of that library chooses. Each driver's README lists the
+	// keys it reads; a driver of another protocol never sees them.
+	Library map[string]map[string]any `json:"library,omitempty"`
 }
 
 // Deliveries are the values client.delivery takes.

@@ -18,6 +18,9 @@ type Registry struct {
 	// Actions lists a kind's own actions, for did-you-mean and the schema.
 	Actions      func(kind string) []string
 	Requirements []string // valid requirement IDs; empty means requirement.IDs()
+	// Protocol names the protocol a server kind speaks (client.library's
+	// keys must be one the scenario's servers speak); nil: not checked.
+	Protocol func(kind string) string
 }
 
 // withDefaults fills what a caller left out, so a zero Registry still

@@ -226,18 +226,41 @@ func (p *parser) discoveryStep(sc *Scenario, st *Step, byKey map[string]pair) {
 		p.errorf(kv.val, "discovery step needs add or remove (an instance's name)")
 		return
 	}
-	if !sc.Client.IsRouter() {
-		p.errorf(kv.key, "discovery steps change a router's instances: they need client.router")
-	}
 	key := "add"
 	if d.Remove != "" {
 		key = "remove"
 	}
 	n := lookup(kv.val, key)
+	if !sc.Client.IsRouter() {
+		// A client library's own resolver (gRPC: a channel's resolver
+		// update): its list of servers grows or shrinks at run time.
+		p.serverRef(sc, n, d.Name(), "server")
+		if s, ok := sc.Server(d.Name()); ok && s.Kind == "instance" {
+			p.errorf(n, "discovery %s %q: an instance joins a router (client.router), not a client library's list", key, d.Name())
+		}
+		return
+	}
 	p.serverRef(sc, n, d.Name(), "instance")
 	if s, ok := sc.Server(d.Name()); ok && s.Kind != "instance" {
 		p.errorf(n, "discovery %s %q: it is a %s server, not an instance", key, d.Name(), s.Kind)
 	}
+}
+
+// membership follows the members of a list (a router's instances, a
+// client library's servers) along the timeline's discovery steps: adding a
+// member or removing a non-member is an error.
+func (p *parser) membership(sc *Scenario, members map[string]bool, st Step) {
+	if st.Discovery == nil || (st.Discovery.Add == "") == (st.Discovery.Remove == "") {
+		return
+	}
+	name := st.Discovery.Name()
+	if st.Discovery.Add != "" && members[name] {
+		p.errs = append(p.errs, Error{Pos: st.Pos, Msg: fmt.Sprintf("discovery add %q at %s: it is a member already", name, st.At)})
+	}
+	if st.Discovery.Remove != "" && !members[name] {
+		p.errs = append(p.errs, Error{Pos: st.Pos, Msg: fmt.Sprintf("discovery remove %q at %s: it is no member then", name, st.At)})
+	}
+	members[name] = st.Discovery.Add != ""
 }
 
 // routing checks what needs the whole file: the router block against the
@@ -250,11 +273,16 @@ func (p *parser) routing(sc *Scenario, top map[string]pair) {
 	}
 	c := &sc.Client
 	if !c.IsRouter() {
+		members := map[string]bool{}
 		for i, name := range c.Servers {
 			if s, ok := sc.Server(name); ok && s.Kind == "instance" {
 				p.errorf(or(itemNode(lookup(clientKV.val, "servers"), i), clientKV.key),
 					"server %q is an instance: only a router (client.router) connects to instances", name)
 			}
+			members[name] = true
+		}
+		for _, st := range sc.Steps {
+			p.membership(sc, members, st)
 		}
 		return
 	}
@@ -300,15 +328,8 @@ func (p *parser) routing(sc *Scenario, top map[string]pair) {
 	for _, st := range sc.Steps {
 		at := st.Pos
 		switch {
-		case st.Discovery != nil && (st.Discovery.Add == "") != (st.Discovery.Remove == ""):
-			name := st.Discovery.Name()
-			if st.Discovery.Add != "" && members[name] {
-				p.errs = append(p.errs, Error{Pos: at, Msg: fmt.Sprintf("discovery add %q at %s: it is a member already", name, st.At)})
-			}
-			if st.Discovery.Remove != "" && !members[name] {
-				p.errs = append(p.errs, Error{Pos: at, Msg: fmt.Sprintf("discovery remove %q at %s: it is no member then", name, st.At)})
-			}
-			members[name] = st.Discovery.Add != ""
+		case st.Discovery != nil:
+			p.membership(sc, members, st)
 		case st.Client != nil && st.Client.Op == "edge":
 			open[st.Client.Edge] = true
 		case st.Client != nil && st.Client.Op == "send":

@@ -131,7 +131,7 @@ func goKind(t reflect.Type) string {
 		return "string"
 	case reflect.Slice:
 		return "array"
-	case reflect.Struct:
+	case reflect.Struct, reflect.Map:
 		return "object"
 	}
 	return t.String()

@@ -288,4 +288,30 @@ func (p *parser) client(sc *Scenario, kv pair) {
 	if c.Delivery != "" && !slices.Contains(Deliveries, c.Delivery) {
 		p.errorf(node("delivery"), "unknown delivery %q (%s)", c.Delivery, strings.Join(Deliveries, ", "))
 	}
+	p.library(sc, node)
+}
+
+// library checks client.library: options for the drivers of a protocol the
+// scenario's servers speak (a key no server speaks would be silently
+// ignored by every driver).
+func (p *parser) library(sc *Scenario, node func(keys ...string) *yaml.Node) {
+	if p.reg.Protocol == nil || len(sc.Client.Library) == 0 {
+		return
+	}
+	var spoken []string
+	for _, s := range sc.Servers {
+		if pr := p.reg.Protocol(s.Kind); pr != "" && !slices.Contains(spoken, pr) {
+			spoken = append(spoken, pr)
+		}
+	}
+	names := make([]string, 0, len(sc.Client.Library))
+	for k := range sc.Client.Library {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	for _, k := range names {
+		if !slices.Contains(spoken, k) {
+			p.errorf(node("library", k), "client.library.%s: no server of this scenario speaks %s (its servers speak: %s)", k, k, list(spoken))
+		}
+	}
 }

@@ -29,6 +29,10 @@ const cite = {
   bufferNoQoS0: `${F} _storePacket(): with queueQoSZero false a QoS 0 PUBLISH made while not connected gets its callback's Error('No connection to broker') and is dropped`,
   bufferNone: `${F} _setupReconnect(): with reconnectPeriod 0 the client never reconnects, so nothing queued by _storePacket() is ever sent`,
   discoveryIgnore: `${IDX} connect(): the server list is only opts.servers as given; MQTT 3.1.1 advertises no servers and MQTT.js follows no MQTT 5 server reference (_handleConnack(), l.1355, reads none)`,
+  refusal: `${F} _handleConnack() (l.1355): a CONNACK with a return code above 0 only emits 'error' ('Connection refused: …', l.1387); the broker then closes the stream (it must, MQTT-3.2.2-5), whose 'close' (l.372) runs _setupReconnect() (l.1112) as for any failed attempt: one reconnectPeriod later the next server of the list is dialled (${IDX} wrapper(), l.140), round the list for ever; nothing counts refusals`,
+  refusalEnds: `${F} _setupReconnect(): with reconnectPeriod 0 no reconnect timer is armed, so the stream's close after a refused CONNACK (_handleConnack(), l.1387) is the end: no further attempt`,
+  resubAuto: `${F} _resubscribe() (l.1734), run by the 'connect' handler once the offline queue is sent (l.340): on every CONNACK but the first, with clean true (the default), it subscribes again every topic of _resubscribeTopics (each subscribe() made with resubscribe true, the default, and reconnectPeriod > 0, l.808), whatever the broker kept`,
+  resubNone: `${F} _resubscribe() (l.1734): it subscribes again only when options.clean is true or, for MQTT 5, when the CONNACK says session present 0; with clean false under MQTT 3.1.1 (protocolVersion 4) a broker that lost the session (session present 0) gets no SUBSCRIBE again`,
   closeLastError: `${F} _setupReconnect(): MQTT.js never gives up, so it has no close error: each failed attempt emits 'error' with that attempt's own error (streamErrorHandler() in _setupStream(), l.455, only for ECONNREFUSED/EADDRINUSE/ECONNRESET/ENOTFOUND; other socket errors are dropped by nop()), or 'Connection refused: …' for a CONNACK refusal (_handleConnack()): the application sees the last server's error, naming no other`
 }
 
@@ -55,7 +59,9 @@ function builtin () {
     delivery: term('at_most_once', cite.atMostOnce + ` (publish() defaults to qos 0, l.614; QoS 1: at_least_once, ${cite.atLeastOnce})`),
     buffer: term('while_reconnecting', cite.bufferReconnect),
     discovery: term('ignore', cite.discoveryIgnore),
-    close_error: term('last_error', cite.closeLastError)
+    close_error: term('last_error', cite.closeLastError),
+    refusal: term('retry', cite.refusal),
+    resubscribe: term('auto', cite.resubAuto)
   }
 }
 

@@ -186,6 +186,13 @@ function planFor (servers, options, { clientId, env = process.env }) {
   if (qos === 1 && reconnect) c.delivery = term('at_least_once', cite.atLeastOnce)
   else if (qos === 1) c.delivery = term('at_most_once', `${F} storeAndSend() (l.213) keeps a QoS 1 PUBLISH in outgoingStore until its PUBACK, but with reconnectPeriod 0 nothing resends it after a loss (_setupReconnect()); with clean true _cleanUp(true) even fails its callback (flush(), l.1157)`)
   else c.delivery = term('at_most_once', cite.atMostOnce)
+  // Refusal and re-subscription follow from reconnection and the clean
+  // flag (opts.clean as FAULTLINE_MQTT_AGAINST left it).
+  if (!reconnect && !cascadeOnly) c.refusal = term('ends', cite.refusalEnds)
+  else if (!reconnect) c.refusal = term('retry', cite.refusal + '; reconnectPeriod 0 from the first CONNACK 0 on: a refusal after it ends the client (' + cite.refusalEnds + ')')
+  else c.refusal = term('retry', cite.refusal + `; the first connect: the driver gives it up after ${firstAttempts} failed attempt(s) (driver_adds)`)
+  if (!opts.clean) c.resubscribe = term('none', cite.resubNone)
+  else if (!reconnect) c.resubscribe = term('none', `${F} subscribe() (l.808): with reconnectPeriod 0 no topic is kept for _resubscribe(), and no reconnect follows a loss anyway`)
   if (!reconnect) c.buffer = term('none', cite.bufferNone)
   else if (qos === 0 && opts.queueQoSZero === false) c.buffer = term('none', cite.bufferNoQoS0)
   else c.buffer = term('while_reconnecting', cite.bufferReconnect)

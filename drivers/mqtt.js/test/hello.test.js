@@ -28,7 +28,9 @@ const TERMS = {
   delivery: ['at_most_once', 'at_least_once', 'exactly_once'],
   buffer: ['while_reconnecting', 'none'],
   close_error: ['names_tried', 'last_error', 'generic'],
-  discovery: ['follow', 'ignore']
+  discovery: ['follow', 'ignore'],
+  refusal: ['retry', 'next', 'ends'],
+  resubscribe: ['auto', 'driver', 'none']
 }
 
 function assertTerms (c) {

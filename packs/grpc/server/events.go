@@ -7,7 +7,7 @@ const (
 	KindRPCEnd = "grpc.rpc_end" // an RPC ended: Conn, Session, Reason (status message), Attrs{method, code}
 	KindGoAway = "grpc.goaway"  // a GOAWAY frame was written: Conn, Session, Reason, Attrs{code, last_stream_id, debug, notice, grace_ms}
 	KindPing   = "grpc.ping"    // a client PING arrived: Conn, Session, Attrs{data}
-	KindHello  = "grpc.hello"   // Hello was answered: Conn, Session, Attrs{client, again}
+	KindHello  = "grpc.hello"   // the connection was attributed (Hello, or a first RPC naming its client): Conn, Session, Attrs{client, again, by}
 	KindListen = "grpc.listen"  // the refuse / admit actions closed / reopened the listener: Attrs{state}
 )
 

@@ -120,13 +120,29 @@ func (f feed) Hello(ctx context.Context, in *wrapperspb.StringValue) (*wrappersp
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	sess, err := f.claimLocked(c, client, "")
+	if err != nil {
+		return nil, err
+	}
+	return wrapperspb.String(sess), nil
+}
+
+// claimLocked attributes c to client (its session is created at the first
+// claim, recorded as grpc.hello) and returns the session; by names the RPC
+// that claimed it when it was not Hello (an RPC whose faultline-client
+// metadata arrived first: a send the picker put on a new connection before
+// the driver's Hello), "" for Hello itself. c.mu is held.
+func (f feed) claimLocked(c *conn, client, by string) (string, error) {
 	switch {
 	case c.closing:
-		return nil, errClosing
+		return "", errClosing
 	case c.client != "" && c.client != client:
-		return nil, status.Errorf(codes.FailedPrecondition, "connection %s belongs to client %q already, not %q", c.id, c.client, client)
+		return "", status.Errorf(codes.FailedPrecondition, "connection %s belongs to client %q already, not %q", c.id, c.client, client)
 	}
 	again := c.session != ""
+	if again && by != "" {
+		return c.session, nil // attributed already: nothing to record
+	}
 	if !again {
 		c.client = client
 		c.session = fmt.Sprintf("%s@%s/%s#%d", f.s.name, f.s.startID, client, c.n)
@@ -135,8 +151,25 @@ func (f feed) Hello(ctx context.Context, in *wrapperspb.StringValue) (*wrappersp
 	if again {
 		a["again"] = "true"
 	}
+	if by != "" {
+		a["by"] = by
+	}
 	c.recordLocked(history.Event{Kind: KindHello, Attrs: a})
-	return wrapperspb.String(c.session), nil
+	return c.session, nil
+}
+
+// attribute attributes the RPC's connection to the client its metadata
+// names, if Hello has not yet: the connection's session exists from the
+// first RPC that says whose it is.
+func (f feed) attribute(ctx context.Context, c *conn, method string) error {
+	client := mdFirst(ctx, MDClient)
+	if client == "" {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, err := f.claimLocked(c, client, method)
+	return err
 }
 
 // Send records the client's message (receive, Seq = the number its payload
@@ -144,6 +177,9 @@ func (f feed) Hello(ctx context.Context, in *wrapperspb.StringValue) (*wrappersp
 func (f feed) Send(ctx context.Context, in *wrapperspb.BytesValue) (*wrapperspb.UInt64Value, error) {
 	c, err := rpcConn(ctx)
 	if err != nil {
+		return nil, err
+	}
+	if err := f.attribute(ctx, c, "Send"); err != nil {
 		return nil, err
 	}
 	n := msgseq.Of(in.GetValue())
@@ -164,6 +200,9 @@ func (f feed) Subscribe(in *wrapperspb.StringValue, stream grpc.ServerStream) er
 	ctx := stream.Context()
 	c, err := rpcConn(ctx)
 	if err != nil {
+		return err
+	}
+	if err := f.attribute(ctx, c, "Subscribe"); err != nil {
 		return err
 	}
 	topic := in.GetValue()
@@ -206,6 +245,9 @@ func (f feed) Rows(in *wrapperspb.UInt64Value, stream grpc.ServerStream) error {
 	ctx := stream.Context()
 	c, err := rpcConn(ctx)
 	if err != nil {
+		return err
+	}
+	if err := f.attribute(ctx, c, "Rows"); err != nil {
 		return err
 	}
 	rows := int64(min(in.GetValue(), maxRows))

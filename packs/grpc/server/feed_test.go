@@ -241,3 +241,44 @@ func TestUnknownMethod(t *testing.T) {
 		t.Fatalf("rpc_end %v", e)
 	}
 }
+
+// A connection is attributed by the first RPC that names its client: a Send
+// the picker puts on a new connection before the driver's Hello creates the
+// session (grpc.hello by Send), and the Hello after it gets the same one.
+// Another client's RPC on that connection is refused, as its Hello would be.
+func TestFirstNamedRPCAttributesTheConnection(t *testing.T) {
+	s, log := start(t, Options{})
+	cc := dial(t, s.Addr(), "c5")
+	n := &wrapperspb.UInt64Value{}
+	if err := cc.Invoke(ctxT(t), MethodSend, wrapperspb.Bytes([]byte(`{"n":7}`)), n); err != nil || n.GetValue() != 7 {
+		t.Fatalf("send: %v, %v", n, err)
+	}
+	sess := hello(t, cc, "c5")
+	if sess != "s1@"+s.StartID()+"/c5#1" {
+		t.Fatalf("session %q", sess)
+	}
+	var claims []history.Event
+	for _, e := range log.Events() {
+		if e.Kind == KindHello {
+			claims = append(claims, e)
+		}
+	}
+	if len(claims) != 2 || claims[0].Attr("by") != "Send" || claims[0].Attr("again") != "" || claims[0].Session != sess ||
+		claims[1].Attr("again") != "true" || claims[1].Attr("by") != "" {
+		t.Fatalf("claims %v\n%s", claims, dump(log))
+	}
+	var recv history.Event
+	for _, e := range log.Events() {
+		if e.Kind == history.KindReceive {
+			recv = e
+			break
+		}
+	}
+	if recv.Session != sess || recv.Seq != 7 {
+		t.Fatalf("receive %v: the send's receive names the session it created", recv)
+	}
+	ctx := metadata.NewOutgoingContext(ctxT(t), metadata.Pairs(MDClient, "c6"))
+	if err := cc.Invoke(ctx, MethodSend, wrapperspb.Bytes([]byte(`{"n":8}`)), n); status.Code(err) != codes.FailedPrecondition {
+		t.Fatalf("another client's send on c5's connection: %v", err)
+	}
+}
