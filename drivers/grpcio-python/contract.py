@@ -250,6 +250,13 @@ def plan_for(servers, options, _environ=None):
     backoff = _get(st, "backoff", str, "")
     initial = _get(st, "initial_ms", float, 0.0)
     mx = _get(st, "max_ms", float, 0.0)
+    # faultline draws each wait in [(1 - j)·d, d] (below); the C core in
+    # d·[1 - 0.2, 1 + 0.2] (symmetric, fixed). The library's band is centred
+    # on the scenario's: d scaled by 1 - j/2 (as drivers/grpc-go does); the
+    # widths agree only when (j/2)/(1 - j/2) = 0.2, i.e. j = 1/3.
+    jit = _get(st, "jitter", float, 0.0) if st else 0.0
+    centre = 1 - jit / 2
+    initial, mx = initial * centre, mx * centre
     p["initial_ms"], p["max_ms"] = DEFAULT_INITIAL_MS, DEFAULT_MAX_MS
     p["args"] = {}
     if initial > 0:
@@ -272,9 +279,9 @@ def plan_for(servers, options, _environ=None):
         p["max_ms"] = max(_clamped("max_reconnect_backoff_ms", mx, unsup, "reconnect.strategy.max_ms"), p["initial_ms"])
         p["args"]["grpc.max_reconnect_backoff_ms"] = p["max_ms"]
     if st:
-        jit = _get(st, "jitter", float, 0.0)
-        if abs(jit - JITTER) > 1e-9:
-            unsup.append({"option": "reconnect.strategy.jitter", "reason": "%g cannot be expressed: the C core draws every wait but the first from d * U[0.8, 1.2] (GRPC_SUBCHANNEL_RECONNECT_JITTER 0.2, subchannel.cc :73; backoff.cc NextAttemptTime()), no channel arg sets it; the effective 0.2 (symmetric) is used" % jit})
+        half = (jit / 2) / centre if centre > 0 else 0.0
+        if abs(half - JITTER) > 1e-6:
+            unsup.append({"option": "reconnect.strategy.jitter", "reason": "%g cannot be expressed: the scenario's band [(1 - %g)·d, d] is d·%g·[1 ± %.3g] around its centre, and the C core draws every wait but the first from d * U[0.8, 1.2] (GRPC_SUBCHANNEL_RECONNECT_JITTER 0.2, subchannel.cc :73; backoff.cc NextAttemptTime()), no channel arg sets it: the waits are centred as asked (initial and max scaled by %g) with the effective 0.2 (symmetric); only jitter 1/3 is the same band" % (jit, jit, centre, half, centre)})
     if _get(st, "attempts", int, 0) > 0:
         unsup.append({"option": "reconnect.strategy.attempts", "reason": "grpcio has no attempt limit: nothing counts attempts (" + CITE["attempt_limit"] + ")"})
     if _get(r, "timeout_ms", int, 0) > 0 and p["reconnect"]:

@@ -75,7 +75,11 @@ class PlanTest(unittest.TestCase):
         self.assertTrue(p["idle_connect"])
 
     def test_backoff_args(self):
-        p, c = contract.plan_for(S, opts(connect_timeout_ms=500))
+        # jitter 1/3 below ([2/3, 1]·d) is the C core's own band, centred:
+        # initial 120 → 100 ms, max 1200 → 1000 ms, jitter 0.2 symmetric
+        o = opts(connect_timeout_ms=500)
+        o["reconnect"]["strategy"].update(initial_ms=120, max_ms=1200, jitter=1 / 3)
+        p, c = contract.plan_for(S, o)
         a = p["args"]
         self.assertEqual((a["grpc.initial_reconnect_backoff_ms"], a["grpc.max_reconnect_backoff_ms"], a["grpc.min_reconnect_backoff_ms"]), (100, 1000, 500))
         pr = c["params"]
@@ -83,7 +87,11 @@ class PlanTest(unittest.TestCase):
         u = unsupported(c)
         self.assertIn("reconnect.strategy.multiplier", u)  # 2 asked, 1.6 fixed
         self.assertIn("1.6", u["reconnect.strategy.multiplier"])
-        self.assertNotIn("reconnect.strategy.jitter", u)  # 0.2 asked: what the core does
+        self.assertNotIn("reconnect.strategy.jitter", u)  # 1/3 asked: the core's band
+        # jitter 0.2 below ([0.8, 1]·d) is not: centred at 0.9·d, the core's 0.2 stays
+        p, c = contract.plan_for(S, opts(connect_timeout_ms=500))
+        self.assertEqual((c["params"]["initial_ms"], c["params"]["max_ms"]), (100, 900))  # 90 ms: the floor
+        self.assertIn("only jitter 1/3 is the same band", unsupported(c)["reconnect.strategy.jitter"])
         self.assertNotIn("failover.auto", u)
         self.assertIn("max(current back-off, 500 ms)", c["connect_deadline"]["cite"])
 
@@ -95,7 +103,7 @@ class PlanTest(unittest.TestCase):
             self.assertIn(k, u)
         self.assertNotIn("reconnect.strategy.multiplier", u)
         p, c = contract.plan_for(S, opts(reconnect={"strategy": {"initial_ms": 500, "max_ms": 200, "multiplier": 1.6, "jitter": 0.2}}))
-        self.assertEqual(p["max_ms"], 500)  # never below the first wait
+        self.assertEqual(p["max_ms"], 450)  # never below the first wait (500 and 200 centred: 450, 180)
         self.assertIn("below initial_ms", unsupported(c)["reconnect.strategy.max_ms"])
 
     def test_fixed(self):
