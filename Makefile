@@ -133,14 +133,24 @@ generate:
 
 # Short fuzzing of the decoders, one target at a time (FUZZTIME=3m for longer).
 FUZZTIME ?= 20s
+# Go 1.26's fuzz coordinator can report "context deadline exceeded" as a
+# failure when -fuzztime runs out while a worker is busy, with no input at
+# fault (golang/go#75804, fixed in Go 1.27). A real finding always writes a
+# reproducer ("Failing input written to"): only a failure with that exact
+# signature and no reproducer is run again, once; any other failure fails.
+FUZZ_TARGETS = ./wire:FuzzDecode ./harness/scenario:FuzzParse ./harness/driver/stdio:FuzzParseLine \
+	./wire/platform:FuzzDecode ./packs/nats/wire:FuzzParse ./packs/mqtt/real:FuzzParseLine ./packs/mqtt/wire:FuzzDecode
 fuzz:
-	$(GO) test ./wire -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME)
-	$(GO) test ./harness/scenario -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
-	$(GO) test ./harness/driver/stdio -run '^$$' -fuzz FuzzParseLine -fuzztime $(FUZZTIME)
-	$(GO) test ./wire/platform -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME)
-	$(GO) test ./packs/nats/wire -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
-	$(GO) test ./packs/mqtt/real -run '^$$' -fuzz FuzzParseLine -fuzztime $(FUZZTIME)
-	$(GO) test ./packs/mqtt/wire -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME)
+	@set -u; for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; fn=$${t##*:}; \
+	  for try in 1 2; do \
+	    echo "$(GO) test $$pkg -run '^$$' -fuzz $$fn -fuzztime $(FUZZTIME)"; \
+	    out=$$($(GO) test $$pkg -run '^$$' -fuzz $$fn -fuzztime $(FUZZTIME) 2>&1); rc=$$?; echo "$$out"; \
+	    [ $$rc -eq 0 ] && break; \
+	    if [ $$try -eq 1 ] && echo "$$out" | grep -q 'context deadline exceeded' && ! echo "$$out" | grep -q 'Failing input written'; then \
+	      echo "fuzz: $$pkg $$fn: the coordinator's deadline race (golang/go#75804, no input at fault): once more"; continue; fi; \
+	    exit $$rc; \
+	  done; \
+	done
 
 # Benchmarks of faultline itself, and one table of their numbers: loss
 # observation latency per verb, window measurement error against an
