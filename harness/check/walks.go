@@ -187,7 +187,19 @@ func (v *walkView) find() []srvWalk {
 		if !w.Attributed {
 			continue // the accepts are not this client's alone: none are listed
 		}
-		for _, a := range v.ov.attempts(w.From, upTo) {
+		// An attempt's server accept may be stamped after the landing it
+		// preceded (a reset link dials its server, then the server's accept
+		// goroutine runs late: the two records are not causally ordered);
+		// its link accept, in the client's order, places it in the walk.
+		for _, a := range v.ov.attempts(w.From, upTo+v.slack) {
+			if at := a.Accept.T; a.Link != nil {
+				at = a.Link.T
+				if at > upTo {
+					continue
+				}
+			} else if at > upTo {
+				continue
+			}
 			// Before a failover from RECOVERING_RECONNECT, accepts on the lost
 			// server are the recovery's own attempts.
 			if w.Kind == walkFailover && w.Left == driver.RecoveringReconnect && a.Accept.T < w.Start.T && a.Accept.Server == w.Lost {

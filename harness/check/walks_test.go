@@ -76,6 +76,31 @@ func TestWalksDegradedServerFailed(t *testing.T) {
 			detail: []string{"s1 (limit: server accept s1#1; link accept at 50.7ms, closed by the server at 52.0ms"}},
 		{name: "cascade: gave up on a slow server before the connect timeout", cfg: &CascadeOrder{}, sc: casc, h: cascadePast("slow", 120), verdict: Failed,
 			detail: []string{"landed on s2; in list order s1 → s2 → s3 the first server that did not fail was s1"}},
+		// Seen in a soak (cascade-past-reset): s1's link took the attempt
+		// first, but s1's server stamped its accept only after the landing
+		// on s2: the link's order places it in the walk.
+		{name: "cascade past a reset whose server accept is stamped after the landing", cfg: &CascadeOrder{}, sc: casc, h: func() history.History {
+			s := newF()
+			s.fault(0, "s1", "reset")
+			s.op(0, 50)
+			s.linked(51.9, "s1")
+			s.linked(53.4, "s2")
+			s.land(0, 53.7, "s2", cg)
+			s.add(ev(57, "accept", "server=s1", "conn=s1#1"), ev(57.1, "conn.close", "server=s1", "conn=s1#1", "reason=not_upgraded"))
+			return s.hist()
+		}(), verdict: OK, detail: []string{"followed list order s1 → s2"}},
+		// A server accept after the landing whose link accept came after it
+		// too is no attempt of the walk.
+		{name: "cascade: an accept after the landing, linked after it, is not in the walk", cfg: &CascadeOrder{}, sc: casc, h: func() history.History {
+			s := newF()
+			s.fault(0, "s1", "slow")
+			s.op(0, 50)
+			s.linked(53.4, "s2")
+			s.land(0, 53.7, "s2", cg)
+			s.linked(56.5, "s1")
+			s.add(ev(57, "accept", "server=s1", "conn=s1#1"))
+			return s.hist()
+		}(), verdict: Failed, detail: []string{"skipping s1, which the servers never saw tried"}},
 		{name: "cascade: passed a slow server the servers never saw tried", cfg: &CascadeOrder{}, sc: casc, h: func() history.History {
 			s := newF()
 			s.fault(0, "s1", "slow")
