@@ -43,13 +43,20 @@ func ldContract(value string) history.Event {
 // contract; s1 enters lame duck mode at 1000ms (grace 500ms) and sends its
 // ldm INFO.
 func ldStory(contract string) *story {
+	s := ldOnS1(contract)
+	s.add(ev(1000, "nats.lame_duck", "server=s1", "grace_ms=500"),
+		ev(1000, "going_away", "server=s1", "grace_ms=500", "notice=lame_duck"),
+		ev(1000.1, "nats.info", "server=s1", "conn=s1#1", "ldm=true", "connect_urls="))
+	return s
+}
+
+// ldOnS1: client 0 on s1 (session S1/1, conn s1#1) from 5ms with the given
+// contract, no notice yet.
+func ldOnS1(contract string) *story {
 	s := &story{}
 	natsStart(s, 5)
 	s.add(ldContract(contract))
 	natsConnect(s, 5, cg, "S1/1", connScope)
-	s.add(ev(1000, "nats.lame_duck", "server=s1", "grace_ms=500"),
-		ev(1000, "going_away", "server=s1", "grace_ms=500", "notice=lame_duck"),
-		ev(1000.1, "nats.info", "server=s1", "conn=s1#1", "ldm=true", "connect_urls="))
 	return s
 }
 
@@ -163,41 +170,26 @@ func TestLameDuck(t *testing.T) {
 
 		// Nothing to judge.
 		lc("no lame duck mode", func() history.History {
-			s := &story{}
-			natsStart(s, 5)
-			s.add(ldContract(lameDuckMoves))
-			natsConnect(s, 5, cg, "S1/1", connScope)
+			s := ldOnS1(lameDuckMoves)
 			return s.hist()
 		}(), Unknown, "nothing to judge: no server said it was going away"),
 		lc("nobody on the lame server", func() history.History {
-			s := &story{}
-			natsStart(s, 5)
-			s.add(ldContract(lameDuckMoves))
-			natsConnect(s, 5, cg, "S1/1", connScope)
+			s := ldOnS1(lameDuckMoves)
 			return s.add(ev(1000, "going_away", "server=s2", "grace_ms=500")).hist()
 		}(), Unknown, "nothing to judge: 0 client(s) on a server in lame duck mode", "no client was connected to s2 at its going-away notice at 1000.0ms"),
 		lc("a GOAWAY to another connection concerns not the client's", func() history.History {
-			s := &story{}
-			natsStart(s, 5)
-			s.add(ldContract(lameDuckMoves))
-			natsConnect(s, 5, cg, "S1/1", connScope)
+			s := ldOnS1(lameDuckMoves)
 			return s.add(ev(1000, "going_away", "server=s1", "conn=s1#7", "notice=goaway")).hist()
 		}(), Unknown, "no client was connected to s1"),
 		lc("a GOAWAY to the client's connection, which moves", func() history.History {
-			s := &story{}
-			natsStart(s, 5)
-			s.add(ldContract(lameDuckMoves))
-			natsConnect(s, 5, cg, "S1/1", connScope)
+			s := ldOnS1(lameDuckMoves)
 			s.add(ev(1000, "going_away", "server=s1", "conn=s1#1", "notice=goaway", "grace_ms=500"))
 			ldEnd(s, 1001, "eof")
 			ldLand(s, 1002, "s2", "S2/1")
 			return s.hist()
 		}(), OK, "1 client(s) moved"),
 		lc("after a GOAWAY, back on the same server on a new connection", func() history.History {
-			s := &story{}
-			natsStart(s, 5)
-			s.add(ldContract(lameDuckMoves))
-			natsConnect(s, 5, cg, "S1/1", connScope)
+			s := ldOnS1(lameDuckMoves)
 			s.add(ev(1000, "going_away", "server=s1", "conn=s1#1", "notice=goaway", "grace_ms=500"))
 			ldEnd(s, 1001, "eof")
 			ldLand(s, 1002, "s1", "S1/2")
@@ -210,10 +202,7 @@ func TestLameDuck(t *testing.T) {
 			return s.hist()
 		}(), Failed, "is on s1 itself, the server in lame duck mode"),
 		lc("the client had left before the notice", func() history.History {
-			s := &story{}
-			natsStart(s, 5)
-			s.add(ldContract(lameDuckMoves))
-			natsConnect(s, 5, cg, "S1/1", connScope)
+			s := ldOnS1(lameDuckMoves)
 			ldEnd(s, 500, "eof")
 			ldLand(s, 502, "s2", "S2/1")
 			return s.add(ev(1000, "going_away", "server=s1", "grace_ms=500")).hist()

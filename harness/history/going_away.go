@@ -1,5 +1,7 @@
 package history
 
+import "strings"
+
 // A server's notice that it is going away, and its advertisement of other
 // servers: neutral kinds that a protocol pack records beside its own words
 // for them (NATS: INFO ldm and connect_urls; gRPC: GOAWAY), so that the
@@ -31,3 +33,19 @@ const (
 // AttrConnReason is the session.disconnect attribute holding the server's
 // own conn.close reason, in its pack's words.
 const AttrConnReason = "conn_reason"
+
+// DisconnOf maps a pack's conn.close reason onto the neutral reason of the
+// session.disconnect it implies. own holds the pack's words with a meaning
+// of their own (NATS stale → idle, MQTT takeover → superseded, …); the
+// words every pack shares say the server ended it (server_close, killed,
+// error:<text>); anything else is the transport's.
+func DisconnOf(connReason string, own map[string]string) string {
+	if why, ok := own[connReason]; ok {
+		return why
+	}
+	switch {
+	case connReason == "server_close", connReason == "killed", strings.HasPrefix(connReason, "error:"):
+		return DisconnServer
+	}
+	return DisconnTransport
+}

@@ -86,15 +86,17 @@ func (s *sessions) Record(e history.Event) {
 }
 
 // disconnReason is the neutral reason of the session.disconnect a
-// conn.close implies.
+// conn.close implies: a GOAWAY the client sent is its leaving.
 func disconnReason(e history.Event) string {
-	switch {
-	case e.Reason == server.ReasonGoAway && e.Attr("by") != "client":
-		return history.DisconnGoingAway
-	case e.Reason == server.ReasonGoAway, e.Reason == server.ReasonEOF:
+	if e.Reason == server.ReasonGoAway && e.Attr("by") == "client" {
 		return history.DisconnTransport
-	case e.Reason == server.ReasonKeepalive:
-		return history.DisconnIdle
 	}
-	return history.DisconnServer // server_close, killed, error:<text>
+	return history.DisconnOf(e.Reason, ownReasons)
+}
+
+// ownReasons are the gRPC close reasons with a neutral meaning of their own.
+var ownReasons = map[string]string{
+	server.ReasonGoAway:      history.DisconnGoingAway,
+	server.ReasonKeepalive:   history.DisconnIdle,
+	server.ReasonAcceptClose: history.DisconnServer,
 }

@@ -1,11 +1,13 @@
 package mqtt
 
 import (
-	"strings"
 	"sync"
 
 	"github.com/faultline/faultline/harness/history"
 )
+
+// ownReasons are the MQTT close reasons with a neutral meaning of their own.
+var ownReasons = map[string]string{"keepalive": history.DisconnIdle, "takeover": history.DisconnSuperseded}
 
 // sessions maps an MQTT broker's evidence onto the neutral session
 // vocabulary that the timing and order checkers read. MQTT keeps a session
@@ -55,19 +57,7 @@ func (s *sessions) Record(e history.Event) {
 		if !ok {
 			return
 		}
-		why := history.DisconnTransport
-		switch e.Reason {
-		case "keepalive":
-			why = history.DisconnIdle
-		case "takeover":
-			why = history.DisconnSuperseded
-		case "server_close", "killed":
-			why = history.DisconnServer
-		default:
-			if strings.HasPrefix(e.Reason, "error:") {
-				why = history.DisconnServer
-			}
-		}
+		why := history.DisconnOf(e.Reason, ownReasons)
 		s.rec.Record(history.Event{Source: history.SrcServer, Kind: history.KindSessionDisconn, Server: e.Server,
 			Conn: e.Conn, Session: o.id, Reason: why, Attrs: map[string]string{history.AttrConnReason: e.Reason}})
 		if o.clean {

@@ -1,12 +1,14 @@
 package nats
 
 import (
-	"strings"
 	"sync"
 
 	"github.com/faultline/faultline/harness/history"
 	"github.com/faultline/faultline/packs/nats/fake"
 )
+
+// ownReasons are the NATS close reasons with a neutral meaning of their own.
+var ownReasons = map[string]string{fake.ReasonStale: history.DisconnIdle, fake.ReasonLameDuck: history.DisconnGoingAway}
 
 // The pack's own kinds the mapper reads (the fake and the real server
 // record them under the same names).
@@ -51,19 +53,7 @@ func (s *sessions) Record(e history.Event) {
 		if !ok {
 			return
 		}
-		why := history.DisconnTransport
-		switch e.Reason {
-		case fake.ReasonStale:
-			why = history.DisconnIdle
-		case fake.ReasonLameDuck:
-			why = history.DisconnGoingAway
-		case fake.ReasonServerClose, "killed":
-			why = history.DisconnServer
-		default:
-			if strings.HasPrefix(e.Reason, fake.ReasonErrorPrefix) {
-				why = history.DisconnServer
-			}
-		}
+		why := history.DisconnOf(e.Reason, ownReasons)
 		s.rec.Record(history.Event{Source: history.SrcServer, Kind: history.KindSessionDisconn, Server: e.Server,
 			Conn: e.Conn, Session: sess, Reason: why, Attrs: map[string]string{history.AttrConnReason: e.Reason}})
 		s.rec.Record(history.Event{Source: history.SrcServer, Kind: history.KindSessionExpire, Server: e.Server, Session: sess})
