@@ -419,3 +419,7 @@ func sameMeasurements(a, b []check.Measurement) bool {
 	}
 	return reflect.DeepEqual(a, b)
 }
+
+func init() {
+	register(&command{name: "check", summary: "judge a recorded run's histories again, with today's checks", run: cmdCheck})
+}

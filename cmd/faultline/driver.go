@@ -91,3 +91,7 @@ func envInt(name string, def int64) int64 {
 	}
 	return def
 }
+
+func init() {
+	register(&command{name: "driver", summary: "run the Go engine as a stdio driver (for testing the driver protocol)", run: func(args []string, stdout, stderr io.Writer) int { return cmdDriver(args, os.Stdin, stdout, stderr) }})
+}

@@ -82,3 +82,7 @@ func cmdReport(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintln(stdout, strings.Join(paths, " "))
 	return 0
 }
+
+func init() {
+	register(&command{name: "report", summary: "merge reports into one matrix, diff two runs, or list what changed across runs", run: cmdReport})
+}

@@ -183,3 +183,11 @@ func cmdList(args []string, stdout, stderr io.Writer) int {
 	}
 	return 0
 }
+
+func init() {
+	register(&command{name: "run", summary: "run scenarios against an SDK (the Go engine or a driver command) and write reports", run: cmdRun})
+}
+
+func init() {
+	register(&command{name: "list", summary: "list the scenarios (name, requirements, labels, file) a label filter selects", run: cmdList})
+}

@@ -20,3 +20,7 @@ func cmdSchema(args []string, stdout, stderr io.Writer) int {
 	}
 	return 0
 }
+
+func init() {
+	register(&command{name: "schema", summary: "print the scenario format's JSON Schema (for editors)", run: cmdSchema})
+}

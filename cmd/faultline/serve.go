@@ -147,3 +147,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 	}
 	return 0
 }
+
+func init() {
+	register(&command{name: "serve", summary: "serve fake servers and a control API for an external-mode run", run: cmdServe})
+}

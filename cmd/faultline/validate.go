@@ -50,3 +50,7 @@ func cmdValidate(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "ok: %d path(s) valid\n", len(args))
 	return 0
 }
+
+func init() {
+	register(&command{name: "validate", summary: "check scenario files and report every problem with file:line:col", run: cmdValidate})
+}

@@ -1,0 +1,79 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+)
+
+// command is one subcommand of faultline: its name, a one-line description
+// for `faultline help`, and the function that runs it with its arguments.
+type command struct {
+	name    string
+	summary string
+	run     func(args []string, stdout, stderr io.Writer) int
+}
+
+// commands holds every registered subcommand by name.
+var commands = map[string]*command{}
+
+// register adds a subcommand; each command's file registers its own in init.
+func register(c *command) {
+	if _, dup := commands[c.name]; dup {
+		panic("faultline: command registered twice: " + c.name)
+	}
+	commands[c.name] = c
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, "faultline certifies how client engines manage their connections when the network misbehaves.\n\nusage: faultline COMMAND [flags]\n\ncommands:\n")
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-12s %s\n", n, commands[n].summary)
+	}
+	fmt.Fprint(w, "\n`faultline help COMMAND` or `faultline COMMAND --help` prints a command's flags.\nExit codes: 0 nothing FAILED, 1 something FAILED, 2 bad input (nothing run).\n")
+}
+
+// suggestCommand is ", did you mean X?" for the registered command nearest to
+// an unknown one ("" when none is near).
+func suggestCommand(name string) string {
+	best, bestD := "", 3
+	for n := range commands {
+		if d := editDistance(name, n); d < bestD || (d == bestD && n < best) {
+			best, bestD = n, d
+		}
+		if strings.HasPrefix(n, name) && len(name) >= 2 && best == "" {
+			best = n
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf("; did you mean %q?", best)
+}
+
+// editDistance is the Levenshtein distance between a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
+}
