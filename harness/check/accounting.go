@@ -394,11 +394,26 @@ func (v *acctView) stepOn(server string, t time.Duration) bool {
 		if e.T > t {
 			return false
 		}
-		if e.Kind == history.KindStep && strings.HasPrefix(e.Attr("step"), "server "+server+" ") {
+		if e.Kind == history.KindStep && stepServer(e) == server {
 			return true
 		}
 	}
 	return false
+}
+
+// stepServer is the server a fired step acted on ("" for none). Histories
+// recorded before steps carried Attrs["server"] name it only in the step's
+// text ("server s1 refuse_connack ..."): read so that `faultline check`
+// judges them as it did.
+func stepServer(e history.Event) string {
+	if s := e.Attr("server"); s != "" {
+		return s
+	}
+	if rest, ok := strings.CutPrefix(e.Attr("step"), "server "); ok {
+		name, _, _ := strings.Cut(rest, " ")
+		return name
+	}
+	return ""
 }
 
 // restartedBefore reports whether the killed server was up again by t.

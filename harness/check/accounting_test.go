@@ -97,6 +97,18 @@ func TestAccount(t *testing.T) {
 				ev(5, "step", "step=server s1 refuse_connack"),
 				ev(10.5, "accept", "server=s1", "conn=s1#7"),
 				ev(11, "handshake", "server=s1", "conn=s1#7", "ok=false", "reason=not_authorized")})},
+		{name: "its server refused the handshake, as a step on it asked (structured)", sc: acctScen(2),
+			h: hist(joined(0, 0), refusedConnect(1, 10, "connection refused: not authorised"), []history.Event{
+				stepOn(5, "refuse", "s1"),
+				ev(10.5, "accept", "server=s1", "conn=s1#7"),
+				ev(11, "handshake", "server=s1", "conn=s1#7", "ok=false", "reason=not_authorized")})},
+		// A step on another server asked for nothing of s1.
+		{name: "its server refused the handshake; the step acted on another server", sc: acctScen(2),
+			h: hist(joined(0, 0), refusedConnect(1, 10, "connection refused: not authorised"), []history.Event{
+				stepOn(5, "server s10 refuse_connack", "s10"),
+				ev(10.5, "accept", "server=s1", "conn=s1#7"),
+				ev(11, "handshake", "server=s1", "conn=s1#7", "ok=false", "reason=not_authorized")}),
+			verdict: Failed, detail: []string{"the servers answered them and the SDK did not connect"}},
 		// A refusal no step asked for explains nothing: the servers
 		// answered, and the SDK did not connect.
 		{name: "its server refused the handshake, unasked", sc: acctScen(2),
@@ -233,4 +245,11 @@ func TestAccountOverridesOK(t *testing.T) {
 	if failed.Verdict != Failed {
 		t.Errorf("FAILED must win over the accounting's UNKNOWN: %s", failed.Verdict)
 	}
+}
+
+// stepOn is a fired step that acted on server, as the runner records it.
+func stepOn(ms float64, text, server string) history.Event {
+	e := ev(ms, "step", "step="+text)
+	e.Attrs["server"] = server
+	return e
 }

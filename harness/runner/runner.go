@@ -222,7 +222,7 @@ func (t *run) drive(ctx context.Context) {
 			t.problem("run cancelled before step at %v: %v", st.At, ctx.Err())
 			break
 		}
-		t.log.Record(history.Event{Source: history.SrcHarness, Kind: history.KindStep, Attrs: map[string]string{"step": describe(st)}})
+		t.log.Record(history.Event{Source: history.SrcHarness, Kind: history.KindStep, Attrs: stepAttrs(st)})
 		t.fire(cctx, st, end)
 	}
 	if !sleepUntil(ctx, end) {
@@ -409,6 +409,16 @@ func contains(xs []int, x int) bool {
 		}
 	}
 	return false
+}
+
+// stepAttrs are a fired step's record: its text, and the server it acts on
+// when it is a server's step (checks read the name, never the text).
+func stepAttrs(st scenario.Step) map[string]string {
+	a := map[string]string{"step": describe(st)}
+	if st.Server != "" && st.Client == nil && st.Link == "" {
+		a["server"] = st.Server
+	}
+	return a
 }
 
 // describe is a one-line text of a step for the history and reports.
