@@ -14,7 +14,11 @@ adds through the public API (driver_adds).
 """
 
 import against
+import kitpath  # noqa: F401
 import wire
+from driverkit import BadOptions  # noqa: F401  (contract.BadOptions: the connect op's error)
+from driverkit import block as _block
+from driverkit import option as _get
 
 SDK = "grpcio-python"
 PROTOCOL = "grpc"
@@ -144,32 +148,6 @@ def hello(version, sessions):
 
 # ---------------------------------------------------------------------------
 # Options.
-
-class BadOptions(ValueError):
-    pass
-
-
-def _get(d, key, kind, default):
-    v = d.get(key, default) if isinstance(d, dict) else default
-    if v is None:
-        return default
-    if kind is float and isinstance(v, int) and not isinstance(v, bool):
-        v = float(v)
-    if kind is int and isinstance(v, float) and v.is_integer():
-        v = int(v)
-    if not isinstance(v, kind) or (kind in (int, float) and isinstance(v, bool)):
-        raise BadOptions("option %s: want %s, got %r" % (key, kind.__name__, v))
-    return v
-
-
-def _block(d, key):
-    v = d.get(key) if isinstance(d, dict) else None
-    if v is None:
-        return {}
-    if not isinstance(v, dict):
-        raise BadOptions("option %s: want an object" % key)
-    return v
-
 
 def keepalive_for(liveness_ms):
     """(keepalive time, keepalive timeout, detect) in ms for a liveness

@@ -4,47 +4,22 @@ front of it that can blackhole or accept-and-close, and the driver as a
 process. Every wait has a deadline.
 """
 
-import json
 import os
 import queue
 import socket
-import subprocess
-import sys
 import threading
 import time
 from concurrent import futures
 
 import grpc
 
+import kitpath  # noqa: F401
+import kittest
 import wire
+from kittest import WAIT, check_lifecycle, free_port, wait_until  # noqa: F401  (the tests' helpers)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DRIVER = os.path.join(HERE, "driver.py")
-WAIT = 10.0  # every wait has this deadline unless it says otherwise
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def wait_until(pred, what, timeout=WAIT, cv=None):
-    end = time.monotonic() + timeout
-    while True:
-        v = pred()
-        if v:
-            return v
-        left = end - time.monotonic()
-        if left <= 0:
-            raise AssertionError("%s: not within %.1f s" % (what, timeout))
-        if cv is not None:
-            with cv:
-                cv.wait(min(left, 0.05))
-        else:
-            time.sleep(min(left, 0.01))
 
 
 class FeedServer:
@@ -290,128 +265,6 @@ class Relay:
                 pass
 
 
-class DriverProc:
-    """The driver as the harness runs it; every line it writes is kept."""
-
-    def __init__(self, env=None, args=()):
-        e = dict(os.environ, FAULTLINE_SEED="1", FAULTLINE_DRIVER="7", PYTHONDONTWRITEBYTECODE="1")
-        e.update(env or {})
-        self.p = subprocess.Popen([sys.executable, DRIVER, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE, env=e)
-        self.lines = []
-        self.stamps = []  # monotonic arrival of each line
-        self.cv = threading.Condition()
-        self.eof = False
-        self.stderr = b""
-        threading.Thread(target=self._read, daemon=True).start()
-        threading.Thread(target=self._read_err, daemon=True).start()
-        self.hello = self.wait_for(lambda l: "sdk" in l, "hello")
-        self.next_id = 0
-
-    def _read(self):
-        for raw in self.p.stdout:
-            line = json.loads(raw)  # every line must be JSON
-            with self.cv:
-                self.lines.append(line)
-                self.stamps.append(time.monotonic())
-                self.cv.notify_all()
-        with self.cv:
-            self.eof = True
-            self.cv.notify_all()
-
-    def _read_err(self):
-        for raw in self.p.stderr:
-            self.stderr += raw
-
-    def write(self, raw):
-        self.p.stdin.write(raw if isinstance(raw, bytes) else raw.encode())
-        self.p.stdin.flush()
-
-    def op(self, name, **fields):
-        self.next_id += 1
-        op = dict(fields, id=self.next_id, op=name)
-        self.write(json.dumps(op) + "\n")
-        return self.next_id
-
-    def reply(self, op_id, timeout=WAIT):
-        return self.wait_for(lambda l: l.get("re") == op_id, "reply to %d" % op_id, timeout)
-
-    def do(self, name, timeout=WAIT, **fields):
-        return self.reply(self.op(name, **fields), timeout)
-
-    def wait_for(self, pred, what, timeout=WAIT, start=0):
-        end = time.monotonic() + timeout
-        with self.cv:
-            while True:
-                for i, l in enumerate(self.lines[start:], start):
-                    if pred(l):
-                        return l
-                left = end - time.monotonic()
-                if left <= 0 or self.eof:
-                    raise AssertionError("no %s in %s\nstderr: %s" % (what, json.dumps(self.lines, indent=1)[-4000:], self.stderr[-2000:].decode("utf-8", "replace")))
-                self.cv.wait(min(left, 0.1))
-
-    def index_of(self, line):
-        with self.cv:
-            return next(i for i, l in enumerate(self.lines) if l is line)
-
-    def stamp(self, line):
-        with self.cv:
-            return self.stamps[self.index_of(line)]
-
-    def state(self, to, timeout=WAIT, client=None, start=0):
-        return self.wait_for(lambda l: l.get("type") == "state" and l.get("to") == to and l.get("client") == client,
-                             "state %s" % to, timeout, start)
-
-    def mark(self):
-        with self.cv:
-            return len(self.lines)
-
-    def states(self, client=None):
-        with self.cv:
-            return [l for l in self.lines if l.get("type") == "state" and l.get("client") == client]
-
-    def events(self, kind, client=None):
-        with self.cv:
-            return [l for l in self.lines if l.get("type") == kind and l.get("client") == client]
-
-    def exit(self):
-        """exit, then the process must end within 5 s."""
-        t0 = time.monotonic()
-        self.reply(self.op("exit"))
-        rc = self.p.wait(5)
-        return rc, time.monotonic() - t0
-
-    def kill(self):
-        if self.p.poll() is None:
-            self.p.kill()
-            self.p.wait(WAIT)
-        for f in (self.p.stdin, self.p.stdout, self.p.stderr):
-            try:
-                f.close()
-            except OSError:
-                pass
-
-
-CLOSED = ("CLOSED_BY_CLIENT", "CLOSED_BY_SERVER", "CLOSED_FAILED")
-PHASES = {"CONNECTING": "connecting", "CONNECTED_ACTIVE": "connected", "RECOVERING_RECONNECT": "recovering",
-          "CLOSED_BY_CLIENT": "closed_by_client", "CLOSED_BY_SERVER": "closed_by_server", "CLOSED_FAILED": "closed_failed"}
-NATIVE = ("IDLE", "CONNECTING", "READY", "TRANSIENT_FAILURE", "SHUTDOWN")
-
-
-def check_lifecycle(tc, states):
-    """U1: first CONNECTING without from; from = previous to; legal moves;
-    nothing after a close; phase and a native name on every event."""
-    legal = {None: {"CONNECTING"},
-             "CONNECTING": {"CONNECTED_ACTIVE", *CLOSED},
-             "CONNECTED_ACTIVE": {"RECOVERING_RECONNECT", "CONNECTING", *CLOSED},
-             "RECOVERING_RECONNECT": {"CONNECTED_ACTIVE", "CONNECTING", *CLOSED}}
-    prev = None
-    for e in states:
-        tc.assertEqual(e.get("from"), prev, e)
-        tc.assertIn(e["to"], legal.get(prev, set()), e)
-        tc.assertEqual(e["phase"], PHASES[e["to"]], e)
-        tc.assertTrue(e.get("native"), e)
-        if e["to"] in CLOSED:
-            tc.assertTrue(e.get("reason"), e)
-        prev = e["to"]
+def DriverProc(env=None, args=()):
+    """This driver as the harness runs it (kittest.DriverProc)."""
+    return kittest.DriverProc(DRIVER, env=env, args=args)

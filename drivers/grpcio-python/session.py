@@ -29,7 +29,6 @@ in the order grpcio reported things.
 
 import json
 import queue
-import sys
 import threading
 import time
 
@@ -38,49 +37,23 @@ from grpc import _common
 from grpc._cython import cygrpc  # channelz queries only
 
 import contract
+import kitpath  # noqa: F401  (before driverkit)
 import wire
+import driverkit
+from driverkit import (ACTIVE, BY_CLIENT, BY_SERVER, CONNECTING, FAILED, PHASES,  # noqa: F401
+                       RECOVERING, is_closed, legal)
 
 HELLO = "/faultline.grpc.Feed/Hello"
 SUBSCRIBE = "/faultline.grpc.Feed/Subscribe"
 SEND = "/faultline.grpc.Feed/Send"
 ROWS = "/faultline.grpc.Feed/Rows"
 
-CONNECTING = "CONNECTING"
-ACTIVE = "CONNECTED_ACTIVE"
-RECOVERING = "RECOVERING_RECONNECT"
-BY_CLIENT = "CLOSED_BY_CLIENT"
-BY_SERVER = "CLOSED_BY_SERVER"
-FAILED = "CLOSED_FAILED"
-PHASES = {
-    CONNECTING: "connecting", ACTIVE: "connected", RECOVERING: "recovering",
-    BY_CLIENT: "closed_by_client", BY_SERVER: "closed_by_server", FAILED: "closed_failed",
-}
 HELLO_RETRIES = 3  # Hellos re-sent in a row while the channel stays READY
 WATCH_S = 0.05  # one connectivity watch: how long a close may wait for it
 _OPENING = object()  # a topic whose stream is being opened
 
 
-def is_closed(state):
-    return state in (BY_CLIENT, BY_SERVER, FAILED)
-
-
-def legal(frm, to):
-    """The lifecycle rule U1's transitions."""
-    if frm is None:
-        return to == CONNECTING
-    if frm == CONNECTING:
-        return to == ACTIVE or is_closed(to)
-    if frm in (ACTIVE, RECOVERING):
-        return to in (ACTIVE, RECOVERING, CONNECTING) or is_closed(to)
-    return False
-
-
-def log(msg):
-    try:
-        sys.stderr.write("grpcio-python driver: %s\n" % msg)
-        sys.stderr.flush()
-    except (OSError, ValueError):
-        pass
+log = driverkit.logger("grpcio-python")
 
 
 # ---------------------------------------------------------------------------

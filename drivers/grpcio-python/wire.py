@@ -16,6 +16,9 @@ and a send's number (the JSON payload's n).
 import json
 import urllib.parse
 
+import kitpath  # noqa: F401
+from driverkit import seq_of  # noqa: E402,F401  (wire.seq_of: a message's number)
+
 MAX_VARINT_BYTES = 10  # a 64-bit varint takes at most 10 bytes
 U64_MAX = (1 << 64) - 1
 
@@ -185,16 +188,3 @@ def numbered(n, payload):
     if payload is not None:
         body["payload"] = payload
     return json.dumps(body, separators=(",", ":"), allow_nan=False).encode("utf-8")
-
-
-def seq_of(payload):
-    """A message's number: {"n": N} (or {"seq": N}) or a bare integer; else 0."""
-    try:
-        v = json.loads(payload)
-    except (ValueError, UnicodeDecodeError, TypeError):
-        return 0
-    if isinstance(v, dict):
-        v = v.get("n", v.get("seq"))
-    if isinstance(v, int) and not isinstance(v, bool):
-        return v
-    return 0

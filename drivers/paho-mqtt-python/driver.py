@@ -15,7 +15,6 @@ Only the standard library and paho (Debian's python3-paho-mqtt, for
 
 import json
 import os
-import queue
 import sys
 import threading
 import time
@@ -23,6 +22,14 @@ import urllib.parse
 
 import paho.mqtt
 import paho.mqtt.client as mqtt
+
+# The kit every Python driver shares (drivers/pykit).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pykit"))
+import driverkit  # noqa: E402
+from driverkit import (ACTIVE, BY_CLIENT, BY_SERVER, CONNECTING, FAILED, PHASES,  # noqa: E402,F401
+                       RECOVERING, BadOptions, Output, is_closed, legal, seq_of)
+from driverkit import block as _block  # noqa: E402
+from driverkit import option as _get  # noqa: E402
 
 SDK = "paho-mqtt-python"
 VERSION = paho.mqtt.__version__
@@ -40,32 +47,7 @@ FIRST_CONNECT_CAP = 8.0  # the connect op answers before the harness's 10 s op t
 DEFAULT_DIAL_TIMEOUT = 5.0  # paho's own: Client.__init__ self._connect_timeout = 5.0
 DEFAULT_KEEPALIVE = 60  # Client.connect(keepalive=60)
 
-CONNECTING = "CONNECTING"
-ACTIVE = "CONNECTED_ACTIVE"
-RECOVERING = "RECOVERING_RECONNECT"
-BY_CLIENT = "CLOSED_BY_CLIENT"
-BY_SERVER = "CLOSED_BY_SERVER"
-FAILED = "CLOSED_FAILED"
-PHASES = {
-    CONNECTING: "connecting", ACTIVE: "connected", RECOVERING: "recovering",
-    BY_CLIENT: "closed_by_client", BY_SERVER: "closed_by_server", FAILED: "closed_failed",
-}
-
-
-def is_closed(state):
-    return state in (BY_CLIENT, BY_SERVER, FAILED)
-
-
-def legal(frm, to):
-    """The lifecycle rule U1's transitions."""
-    if frm is None:
-        return to == CONNECTING
-    if frm == CONNECTING:
-        return to == ACTIVE or is_closed(to)
-    if frm in (ACTIVE, RECOVERING):
-        return to in (ACTIVE, RECOVERING, CONNECTING) or is_closed(to)
-    return False
-
+log = driverkit.logger(SDK)
 
 # ---------------------------------------------------------------------------
 # The contract: each term with a citation to paho's source at 1.6.1.
@@ -140,32 +122,6 @@ def hello(sessions=SESSIONS):
 
 AGAINST_ENV = "FAULTLINE_MQTT_AGAINST"
 AGAINST = ("no_reconnect", "clean_session", "no_resubscribe")
-
-
-class BadOptions(ValueError):
-    pass
-
-
-def _get(d, key, kind, default):
-    v = d.get(key, default) if isinstance(d, dict) else default
-    if v is None:
-        return default
-    if kind is float and isinstance(v, int) and not isinstance(v, bool):
-        v = float(v)
-    if kind is int and isinstance(v, float) and v.is_integer():
-        v = int(v)
-    if not isinstance(v, kind) or (kind in (int, float) and isinstance(v, bool)):
-        raise BadOptions("option %s: want %s, got %r" % (key, kind.__name__, v))
-    return v
-
-
-def _block(d, key):
-    v = d.get(key) if isinstance(d, dict) else None
-    if v is None:
-        return {}
-    if not isinstance(v, dict):
-        raise BadOptions("option %s: want an object" % key)
-    return v
 
 
 def parse_server(url):
@@ -350,78 +306,6 @@ def plan_for(servers, options, environ):
     c["driver_adds"] = adds
     return p, c
 
-
-# ---------------------------------------------------------------------------
-# Output: every line through one writer thread, so that no caller (the
-# stdin loop, paho's network threads) waits on a slow stdout, and lines are
-# never interleaved. Each line is flushed as it is written.
-
-class Output:
-    def __init__(self, stream):
-        self.stream = stream
-        self.q = queue.Queue()
-        self.cv = threading.Condition()
-        self.pending = 0
-        self.broken = False
-        threading.Thread(target=self._loop, name="output", daemon=True).start()
-
-    def send(self, obj):
-        line = (json.dumps(obj, separators=(",", ":"), allow_nan=False) + "\n").encode("utf-8")
-        with self.cv:
-            self.pending += 1
-        self.q.put(line)
-
-    def _loop(self):
-        while True:
-            batch = [self.q.get()]
-            while True:
-                try:
-                    batch.append(self.q.get_nowait())
-                except queue.Empty:
-                    break
-            if not self.broken:
-                try:
-                    self.stream.write(b"".join(batch))
-                    self.stream.flush()
-                except (OSError, ValueError):
-                    self.broken = True  # the harness is gone; keep draining
-            with self.cv:
-                self.pending -= len(batch)
-                self.cv.notify_all()
-
-    def flush(self, timeout):
-        end = time.monotonic() + timeout
-        with self.cv:
-            while self.pending > 0:
-                left = end - time.monotonic()
-                if left <= 0:
-                    return
-                self.cv.wait(left)
-
-
-def log(msg):
-    try:
-        sys.stderr.write("paho-mqtt-python driver: %s\n" % msg)
-        sys.stderr.flush()
-    except (OSError, ValueError):
-        pass
-
-
-def seq_of(payload):
-    """A message's number: {"n": N} (or {"seq": N}) or a bare integer; else 0."""
-    try:
-        v = json.loads(payload)
-    except (ValueError, UnicodeDecodeError, TypeError):
-        return 0
-    if isinstance(v, dict):
-        v = v.get("n", v.get("seq"))
-    if isinstance(v, int) and not isinstance(v, bool):
-        return v
-    return 0
-
-
-# ---------------------------------------------------------------------------
-# paho's Client, watched: the dials it starts and the end of its thread.
 
 class WatchedClient(mqtt.Client):
     """A paho Client whose socket creation (_create_socket_connection(),
@@ -796,93 +680,12 @@ class Session:
 # ---------------------------------------------------------------------------
 # The driver: ops in, sessions by client.
 
-class Driver:
+class Driver(driverkit.Host):
     def __init__(self, out, environ, sessions=SESSIONS):
-        self.out = out
-        self.environ = environ
-        self.max_sessions = sessions
-        self.mu = threading.Lock()
-        self.sessions = {}  # client key (None: default) -> Session
+        super().__init__(out, environ, sessions, log, EXIT_WAIT)
         self.sent = {}  # client key -> [lock, n]: the client's send numbers
-        self.multi = False
-        self.exiting = False
-        self.ops = set()  # threads of ops under way
 
-    def reply(self, op_id, err=None, contract=None):
-        r = {"re": op_id, "ok": err is None}
-        if err is not None:
-            r["error"] = err
-        if contract is not None:
-            r["contract"] = contract
-        self.out.send(r)
-
-    def bad_line(self, text, client=None):
-        log(text)
-        # An event without "client" fails a multi-session driver (the
-        # harness cannot tell whose it is): then stderr only.
-        if client is not None:
-            self.out.send({"type": "error", "text": "driver: " + text, "client": client})
-        elif not self.multi:
-            self.out.send({"type": "error", "text": "driver: " + text})
-
-    def line(self, raw):
-        """Handles one op line; returns True when the driver should exit."""
-        if not raw.strip():
-            return False
-        try:
-            op = json.loads(raw)
-        except (ValueError, UnicodeDecodeError) as e:
-            self.bad_line("bad op line: %s" % e)
-            return False
-        if not isinstance(op, dict):
-            self.bad_line("bad op line: not a JSON object")
-            return False
-        client = op.get("client")
-        good_client = isinstance(client, int) and not isinstance(client, bool) and client >= 0
-        if good_client:
-            self.multi = True
-        op_id = op.get("id")
-        if not isinstance(op_id, int) or isinstance(op_id, bool):
-            text = raw[:200].decode("utf-8", "replace") if isinstance(raw, bytes) else raw[:200]
-            # Nothing to reply to: a reply needs the op's id.
-            self.bad_line("op without an integer id: %s" % text.strip(), client if good_client else None)
-            return False
-        name = op.get("op")
-        if name == "probe":
-            self.reply(op_id)
-            return False
-        if name == "exit":
-            with self.mu:
-                self.exiting = True
-            self.reply(op_id)
-            return True
-        if "client" in op and not good_client:
-            self.reply(op_id, "bad client %r: want an index >= 0" % (client,))
-            return False
-        with self.mu:
-            if self.exiting:
-                self.reply(op_id, "driver is exiting")
-                return False
-            t = threading.Thread(target=self._run, args=(op, op_id, name, client if good_client else None), daemon=True)
-            self.ops.add(t)
-        t.start()
-        return False
-
-    def _run(self, op, op_id, name, key):
-        try:
-            err, contract = self.do(op, name, key)
-        except Exception as e:  # a bug here must not leave the op unanswered
-            log("op %s: %r" % (name, e))
-            err, contract = "driver: %s: %s" % (type(e).__name__, e), None
-        self.reply(op_id, err, contract)
-        with self.mu:
-            self.ops.discard(threading.current_thread())
-
-    def session(self, key):
-        with self.mu:
-            return self.sessions.get(key)
-
-    def do(self, op, name, key):
+    def do(self, op, op_id, name, key):
         if name == "connect":
             return self.connect(op, key)
         if name == "subscribe":
@@ -918,11 +721,9 @@ class Driver:
         client_id = "fl-%s-%d" % (driver_num, index)
         contract["params"]["client_id"] = client_id
         with self.mu:
-            old = self.sessions.get(key)
-            if old is not None and not is_closed(old.state):
-                return "already connected", None
-            if old is None and len(self.sessions) >= self.max_sessions + 1:
-                return "this process hosts %d sessions already" % self.max_sessions, None
+            why = self.room_for(key)
+            if why is not None:
+                return why, None
             s = Session(self, key, client_id, plan)
             self.sessions[key] = s
         err = s.connect()
@@ -952,51 +753,12 @@ class Driver:
                 counter[1] = n  # a refused send takes no number
             return err
 
-    def shutdown(self):
-        """Closes every session together (bounded), waits for the replies
-        of ops under way, flushes."""
-        with self.mu:
-            self.exiting = True
-            all_sessions = list(self.sessions.values())
-        closers = [threading.Thread(target=s.close, daemon=True) for s in all_sessions]
-        for t in closers:
-            t.start()
-        end = time.monotonic() + EXIT_WAIT
-        for t in closers:
-            t.join(max(0, end - time.monotonic()))
-        with self.mu:
-            ops = list(self.ops)
-        for t in ops:
-            t.join(max(0, end - time.monotonic()))
-        self.out.flush(1.0)
-
-
-def sessions_arg(argv):
-    if "--sessions" not in argv:
-        return SESSIONS
-    i = argv.index("--sessions")
-    try:
-        n = int(argv[i + 1])
-        if n < 1:
-            raise ValueError
-    except (IndexError, ValueError):
-        sys.stderr.write("usage: driver.py [--sessions N]  (N an integer >= 1, default %d)\n" % SESSIONS)
-        sys.exit(2)
-    return n
-
 
 def main():
-    sessions = sessions_arg(sys.argv[1:])
+    sessions = driverkit.sessions_arg(sys.argv[1:], SESSIONS)
     out = Output(sys.stdout.buffer)
     out.send(hello(sessions))
-    d = Driver(out, os.environ, sessions)
-    for raw in sys.stdin.buffer:
-        try:
-            if d.line(raw):
-                break
-        except Exception as e:  # a bad line never ends the driver
-            log("line: %r" % e)
-    d.shutdown()
+    driverkit.serve(Driver(out, os.environ, sessions), sys.stdin.buffer)
     # paho's threads are daemons; leave without waiting for a loop_stop().
     os._exit(0)
 

@@ -21,26 +21,20 @@ import unittest
 import paho.mqtt
 import paho.mqtt.client as mqtt
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pykit"))
+from kittest import DriverProc, check_lifecycle, free_port  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 DRIVER = os.path.join(HERE, "driver.py")
 MOSQUITTO = "/usr/sbin/mosquitto"
 TERMS = ("first_attempt", "delay_applies", "delay", "jitter", "reset", "attempt_limit", "failover",
          "shuffle", "first_connect", "liveness", "overall_timeout", "lame_duck", "delivery", "buffer",
          "discovery", "close_error", "refusal", "resubscribe")
-CLOSED = ("CLOSED_BY_CLIENT", "CLOSED_BY_SERVER", "CLOSED_FAILED")
 WAIT = 10.0  # every wait below has this deadline unless it says otherwise
 
 # Quick reconnects, so that an outage takes well under a second to heal.
 FAST = {"reconnect": {"enabled": True, "strategy": {"backoff": "exponential", "initial_ms": 100, "multiplier": 2, "max_ms": 400}},
         "liveness_ms": 4000, "connect_timeout_ms": 2000}
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 class Broker:
@@ -154,116 +148,12 @@ class Peer:
         self.c.loop_stop()
 
 
-class Driver:
-    """The driver as the harness runs it; every line it writes is kept."""
-
-    def __init__(self, env=None, args=()):
-        e = dict(os.environ, FAULTLINE_SEED="1", FAULTLINE_DRIVER="7", PYTHONDONTWRITEBYTECODE="1")
-        e.pop(AGAINST, None)
-        e.update(env or {})
-        self.p = subprocess.Popen([sys.executable, DRIVER, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE, env=e)
-        self.lines = []
-        self.cv = threading.Condition()
-        self.eof = False
-        threading.Thread(target=self._read, daemon=True).start()
-        self.hello = self.wait_for(lambda l: "sdk" in l, "hello")
-        self.next_id = 0
-
-    def _read(self):
-        for raw in self.p.stdout:
-            line = json.loads(raw)  # every line must be JSON
-            with self.cv:
-                self.lines.append(line)
-                self.cv.notify_all()
-        with self.cv:
-            self.eof = True
-            self.cv.notify_all()
-
-    def write(self, raw):
-        self.p.stdin.write(raw if isinstance(raw, bytes) else raw.encode())
-        self.p.stdin.flush()
-
-    def op(self, name, **fields):
-        self.next_id += 1
-        op = dict(fields, id=self.next_id, op=name)
-        self.write(json.dumps(op) + "\n")
-        return self.next_id
-
-    def reply(self, op_id, timeout=WAIT):
-        return self.wait_for(lambda l: l.get("re") == op_id, "reply to %d" % op_id, timeout)
-
-    def do(self, name, **fields):
-        return self.reply(self.op(name, **fields))
-
-    def wait_for(self, pred, what, timeout=WAIT, start=0):
-        end = time.monotonic() + timeout
-        with self.cv:
-            while True:
-                for l in self.lines[start:]:
-                    if pred(l):
-                        return l
-                left = end - time.monotonic()
-                if left <= 0 or self.eof:
-                    raise AssertionError("no %s in %s" % (what, json.dumps(self.lines, indent=1)[-4000:]))
-                self.cv.wait(min(left, 0.1))
-
-    def state(self, to, timeout=WAIT, client=None):
-        return self.wait_for(lambda l: l.get("type") == "state" and l.get("to") == to and l.get("client") == client,
-                             "state %s" % to, timeout)
-
-    def states(self, client=None):
-        with self.cv:
-            return [l for l in self.lines if l.get("type") == "state" and l.get("client") == client]
-
-    def events(self, kind, client=None):
-        with self.cv:
-            return [l for l in self.lines if l.get("type") == kind and l.get("client") == client]
-
-    def exit(self):
-        """exit, then the process must end within 5 s."""
-        t0 = time.monotonic()
-        self.reply(self.op("exit"))
-        rc = self.p.wait(5)
-        return rc, time.monotonic() - t0
-
-    def kill(self):
-        if self.p.poll() is None:
-            self.p.kill()
-            self.p.wait(WAIT)
-        for f in (self.p.stdin, self.p.stdout, self.p.stderr):
-            try:
-                f.close()
-            except OSError:
-                pass
-
-
 AGAINST = "FAULTLINE_MQTT_AGAINST"
-
-
-def check_lifecycle(tc, states):
-    """U1: first CONNECTING without from; from = previous to; legal moves;
-    nothing after a close."""
-    legal = {None: {"CONNECTING"},
-             "CONNECTING": {"CONNECTED_ACTIVE", *CLOSED},
-             "CONNECTED_ACTIVE": {"RECOVERING_RECONNECT", "CONNECTING", *CLOSED},
-             "RECOVERING_RECONNECT": {"CONNECTED_ACTIVE", "CONNECTING", *CLOSED}}
-    phases = {"CONNECTING": "connecting", "CONNECTED_ACTIVE": "connected", "RECOVERING_RECONNECT": "recovering",
-              "CLOSED_BY_CLIENT": "closed_by_client", "CLOSED_BY_SERVER": "closed_by_server", "CLOSED_FAILED": "closed_failed"}
-    prev = None
-    for e in states:
-        tc.assertEqual(e.get("from"), prev, e)
-        tc.assertIn(e["to"], legal.get(prev, set()), e)
-        tc.assertEqual(e["phase"], phases[e["to"]], e)
-        tc.assertTrue(e.get("native"), e)
-        if e["to"] in CLOSED:
-            tc.assertTrue(e.get("reason"), e)
-        prev = e["to"]
 
 
 class Base(unittest.TestCase):
     def driver(self, **kw):
-        d = Driver(**kw)
+        d = DriverProc(DRIVER, drop_env=(AGAINST,), **kw)
         self.addCleanup(d.kill)
         return d
 
