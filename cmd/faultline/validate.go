@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 
 	"github.com/faultline/faultline/harness/runner"
@@ -11,7 +12,8 @@ import (
 )
 
 // cmdValidate checks files and folders, printing every problem as
-// file:line:col: message. Exit 2 when any file has a problem.
+// file:line:col: message. Exit 2 when any file has a problem, a path does
+// not exist or a folder holds no scenario file.
 func cmdValidate(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprintln(stderr, "usage: faultline validate PATH...")
@@ -21,13 +23,25 @@ func cmdValidate(args []string, stdout, stderr io.Writer) int {
 	bad := 0
 	for _, p := range args {
 		st, err := os.Stat(p)
-		if err != nil {
-			fmt.Fprintf(stdout, "%s:1:1: %v\n", p, err)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			fmt.Fprintf(stdout, "%s: no such file or folder\n", p)
+			bad++
+			continue
+		case err != nil:
+			fmt.Fprintf(stdout, "%s: %v\n", p, err)
 			bad++
 			continue
 		}
 		if st.IsDir() {
-			_, err = scenario.LoadDir(p, reg)
+			var scs []*scenario.Scenario
+			scs, err = scenario.LoadDir(p, reg)
+			// A folder with nothing to check is a mistyped path, not a pass.
+			if err == nil && len(scs) == 0 {
+				fmt.Fprintf(stdout, "%s: no scenario file (*.yaml, *.yml) in this folder or below\n", p)
+				bad++
+				continue
+			}
 		} else {
 			_, err = scenario.Load(p, reg)
 		}

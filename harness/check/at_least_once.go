@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/faultline/faultline/harness/history"
+	"github.com/faultline/faultline/harness/scenario"
 )
 
 func init() {
@@ -37,6 +38,12 @@ func (c *AtLeastOnce) Validate() error {
 		return errors.New("topic is required")
 	}
 	return nonNegative("settle", or(c.Settle, 0))
+}
+
+// ValidateFor implements scenario.ScenarioValidator: check has nothing to
+// judge when no client session subscribed to the topic.
+func (c *AtLeastOnce) ValidateFor(sc *scenario.Scenario) error {
+	return needSubscribe(sc, c.Topic)
 }
 
 // Check implements Checker.

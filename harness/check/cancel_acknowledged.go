@@ -1,10 +1,12 @@
 package check
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/faultline/faultline/harness/driver"
+	"github.com/faultline/faultline/harness/scenario"
 )
 
 func init() {
@@ -27,6 +29,19 @@ type CancelAcknowledged struct {
 
 // Validate checks the parameters.
 func (c *CancelAcknowledged) Validate() error { return nonNegative("within", or(c.Within, 0)) }
+
+// ValidateFor implements scenario.ScenarioValidator: check has nothing to
+// judge without a cancel op, nor, with during_migration and unless it
+// fails, without a migration, which takes a migrate step naming a target.
+func (c *CancelAcknowledged) ValidateFor(sc *scenario.Scenario) error {
+	if err := needClientOp(sc, "cancel", "{cancel: true}"); err != nil {
+		return err
+	}
+	if c.DuringMigration && !hasMigration(sc) {
+		return errors.New("during_migration is set, and the timeline has no migration (a server step migrate: {to: ...})")
+	}
+	return nil
+}
 
 // Check implements Checker.
 func (c *CancelAcknowledged) Check(in Input) Result { return onView(in, c, c.check) }

@@ -1,12 +1,14 @@
 package check
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/faultline/faultline/harness/driver"
+	"github.com/faultline/faultline/harness/scenario"
 )
 
 func init() {
@@ -51,6 +53,15 @@ func (c *CascadeOrder) Validate() error {
 	}
 	if pct := or(c.TolerancePct, 0); pct < 0 {
 		return fmt.Errorf("tolerance_pct must not be negative (got %g)", pct)
+	}
+	return nil
+}
+
+// ValidateFor implements scenario.ScenarioValidator: check FAILS a scenario
+// without cascading outright.
+func (c *CascadeOrder) ValidateFor(sc *scenario.Scenario) error {
+	if !sc.Client.Failover.Cascading {
+		return errors.New("it judges cascading, and client.failover.cascading is off")
 	}
 	return nil
 }

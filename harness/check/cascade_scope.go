@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/faultline/faultline/harness/driver"
+	"github.com/faultline/faultline/harness/scenario"
 )
 
 func init() {
@@ -31,6 +32,15 @@ func init() {
 // UNIMPLEMENTED, with the reason and what the client was seen doing, never
 // FAILED for doing what it cannot be told not to do.
 type CascadeScope struct{}
+
+// ValidateFor implements scenario.ScenarioValidator: check FAILS a client
+// given fewer than two servers outright.
+func (c *CascadeScope) ValidateFor(sc *scenario.Scenario) error {
+	if n := len(sc.Client.Servers); n < 2 {
+		return fmt.Errorf("it needs at least two servers in client.servers (it has %d): a cascade moves on to the next", n)
+	}
+	return nil
+}
 
 // Check implements Checker.
 func (c *CascadeScope) Check(in Input) Result { return onView(in, c, c.check) }

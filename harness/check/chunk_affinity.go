@@ -1,8 +1,11 @@
 package check
 
 import (
+	"errors"
 	"fmt"
 	"time"
+
+	"github.com/faultline/faultline/harness/scenario"
 )
 
 func init() {
@@ -36,6 +39,21 @@ func (c *ChunkAffinity) Validate() error {
 		return fmt.Errorf("expect_failed must not be negative")
 	}
 	return nonNegative("lag", or(c.Lag, 0))
+}
+
+// ValidateFor implements scenario.ScenarioValidator: its view FAILS a
+// client that is no router (beginRoute), and check has nothing to judge
+// without a multi-part message (a send of chunks 2 or more).
+func (c *ChunkAffinity) ValidateFor(sc *scenario.Scenario) error {
+	if err := needRouter(sc); err != nil {
+		return err
+	}
+	for _, cs := range clientSteps(sc, "send") {
+		if cs.Chunks >= 2 {
+			return nil
+		}
+	}
+	return errors.New("it needs a multi-part message (a client send step with chunks: 2 or more), and the timeline has none")
 }
 
 // Check implements Checker.

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/faultline/faultline/harness/history"
+	"github.com/faultline/faultline/harness/scenario"
 )
 
 func init() {
@@ -38,6 +39,16 @@ func (c *DiscoveryMembership) Validate() error {
 		return err
 	}
 	return nonNegative("lag", or(c.Lag, 0))
+}
+
+// ValidateFor implements scenario.ScenarioValidator: its view FAILS a
+// client that is no router (beginRoute), and check has nothing to judge
+// without a discovery op, which only a discovery step sends.
+func (c *DiscoveryMembership) ValidateFor(sc *scenario.Scenario) error {
+	if err := needRouter(sc); err != nil {
+		return err
+	}
+	return needDiscovery(sc)
 }
 
 // Check implements Checker.

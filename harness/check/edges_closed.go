@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/faultline/faultline/harness/history"
+	"github.com/faultline/faultline/harness/scenario"
 )
 
 func init() {
@@ -120,6 +121,10 @@ func (v *routeView) downSpans() []downSpan {
 	}
 	return out
 }
+
+// ValidateFor implements scenario.ScenarioValidator: its view FAILS a
+// client that is no router (beginRoute).
+func (c *EdgesClosed) ValidateFor(sc *scenario.Scenario) error { return needRouter(sc) }
 
 // Check implements Checker.
 func (c *EdgesClosed) Check(in Input) Result { return onRouteView(in, c, c.Lag, c.check) }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/faultline/faultline/harness/driver"
 	"github.com/faultline/faultline/harness/history"
+	"github.com/faultline/faultline/harness/scenario"
 )
 
 func init() {
@@ -27,6 +28,12 @@ func (c *ExactlyOnceInOrder) Validate() error {
 		return errors.New("topic is required")
 	}
 	return nil
+}
+
+// ValidateFor implements scenario.ScenarioValidator: check has nothing to
+// judge when no client session subscribed to the topic.
+func (c *ExactlyOnceInOrder) ValidateFor(sc *scenario.Scenario) error {
+	return needSubscribe(sc, c.Topic)
 }
 
 // Check implements Checker.

@@ -1,6 +1,7 @@
 package check
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"github.com/faultline/faultline/harness/driver"
+	"github.com/faultline/faultline/harness/scenario"
 )
 
 func init() {
@@ -53,6 +55,19 @@ func (c *FailoverSequence) Validate() error {
 	}
 	if n := or(c.MinFailovers, DefaultMinFailovers); n < 1 {
 		return fmt.Errorf("min_failovers must be at least 1 (got %d): a check with nothing to judge proves nothing", n)
+	}
+	return nil
+}
+
+// ValidateFor implements scenario.ScenarioValidator: check FAILS a scenario
+// without autofailover outright, and order: list with load balancing on.
+func (c *FailoverSequence) ValidateFor(sc *scenario.Scenario) error {
+	fo := sc.Client.Failover
+	if !fo.Auto {
+		return errors.New("it judges autofailover, and client.failover.auto is off")
+	}
+	if c.Order == OrderList && fo.LoadBalancing {
+		return errors.New("order: list, but client.failover.load_balancing is on (its order is a shuffle: use order: any)")
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/faultline/faultline/harness/driver"
 	"github.com/faultline/faultline/harness/history"
+	"github.com/faultline/faultline/harness/scenario"
 )
 
 func init() {
@@ -37,6 +38,16 @@ func (c *HandoffWindow) Validate() error {
 		return errors.New("min_migrations must be at least 1 (with no migration there is nothing to judge)")
 	}
 	return nonNegative("within", or(c.Within, 0))
+}
+
+// ValidateFor implements scenario.ScenarioValidator: check has nothing to
+// judge with fewer migrations than min_migrations (at least 1), and a
+// server records one only when a migrate step names a target.
+func (c *HandoffWindow) ValidateFor(sc *scenario.Scenario) error {
+	if !hasMigration(sc) {
+		return errNoMigration
+	}
+	return nil
 }
 
 // Check implements Checker.

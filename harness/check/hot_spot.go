@@ -1,10 +1,13 @@
 package check
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"strings"
 	"time"
+
+	"github.com/faultline/faultline/harness/scenario"
 )
 
 func init() {
@@ -41,6 +44,15 @@ func (c *HotSpot) Validate() error {
 	}
 	if ff := or(c.MaxFalseFail, DefaultHotSpotMaxFalseFail); ff < 0 || ff >= 1 {
 		return fmt.Errorf("max_false_fail must be in [0, 1) (got %g)", ff)
+	}
+	return nil
+}
+
+// ValidateFor implements scenario.ScenarioValidator: check FAILS a scenario
+// without autofailover outright.
+func (c *HotSpot) ValidateFor(sc *scenario.Scenario) error {
+	if !sc.Client.Failover.Auto {
+		return errors.New("it judges where failovers land, and client.failover.auto is off")
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/faultline/faultline/harness/driver"
 	"github.com/faultline/faultline/harness/history"
+	"github.com/faultline/faultline/harness/scenario"
 )
 
 // DefaultLossTolerance is loss_detected's and reconnect_window's default tolerance.
@@ -70,6 +71,16 @@ func (c *LossDetected) bound(v *view, h lossHit) (time.Duration, string) {
 	default:
 		return tol, "tolerance " + dur(tol)
 	}
+}
+
+// ValidateFor implements scenario.ScenarioValidator: check finds its hits
+// among loss faults only (lossHits, outages.go) and, with none, has nothing
+// to judge.
+func (c *LossDetected) ValidateFor(sc *scenario.Scenario) error {
+	if !hasLossFault(sc) {
+		return errNoLossFault
+	}
+	return nil
 }
 
 // Check implements Checker.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/faultline/faultline/harness/driver"
 	"github.com/faultline/faultline/harness/history"
+	"github.com/faultline/faultline/harness/scenario"
 )
 
 func init() {
@@ -41,6 +42,16 @@ func (c *MigrationFailedIntact) Validate() error {
 		return errors.New("outcome must be failed, cancelled, refused or any")
 	}
 	return nonNegative("within", or(c.Within, 0))
+}
+
+// ValidateFor implements scenario.ScenarioValidator: check has nothing to
+// judge when no server requested a migration, which only a migrate step
+// naming a target asks for.
+func (c *MigrationFailedIntact) ValidateFor(sc *scenario.Scenario) error {
+	if !hasMigration(sc) {
+		return errNoMigration
+	}
+	return nil
 }
 
 // Check implements Checker.

@@ -6,6 +6,7 @@ import (
 
 	"github.com/faultline/faultline/harness/driver"
 	"github.com/faultline/faultline/harness/history"
+	"github.com/faultline/faultline/harness/scenario"
 )
 
 func init() {
@@ -30,6 +31,16 @@ type MigrationNoReconnect struct {
 
 // Validate checks the parameters.
 func (c *MigrationNoReconnect) Validate() error { return nonNegative("settle", or(c.Settle, 0)) }
+
+// ValidateFor implements scenario.ScenarioValidator: check has nothing to
+// judge without a migration, which only a migrate step naming a target
+// starts.
+func (c *MigrationNoReconnect) ValidateFor(sc *scenario.Scenario) error {
+	if !hasMigration(sc) {
+		return errNoMigration
+	}
+	return nil
+}
 
 // Check implements Checker.
 func (c *MigrationNoReconnect) Check(in Input) Result { return onView(in, c, c.check) }

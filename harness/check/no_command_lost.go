@@ -7,6 +7,7 @@ import (
 
 	"github.com/faultline/faultline/harness/driver"
 	"github.com/faultline/faultline/harness/history"
+	"github.com/faultline/faultline/harness/scenario"
 )
 
 func init() {
@@ -46,6 +47,24 @@ func (c *NoCommandLost) Validate() error {
 	}
 	if c.MinHeld > 0 && !c.Held {
 		return errors.New("min_held needs held: true")
+	}
+	return nil
+}
+
+// ValidateFor implements scenario.ScenarioValidator: check has nothing to
+// judge without a command (send, request, cancel, subscribe op), nor, with
+// min_forwarded or min_held and unless it fails, without a migration, which
+// takes a migrate step naming a target.
+func (c *NoCommandLost) ValidateFor(sc *scenario.Scenario) error {
+	n := 0
+	for _, op := range []string{"send", "request", "cancel", "subscribe"} {
+		n += len(clientSteps(sc, op))
+	}
+	if n == 0 {
+		return errors.New("it needs a client command step (send, request, cancel or subscribe), and the timeline has none")
+	}
+	if (c.MinForwarded > 0 || c.Held && c.MinHeld > 0) && !hasMigration(sc) {
+		return errors.New("min_forwarded or min_held is set, and the timeline has no migration (a server step migrate: {to: ...})")
 	}
 	return nil
 }

@@ -1,11 +1,13 @@
 package check
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/faultline/faultline/harness/driver"
 	"github.com/faultline/faultline/harness/history"
+	"github.com/faultline/faultline/harness/scenario"
 )
 
 func init() {
@@ -29,6 +31,19 @@ type NoReconnect struct{}
 // NeedsOneClient implements OneClient: attempts are judged from server-side
 // accepts, which cannot be attributed to one of several clients.
 func (c *NoReconnect) NeedsOneClient() string { return oneClientWhy }
+
+// ValidateFor implements scenario.ScenarioValidator: check FAILS a client
+// with reconnection on outright, and judges the losses (lossHits) of a
+// loss fault only, with none having nothing to judge.
+func (c *NoReconnect) ValidateFor(sc *scenario.Scenario) error {
+	if sc.Client.Reconnect.Enabled {
+		return errors.New("it judges a client that opted out of reconnection, and client.reconnect.enabled is true (the default): set it to false")
+	}
+	if !hasLossFault(sc) {
+		return errNoLossFault
+	}
+	return nil
+}
 
 // Check implements Checker.
 func (c *NoReconnect) Check(in Input) Result { return onView(in, c, c.check) }

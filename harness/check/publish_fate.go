@@ -8,6 +8,7 @@ import (
 
 	"github.com/faultline/faultline/harness/driver"
 	"github.com/faultline/faultline/harness/history"
+	"github.com/faultline/faultline/harness/scenario"
 )
 
 func init() {
@@ -64,6 +65,12 @@ const (
 // send is accounted for and nothing of either kind happened. No sends,
 // or receives that carry no send number: UNKNOWN.
 type PublishFate struct{}
+
+// ValidateFor implements scenario.ScenarioValidator: check has nothing to
+// judge without a harness op send.
+func (c *PublishFate) ValidateFor(sc *scenario.Scenario) error {
+	return needClientOp(sc, "send", "{send: {count: N}}")
+}
 
 // Check implements Checker.
 func (c *PublishFate) Check(in Input) Result { return onView(in, c, c.check) }

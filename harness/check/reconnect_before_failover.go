@@ -1,6 +1,7 @@
 package check
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/faultline/faultline/harness/driver"
 	"github.com/faultline/faultline/harness/history"
+	"github.com/faultline/faultline/harness/scenario"
 )
 
 func init() {
@@ -43,6 +45,15 @@ func (c *ReconnectBeforeFailover) Validate() error {
 
 // giveUpReasons are why a recovery may end in a failover.
 var giveUpReasons = []string{driver.ReasonReconnectTimeout, driver.ReasonReconnectAborted, driver.ReasonUnknownSession, driver.ReasonLostMessages}
+
+// ValidateFor implements scenario.ScenarioValidator: check FAILS a scenario
+// without both reconnection and autofailover outright.
+func (c *ReconnectBeforeFailover) ValidateFor(sc *scenario.Scenario) error {
+	if !sc.Client.Reconnect.Enabled || !sc.Client.Failover.Auto {
+		return errors.New("it judges reconnection and failover together: client.reconnect.enabled and client.failover.auto must both be on")
+	}
+	return nil
+}
 
 // Check implements Checker.
 func (c *ReconnectBeforeFailover) Check(in Input) Result { return onView(in, c, c.check) }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/faultline/faultline/harness/driver"
 	"github.com/faultline/faultline/harness/history"
+	"github.com/faultline/faultline/harness/scenario"
 )
 
 func init() {
@@ -45,6 +46,16 @@ func (c *ReconnectWindow) NeedsOneClient() string {
 		return oneClientWhy + " to derive the bound from the schedule (or give within)"
 	}
 	return ""
+}
+
+// ValidateFor implements scenario.ScenarioValidator: check measures from the
+// heals of loss faults only (heals, faults.go) and, with none, has nothing
+// to judge.
+func (c *ReconnectWindow) ValidateFor(sc *scenario.Scenario) error {
+	if !hasLossFault(sc) {
+		return errNoLossFault
+	}
+	return nil
 }
 
 // Check implements Checker.

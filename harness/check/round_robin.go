@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/faultline/faultline/harness/scenario"
 )
 
 func init() {
@@ -36,6 +38,20 @@ func (c *RoundRobin) Validate() error {
 		return fmt.Errorf("min_messages must not be negative")
 	}
 	return nonNegative("lag", or(c.Lag, 0))
+}
+
+// ValidateFor implements scenario.ScenarioValidator: its view FAILS a
+// client that is no router (beginRoute), and check has nothing to judge
+// with fewer first parts routed than min_messages (at least 1) than the
+// timeline sends.
+func (c *RoundRobin) ValidateFor(sc *scenario.Scenario) error {
+	if err := needRouter(sc); err != nil {
+		return err
+	}
+	if want, n := max(c.MinMessages, 1), sent(sc); n < want {
+		return fmt.Errorf("it needs at least %d message(s) routed (min_messages), and the timeline's client send steps send %d", want, n)
+	}
+	return nil
 }
 
 // Check implements Checker.

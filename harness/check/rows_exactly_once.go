@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/faultline/faultline/harness/scenario"
 )
 
 func init() {
@@ -30,6 +32,20 @@ type RowsExactlyOnce struct {
 func (c *RowsExactlyOnce) Validate() error {
 	if c.MinInterrupted != nil && *c.MinInterrupted < 0 {
 		return errors.New("min_interrupted must not be negative")
+	}
+	return nil
+}
+
+// ValidateFor implements scenario.ScenarioValidator: check has nothing to
+// judge without a request, nor, unless it fails, with fewer requests
+// interrupted by a migration than min_interrupted (default 1), which takes
+// a migrate step naming a target.
+func (c *RowsExactlyOnce) ValidateFor(sc *scenario.Scenario) error {
+	if err := needClientOp(sc, "request", "{request: {rows: N}}"); err != nil {
+		return err
+	}
+	if n := or(c.MinInterrupted, 1); n > 0 && !hasMigration(sc) {
+		return fmt.Errorf("min_interrupted is %d (the default 1 unless given), and the timeline has no migration (a server step migrate: {to: ...}) to interrupt a request: add one, or set min_interrupted: 0", n)
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/faultline/faultline/harness/driver"
 	"github.com/faultline/faultline/harness/history"
+	"github.com/faultline/faultline/harness/scenario"
 )
 
 func init() {
@@ -60,6 +61,11 @@ func (c *RPCDiscovery) Validate() error {
 
 // NeedsOneClient implements OneClient.
 func (c *RPCDiscovery) NeedsOneClient() string { return oneClientWhy }
+
+// ValidateFor implements scenario.ScenarioValidator: check has nothing to
+// judge without a discovery.add or discovery.remove op, which only a
+// discovery step sends.
+func (c *RPCDiscovery) ValidateFor(sc *scenario.Scenario) error { return needDiscovery(sc) }
 
 // Check implements Checker.
 func (c *RPCDiscovery) Check(in Input) Result { return onRPCView(in, c, c.Settle, c.check) }

@@ -1,10 +1,13 @@
 package check
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"strings"
 	"time"
+
+	"github.com/faultline/faultline/harness/scenario"
 )
 
 func init() {
@@ -51,6 +54,19 @@ func (c *ShuffleUniform) Validate() error {
 	}
 	if c.At != "" && c.At != "failover" && c.At != "connect" {
 		return fmt.Errorf("at must be failover or connect (got %q)", c.At)
+	}
+	return nil
+}
+
+// ValidateFor implements scenario.ScenarioValidator: check FAILS a scenario
+// whose client does not shuffle the way judged outright.
+func (c *ShuffleUniform) ValidateFor(sc *scenario.Scenario) error {
+	fo := sc.Client.Failover
+	switch {
+	case c.walk() == walkCascade && !fo.LoadBalancing:
+		return errors.New("at: connect judges the connect shuffle, and client.failover.load_balancing is off")
+	case c.walk() == walkFailover && (!fo.Auto || !fo.LoadBalancing):
+		return errors.New("it judges the failover shuffle: client.failover.auto and client.failover.load_balancing must both be on")
 	}
 	return nil
 }

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/faultline/faultline/harness/scenario"
 )
 
 func init() {
@@ -42,6 +44,16 @@ type SkipIneligible struct {
 
 // Validate checks the parameters.
 func (c *SkipIneligible) Validate() error { return nonNegative("lag", or(c.Lag, 0)) }
+
+// ValidateFor implements scenario.ScenarioValidator: its view FAILS a
+// client that is no router (beginRoute), and check has nothing to judge
+// when no message was routed, which takes a send.
+func (c *SkipIneligible) ValidateFor(sc *scenario.Scenario) error {
+	if err := needRouter(sc); err != nil {
+		return err
+	}
+	return needClientOp(sc, "send", "messages to route")
+}
 
 // Check implements Checker.
 func (c *SkipIneligible) Check(in Input) Result { return onRouteView(in, c, c.Lag, c.check) }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/faultline/faultline/harness/history"
+	"github.com/faultline/faultline/harness/scenario"
 )
 
 func init() {
@@ -45,6 +46,16 @@ func (c *Unavailable500) Validate() error {
 		return fmt.Errorf("expect_500 must not be negative")
 	}
 	return nonNegative("lag", or(c.Lag, 0))
+}
+
+// ValidateFor implements scenario.ScenarioValidator: its view FAILS a
+// client that is no router (beginRoute), and check has nothing to judge
+// when no edge accepted a message, which takes a send.
+func (c *Unavailable500) ValidateFor(sc *scenario.Scenario) error {
+	if err := needRouter(sc); err != nil {
+		return err
+	}
+	return needClientOp(sc, "send", "messages to route")
 }
 
 // Check implements Checker.

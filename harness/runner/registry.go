@@ -21,6 +21,8 @@ func Registry() scenario.Registry {
 		},
 		Judges:       check.Judges,
 		Fault:        proxy.NewAttrs,
+		Checks:       check.Names(),
+		Verbs:        proxy.Verbs(),
 		Kinds:        fakeserver.Kinds(),
 		Action:       fakeserver.ActionArgs,
 		Actions:      fakeserver.ActionNames,

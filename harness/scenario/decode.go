@@ -240,13 +240,16 @@ func (p *parser) value(n *yaml.Node, v reflect.Value, path, tag string) {
 	}
 }
 
+// durationHint follows every bad duration: Go's syntax, shown by example.
+const durationHint = "a duration is a number and a unit, e.g. 500ms, 2s, 1m30s"
+
 func (p *parser) duration(n *yaml.Node, v reflect.Value, path string) {
 	if !p.scalar(n, "a duration", path) {
 		return
 	}
 	d, err := time.ParseDuration(n.Value)
 	if err != nil {
-		p.errorf(n, "bad duration %q for %s", n.Value, path)
+		p.errorf(n, "bad duration %q for %s: %s", n.Value, path, durationHint)
 		return
 	}
 	if d < 0 {

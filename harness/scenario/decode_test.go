@@ -116,13 +116,15 @@ func TestDecodeMismatches(t *testing.T) {
 		`rich.yaml:9:12: expected an integer for count, got "1.5"`,
 		`rich.yaml:10:12: .nan is out of range for ratio`,
 		`rich.yaml:11:20: 256 is out of range for nested.size`,
-		`rich.yaml:11:32: bad duration "1" for nested.delay`,
+		`rich.yaml:11:32: bad duration "1" for nested.delay: a duration is a number and a unit, e.g. 500ms, 2s, 1m30s`,
 		`rich.yaml:12:15: expected a mapping for optional, got "3"`,
 		`rich.yaml:13:11: expected a list for list, got a mapping`,
 		`rich.yaml:14:15: expected an integer for tags.a, got "x"`,
 		`rich.yaml:15:11: bad value "nowhere" for addr: ParseAddr("nowhere"): unable to parse IP`,
 		`rich.yaml:16:17: negative duration "-1ms" for durs[1]`,
-		`rich.yaml:17:5: unknown key "skipped" in expect`,
+		`rich.yaml:17:5: unknown key "skipped" in expect (keys:` + "\n" +
+			`    addr, anything, by_name, check, count, durs, enabled, list, name,` + "\n" +
+			`    nested, optional, ratio, requirement, tags, toxicity, untagged)`,
 		`rich.yaml:18:14: no value for untagged`,
 		`rich.yaml:19:15: expected a number for toxicity, got "high"`,
 	}

@@ -86,7 +86,37 @@ func syntaxError(file string, src []byte, err error) Error {
 			break
 		}
 	}
+	if tl, tc, ok := tabIndent(src, msg, line); ok {
+		return Error{Pos: Pos{File: file, Line: tl, Col: tc}, Msg: "tab in indentation: YAML indents with spaces"}
+	}
 	return Error{Pos: Pos{File: file, Line: max(line, 1), Col: col}, Msg: "YAML syntax error: " + msg}
+}
+
+// tabIndent finds the tab behind a syntax error: yaml.v3 reports one as
+// "found a tab character that violates indentation" (or "...where an
+// indentation space is expected"), a line early or not, and a tab that
+// starts a line of a block as "found character that cannot start any
+// token". It is the first line up to the error's next one with a tab
+// among its leading blanks (a tab elsewhere is legal YAML); for the
+// cryptic message, only a tab on the error's own line or a neighbour.
+func tabIndent(src []byte, msg string, errLine int) (line, col int, ok bool) {
+	tabMsg := strings.Contains(msg, "tab character")
+	if !tabMsg && !strings.HasPrefix(msg, "found character that cannot start any token") {
+		return 0, 0, false
+	}
+	for i, text := range strings.Split(string(src), "\n") {
+		n := i + 1
+		if n > errLine+1 {
+			break
+		}
+		lead := text[:len(text)-len(strings.TrimLeft(text, " \t"))]
+		t := strings.IndexByte(lead, '\t')
+		if t < 0 || !tabMsg && n < errLine-1 {
+			continue
+		}
+		return n, t + 1, true
+	}
+	return 0, 0, false
 }
 
 // find is the 1-based line and column of the first occurrence of s in src

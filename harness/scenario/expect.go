@@ -46,7 +46,7 @@ func (p *parser) expect(sc *Scenario, n *yaml.Node) Expect {
 	} else if p.decoded(req.val, &e.Requirement, "requirement") {
 		switch {
 		case !slices.Contains(p.reg.Requirements, e.Requirement):
-			p.errorf(req.val, "unknown requirement %q%s", e.Requirement, didYouMean(e.Requirement, p.reg.Requirements))
+			p.errorf(req.val, "unknown requirement %q%s", e.Requirement, suggest(e.Requirement, "requirements", p.reg.Requirements))
 		case p.coversOK && !slices.Contains(sc.Covers, e.Requirement):
 			p.errorf(req.val, "requirement %s is not in covers [%s]", e.Requirement, list(sc.Covers))
 		}
@@ -60,7 +60,7 @@ func (p *parser) expect(sc *Scenario, n *yaml.Node) Expect {
 	}
 	target, ok := p.reg.Check(e.Check)
 	if !ok {
-		p.errorf(check.val, "unknown check %q", e.Check)
+		p.errorf(check.val, "unknown check %q%s", e.Check, suggest(e.Check, "checks", p.reg.Checks))
 		return e
 	}
 	e.Params = target
@@ -78,13 +78,10 @@ func (p *parser) expect(sc *Scenario, n *yaml.Node) Expect {
 			p.errorf(check.val, "check %s needs clients: 1 (the scenario has %d): %s", e.Check, sc.Clients, why)
 		}
 	}
-	// A check that can judge only scenarios of some shape (a jitter test of
-	// a client without jitter) says what it needs: bad input, not a run
-	// that ends UNKNOWN. The client block is decoded by now (top.go).
+	// A check that can judge only scenarios of some shape says what it
+	// needs once the whole file is read (preconditions.go).
 	if sv, ok := target.(ScenarioValidator); ok && done() {
-		if err := sv.ValidateFor(sc); err != nil {
-			p.errorf(check.val, "check %s: %v", e.Check, err)
-		}
+		p.pending = append(p.pending, precondition{sv: sv, check: e.Check, requirement: e.Requirement, at: check.val})
 	}
 	return e
 }

@@ -132,11 +132,11 @@ func TestKindActionsBad(t *testing.T) {
 			`bad.yaml:5:38: server step has both kill and lame_duck: use one step each`},
 		{"an action the server's kind lacks", "  - {at: 0s, server: s1, lame_duck: true}\n",
 			`bad.yaml:5:14: server step needs publish, close, kill, restart or migrate` + "\n" +
-				`bad.yaml:5:26: unknown key "lame_duck" in server step (server kind "session")`},
+				`bad.yaml:5:26: unknown key "lame_duck" in server step (server kind "session") (keys: at, close, kill, migrate, publish, restart, server)`},
 		{"a kind's action in a client step", "  - {at: 0s, client: connect, lame_duck: true}\n",
-			`bad.yaml:5:31: unknown key "lame_duck" in client step`},
+			`bad.yaml:5:31: unknown key "lame_duck" in client step (keys: at, client, only)`},
 		{"a kind's action in a link step", "  - {at: 0s, link: s2, fault: cut, lame_duck: true}\n",
-			`bad.yaml:5:36: unknown key "lame_duck" in fault cut`},
+			`bad.yaml:5:36: unknown key "lame_duck" in fault cut (keys: at, direction, fault, for, link)`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			src := khead + tc.step + ktail
@@ -178,7 +178,7 @@ func TestKindActionsWithoutARegistryOfThem(t *testing.T) {
 	reg.Action, reg.Actions = nil, nil
 	_, err := Parse("bad.yaml", []byte(khead+"  - {at: 0s, server: s2, lame_duck: true}\n"+ktail), reg)
 	want := `bad.yaml:5:14: server step needs publish, close, kill, restart or migrate` + "\n" +
-		`bad.yaml:5:26: unknown key "lame_duck" in server step (server kind "natsy")`
+		`bad.yaml:5:26: unknown key "lame_duck" in server step (server kind "natsy") (keys: at, close, kill, migrate, publish, restart, server)`
 	if err == nil || err.Error() != want {
 		t.Errorf("got:\n%v\nwant:\n%s", err, want)
 	}

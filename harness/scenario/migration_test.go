@@ -75,7 +75,7 @@ func TestMigrationBad(t *testing.T) {
 		{"migrate unknown key", mhead + "  - {at: 1s, server: s1, migrate: {to: s2, hodl: 1s}}\n" + mtail,
 			`bad.yaml:7:44: unknown key "hodl" in migrate (did you mean "hold"?)`},
 		{"migrate bad hold", mhead + "  - {at: 1s, server: s1, migrate: {to: s2, hold: soon}}\n" + mtail,
-			`bad.yaml:7:50: bad duration "soon" for migrate.hold`},
+			`bad.yaml:7:50: bad duration "soon" for migrate.hold: a duration is a number and a unit, e.g. 500ms, 2s, 1m30s`},
 		{"migrate and publish", mhead + "  - {at: 1s, server: s1, publish: {topic: a}, migrate: {to: s2}}\n" + mtail,
 			`bad.yaml:7:47: server step has both publish and migrate: use one step each`},
 		{"migrate in a client step", mhead + "  - {at: 1s, client: connect, migrate: {to: s2}}\n" + mtail,

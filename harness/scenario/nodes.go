@@ -18,6 +18,9 @@ type parser struct {
 	// coversOK: covers decoded, so expect entries can be checked against it
 	// (else each would repeat the covers problem).
 	coversOK bool
+	// pending are the checks' scenario preconditions, run once the file is
+	// read (preconditions.go).
+	pending []precondition
 }
 
 // maxNodes bounds the work one file can cause: aliases can make a small file
@@ -135,44 +138,7 @@ func or(n, fallback *yaml.Node) *yaml.Node {
 }
 
 func (p *parser) unknownKey(k *yaml.Node, name, where string, candidates []string) {
-	p.errorf(k, "unknown key %q in %s%s", name, where, didYouMean(name, candidates))
-}
-
-// didYouMean suggests the closest candidate by edit distance, if close enough
-// to be a typo.
-func didYouMean(name string, candidates []string) string {
-	best, bestD := "", 3
-	for _, c := range candidates {
-		if d := editDistance(name, c); d < bestD && d < len(name) {
-			best, bestD = c, d
-		}
-	}
-	if best == "" {
-		return ""
-	}
-	return fmt.Sprintf(" (did you mean %q?)", best)
-}
-
-// editDistance is the Levenshtein distance between a and b.
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
+	p.errorf(k, "unknown key %q in %s%s", name, where, suggest(name, "keys", candidates))
 }
 
 func join(path, key string) string {

@@ -9,7 +9,12 @@ type Registry struct {
 	Check  func(name string) (any, bool) // pointer to the checker's struct (its yaml tags are its parameters)
 	Judges func(check string) []string   // the requirements a check judges; nil: any
 	Fault  func(verb string) (any, bool) // pointer to the fault verb's attribute struct (yaml tags)
-	Kinds  []string                      // server kinds; empty means ["session"]
+	// Checks and Verbs list the registered checks and fault verbs, for the
+	// did-you-mean (or the list of valid names) of an unknown one; nil: an
+	// unknown name is reported alone.
+	Checks []string
+	Verbs  []string
+	Kinds  []string // server kinds; empty means ["session"]
 	// Action gives a fresh attributes struct for a server kind's own action
 	// (a server step key beyond publish, close, kill, restart, migrate): ok
 	// false when the kind has none of that name; a nil struct is a flag
@@ -51,7 +56,13 @@ func (r Registry) withDefaults() Registry {
 // itself beyond types (ranges, combinations).
 type validator interface{ Validate() error }
 
-// ScenarioValidator is what a check's parameters struct may implement when
-// it can judge only scenarios of some shape: the loader calls it once the
-// scenario's client block is decoded, and reports its error at the check.
+// ScenarioValidator is what a check's parameters struct implements when it
+// can judge only scenarios of some shape (a failover check and a client
+// without failover, a loss check and a timeline without a loss fault): its
+// static precondition. The loader calls it once the whole file is decoded
+// without a problem, and reports its error at the check as "check NAME
+// cannot judge REQ here: ERR"; the error says what the check needs and what
+// the scenario lacks. A check implements it only for what its own code
+// would otherwise answer with nothing to judge (UNKNOWN) or a FAILED that
+// blames the scenario, whatever the run does.
 type ScenarioValidator interface{ ValidateFor(sc *Scenario) error }

@@ -32,6 +32,8 @@ func realRegistry() scenario.Registry {
 		},
 		Judges:       check.Judges,
 		Fault:        proxy.NewAttrs,
+		Checks:       check.Names(),
+		Verbs:        proxy.Verbs(),
 		Kinds:        fakeserver.Kinds(),
 		Action:       fakeserver.ActionArgs,
 		Actions:      fakeserver.ActionNames,

@@ -76,6 +76,14 @@ func (p *parser) step(sc *Scenario, n *yaml.Node) Step {
 	}
 	switch len(kinds) {
 	case 0:
+		// A misspelt kind ({clinet: connect}) is the likely cause: say so
+		// at the key rather than only that the kind is missing.
+		for _, kv := range pairs {
+			if _, known := stepKeys[kv.name]; !known && didYouMean(kv.name, stepKinds) != "" {
+				p.unknownKey(kv.key, kv.name, "step", stepKinds)
+				return st
+			}
+		}
 		p.errorf(n, "step needs one of client, server or link")
 		return st
 	case 1:
@@ -153,7 +161,7 @@ func (p *parser) clientOp(cs *ClientStep, val *yaml.Node) {
 		case "cancel":
 			p.errorf(val, "client cancel is written {cancel: true}")
 		default:
-			p.errorf(val, "unknown client op %q (connect, close, subscribe, send)%s", n.Value, didYouMean(n.Value, clientOps))
+			p.errorf(val, "unknown client op %q%s", n.Value, suggest(n.Value, "ops", clientOps))
 		}
 	case n.Kind == yaml.MappingNode:
 		var ops []pair
@@ -212,7 +220,7 @@ func (p *parser) clientArgs(cs *ClientStep, op pair) {
 		cs.Op, cs.Count, cs.Every, cs.Payload = op.name, args.Count, args.Every, args.Payload
 		cs.Edge, cs.Chunks, cs.ChunkEvery, cs.Size = args.Edge, args.Chunks, args.ChunkEvery, int(args.Size)
 	default:
-		p.errorf(op.key, "unknown client op %q (connect, close, subscribe, send)%s", op.name, didYouMean(op.name, clientOps))
+		p.errorf(op.key, "unknown client op %q%s", op.name, suggest(op.name, "ops", clientOps))
 	}
 }
 
@@ -366,7 +374,11 @@ func (p *parser) linkStep(sc *Scenario, st *Step, byKey map[string]pair, attrs [
 	}
 	target, ok := p.reg.Fault(st.Fault)
 	if !ok {
-		p.errorf(f.val, "unknown fault %q", st.Fault)
+		var verbs []string // heal ends faults: a valid value, when verbs are known at all
+		if len(p.reg.Verbs) > 0 {
+			verbs = append([]string{"heal"}, p.reg.Verbs...)
+		}
+		p.errorf(f.val, "unknown fault %q%s", st.Fault, suggest(st.Fault, "faults", verbs))
 		return
 	}
 	st.FaultArgs = target

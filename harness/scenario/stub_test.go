@@ -59,6 +59,8 @@ func testRegistry() Registry {
 			}
 			return nil, false
 		},
+		Checks:       []string{"reconnect_window", "session_preserved", "exactly_once_in_order"},
+		Verbs:        []string{"cut", "slow", "slice"},
 		Kinds:        []string{"session"},
 		Requirements: requirement.IDs(),
 	}

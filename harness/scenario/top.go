@@ -73,7 +73,8 @@ func (p *parser) scenario(root *yaml.Node) (*Scenario, Pos) {
 		p.runDuration(sc, kv)
 	}
 	p.routing(sc, top)
-	p.migration(sc) // migration.go
+	p.migration(sc)     // migration.go
+	p.preconditions(sc) // preconditions.go: last, on an otherwise valid file
 	return sc, namePos
 }
 
@@ -117,7 +118,7 @@ func (p *parser) covers(sc *Scenario, kv pair) {
 	for i, id := range sc.Covers {
 		switch {
 		case !slices.Contains(p.reg.Requirements, id):
-			p.errorf(items[i], "unknown requirement %q%s", id, didYouMean(id, p.reg.Requirements))
+			p.errorf(items[i], "unknown requirement %q%s", id, suggest(id, "requirements", p.reg.Requirements))
 		case seen[id]:
 			p.errorf(items[i], "requirement %s is listed twice", id)
 		}
@@ -205,7 +206,7 @@ func (p *parser) servers(sc *Scenario, kv pair) {
 			first[s.Name] = nameNode
 		}
 		if !slices.Contains(p.reg.Kinds, s.Kind) {
-			p.errorf(or(lookup(item, "kind"), item), "unknown server kind %q (kinds: %s)", s.Kind, list(p.reg.Kinds))
+			p.errorf(or(lookup(item, "kind"), item), "unknown server kind %q%s", s.Kind, suggest(s.Kind, "kinds", p.reg.Kinds))
 		}
 		if s.Buffer < 0 {
 			p.errorf(or(lookup(item, "buffer"), item), "buffer must not be negative")
