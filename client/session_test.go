@@ -311,7 +311,8 @@ func TestOptionsDefaultsAndErrors(t *testing.T) {
 	if _, err := Connect(context.Background(), Options{}); !errors.Is(err, ErrNoServers) {
 		t.Fatalf("no servers: %v", err)
 	}
-	o := DefaultOptions().With(WithServers("ws://x"), WithReconnectTimeout(-1))
+	o := DefaultOptions()
+	o.Servers, o.ReconnectTimeout = []string{"ws://x"}, -1
 	if _, err := Connect(context.Background(), o); err == nil {
 		t.Fatal("negative timeout accepted")
 	}

@@ -12,52 +12,6 @@ import (
 	"google.golang.org/grpc/keepalive"
 )
 
-// connectOptions is the connect op's options (docs/driver-protocol.md, "The
-// connect op's options"). Pointers tell an absent key from a zero one where
-// that matters.
-type connectOptions struct {
-	Principal        string            `json:"principal"`
-	Credentials      string            `json:"credentials"`
-	Reconnect        *reconnectOptions `json:"reconnect"`
-	Failover         *failoverOptions  `json:"failover"`
-	LivenessMS       int64             `json:"liveness_ms"`
-	ConnectTimeoutMS int64             `json:"connect_timeout_ms"`
-	Router           json.RawMessage   `json:"router"`
-	Migration        *struct {
-		Enabled bool `json:"enabled"`
-	} `json:"migration"`
-	KeepSession bool   `json:"keep_session"`
-	Delivery    string `json:"delivery"`
-	// Library is the scenario's client.library; grpc holds this driver's
-	// own options (the README's "options.library.grpc").
-	Library struct {
-		GRPC *grpcOptions `json:"grpc"`
-	} `json:"library"`
-}
-
-type reconnectOptions struct {
-	Enabled     *bool            `json:"enabled"`
-	TimeoutMS   int64            `json:"timeout_ms"`
-	RetentionMS int64            `json:"retention_ms"`
-	Buffer      int              `json:"buffer"`
-	Strategy    *strategyOptions `json:"strategy"`
-}
-
-type strategyOptions struct {
-	Backoff    string  `json:"backoff"`
-	InitialMS  float64 `json:"initial_ms"`
-	Multiplier float64 `json:"multiplier"`
-	MaxMS      float64 `json:"max_ms"`
-	Attempts   int     `json:"attempts"`
-	Jitter     float64 `json:"jitter"`
-}
-
-type failoverOptions struct {
-	Auto          bool `json:"auto"`
-	LoadBalancing bool `json:"load_balancing"`
-	Cascading     bool `json:"cascading"`
-}
-
 // grpcOptions are this driver's own connect options (client.library.grpc, README):
 // what a gRPC application chooses that faultline's client block has no key
 // for.
@@ -118,7 +72,7 @@ func durMS(v float64) time.Duration {
 // makes each attempt's deadline its back-off; a zero backoff.Config a tight
 // loop: grpc-go #6094), so it starts from backoff.DefaultConfig and the
 // 20 s default timeout and sets only what the scenario gives.
-func connectParams(st *strategyOptions, connectTimeoutMS int64) (grpc.ConnectParams, string) {
+func connectParams(st *kit.StrategyOptions, connectTimeoutMS int64) (grpc.ConnectParams, string) {
 	cp := grpc.ConnectParams{Backoff: backoff.DefaultConfig, MinConnectTimeout: defaultMinConnectTimeout}
 	if connectTimeoutMS > 0 {
 		cp.MinConnectTimeout = time.Duration(connectTimeoutMS) * time.Millisecond
@@ -179,11 +133,13 @@ func serviceConfig(lb string, shuffle bool) string {
 // planFor maps the scenario's options onto grpc-go's public API and says
 // what that amounts to.
 func planFor(servers []string, raw json.RawMessage, name string) (*plan, error) {
-	var co connectOptions
-	if len(raw) > 0 && string(raw) != "null" {
-		if err := json.Unmarshal(raw, &co); err != nil {
-			return nil, fmt.Errorf("bad options: %v", err)
-		}
+	co, err := kit.ParseConnectOptions(raw)
+	if err != nil {
+		return nil, err
+	}
+	var g *grpcOptions // client.library.grpc
+	if err := co.LibraryOptions("grpc", &g); err != nil {
+		return nil, err
 	}
 	c := builtin()
 	p := &plan{contract: c, lb: pickFirst, idleConnect: true}
@@ -200,7 +156,6 @@ func planFor(servers []string, raw json.RawMessage, name string) (*plan, error) 
 	}
 
 	// The load-balancing policy (client.library.grpc.lb_policy) and the shuffle.
-	g := co.Library.GRPC
 	if g != nil && g.LBPolicy != "" {
 		switch g.LBPolicy {
 		case pickFirst, roundRobin:
@@ -230,17 +185,15 @@ func planFor(servers []string, raw json.RawMessage, name string) (*plan, error) 
 	// Reconnection. grpc-go cannot be told not to reconnect; what the
 	// driver can do is not ask it to (no cc.Connect() on IDLE).
 	r := co.Reconnect
-	enabled := r == nil || r.Enabled == nil || *r.Enabled
-	if !enabled {
+	if co.ReconnectOff() {
 		p.idleConnect = false
 		unsup = append(unsup, kit.Unsupported{Option: "reconnect.enabled", Reason: "false cannot be expressed: grpc-go has no switch to stop reconnecting; after a loss pick_first waits IDLE (pickfirst.go updateSubConnState()) and reconnects on the next RPC (idlePicker.Pick() -> ExitIdle()); the driver leaves it IDLE (no cc.Connect()), but a send still reconnects it"})
 	}
 	if fo != nil && multi && !fo.Auto {
 		unsup = append(unsup, kit.Unsupported{Option: "failover.auto", Reason: "false cannot be expressed: after a loss grpc-go's pass walks the whole address list from the top (pickfirst.go updateSubConnState(): addressList.reset(), requestConnectionLocked() moving to the next address on a failure)"})
 	}
-	var st *strategyOptions
+	st := co.Strategy()
 	if r != nil {
-		st = r.Strategy
 		if st != nil && st.Attempts > 0 {
 			unsup = append(unsup, kit.Unsupported{Option: "reconnect.strategy.attempts", Reason: fmt.Sprintf("grpc-go has no attempt limit (clientconn.go resetTransportAndUnlock() counts none; pick_first reconnects for ever): the %d attempts cannot be expressed, and the driver does not emulate them", st.Attempts)})
 		}
@@ -284,10 +237,10 @@ func planFor(servers []string, raw json.RawMessage, name string) (*plan, error) 
 	if co.Delivery == "at_least_once" || co.Delivery == "exactly_once" {
 		unsup = append(unsup, kit.Unsupported{Option: "delivery", Reason: co.Delivery + " cannot be asked: " + citeAtMostOnce})
 	}
-	if co.Migration != nil && co.Migration.Enabled {
+	if co.MigrationOn() {
 		unsup = append(unsup, kit.Unsupported{Option: "migration.enabled", Reason: "a gRPC server's GOAWAY names no target and grpc-go moves to none: it reconnects to the top of its list on the next RPC (http2_client.go handleGoAway())"})
 	}
-	if len(co.Router) > 0 && string(co.Router) != "null" {
+	if co.IsRouter() {
 		unsup = append(unsup, kit.Unsupported{Option: "router", Reason: "grpc-go is a client channel, not a router of edge connections (round_robin is client.library.grpc.lb_policy, README)"})
 	}
 

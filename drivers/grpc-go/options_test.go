@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/faultline/faultline/drivers/kit"
 	"github.com/faultline/faultline/drivers/kit/kittest"
 	"google.golang.org/grpc/backoff"
 )
@@ -18,26 +19,26 @@ func TestConnectParams(t *testing.T) {
 	ms := time.Millisecond
 	for _, c := range []struct {
 		name    string
-		st      *strategyOptions
+		st      *kit.StrategyOptions
 		timeout int64
 		want    backoff.Config
 		minConn time.Duration
 		shape   string
 	}{
 		{"none: grpc-go's defaults, the 20 s timeout kept", nil, 0, backoff.DefaultConfig, 20 * time.Second, ""},
-		{"exponential, jitter centred: c = 0.9", &strategyOptions{Backoff: "exponential", InitialMS: 100, Multiplier: 1.5, MaxMS: 2000, Jitter: 0.2}, 700,
+		{"exponential, jitter centred: c = 0.9", &kit.StrategyOptions{Backoff: "exponential", InitialMS: 100, Multiplier: 1.5, MaxMS: 2000, Jitter: 0.2}, 700,
 			backoff.Config{BaseDelay: 90 * ms, Multiplier: 1.5, MaxDelay: 1800 * ms, Jitter: centred(0.2)}, 700 * ms, "exponential"},
-		{"exponential, no jitter: the scenario's numbers", &strategyOptions{Backoff: "exponential", InitialMS: 100, Multiplier: 1.5, MaxMS: 2000}, 700,
+		{"exponential, no jitter: the scenario's numbers", &kit.StrategyOptions{Backoff: "exponential", InitialMS: 100, Multiplier: 1.5, MaxMS: 2000}, 700,
 			backoff.Config{BaseDelay: 100 * ms, Multiplier: 1.5, MaxDelay: 2000 * ms}, 700 * ms, "exponential"},
-		{"exponential, multiplier and max left out", &strategyOptions{Backoff: "exponential", InitialMS: 50}, 0,
+		{"exponential, multiplier and max left out", &kit.StrategyOptions{Backoff: "exponential", InitialMS: 50}, 0,
 			backoff.Config{BaseDelay: 50 * ms, Multiplier: 2, MaxDelay: 120 * time.Second}, 20 * time.Second, "exponential"},
-		{"exponential, initial above the default max", &strategyOptions{InitialMS: 200000}, 0,
+		{"exponential, initial above the default max", &kit.StrategyOptions{InitialMS: 200000}, 0,
 			backoff.Config{BaseDelay: 200 * time.Second, Multiplier: 2, MaxDelay: 200 * time.Second}, 20 * time.Second, "exponential"},
-		{"fixed: multiplier 1, capped at the delay", &strategyOptions{Backoff: "fixed", InitialMS: 250}, 1000,
+		{"fixed: multiplier 1, capped at the delay", &kit.StrategyOptions{Backoff: "fixed", InitialMS: 250}, 1000,
 			backoff.Config{BaseDelay: 250 * ms, Multiplier: 1, MaxDelay: 250 * ms}, time.Second, "constant"},
-		{"fixed, jitter 0.5: c = 0.75", &strategyOptions{Backoff: "fixed", InitialMS: 400, Jitter: 0.5}, 1000,
+		{"fixed, jitter 0.5: c = 0.75", &kit.StrategyOptions{Backoff: "fixed", InitialMS: 400, Jitter: 0.5}, 1000,
 			backoff.Config{BaseDelay: 300 * ms, Multiplier: 1, MaxDelay: 300 * ms, Jitter: centred(0.5)}, time.Second, "constant"},
-		{"jitter clamped to 1: c = 0.5", &strategyOptions{Backoff: "fixed", InitialMS: 10, Jitter: 3}, 0,
+		{"jitter clamped to 1: c = 0.5", &kit.StrategyOptions{Backoff: "fixed", InitialMS: 10, Jitter: 3}, 0,
 			backoff.Config{BaseDelay: 5 * ms, Multiplier: 1, MaxDelay: 5 * ms, Jitter: 1}, 20 * time.Second, "constant"},
 	} {
 		cp, shape := connectParams(c.st, c.timeout)
@@ -210,7 +211,7 @@ func TestExtrasTee(t *testing.T) {
 
 // grpc-go's band for every delay is the scenario's: [(1−j)·d(n), d(n)].
 func TestJitterBandMatchesScenario(t *testing.T) {
-	for _, st := range []*strategyOptions{
+	for _, st := range []*kit.StrategyOptions{
 		{Backoff: "exponential", InitialMS: 100, Multiplier: 2, MaxMS: 1000, Jitter: 0.2},
 		{Backoff: "exponential", InitialMS: 50, Multiplier: 1.6, MaxMS: 300, Jitter: 0.5},
 		{Backoff: "fixed", InitialMS: 300, Jitter: 0.5},

@@ -13,46 +13,6 @@ import (
 	"github.com/nats-io/nats.go"
 )
 
-// connectOptions is the connect op's options (docs/driver-protocol.md, "The
-// connect op's options"). Pointers tell an absent key from a zero one where
-// that matters: an absent block leaves nats.go's default.
-type connectOptions struct {
-	Principal        string            `json:"principal"`
-	Credentials      string            `json:"credentials"`
-	Reconnect        *reconnectOptions `json:"reconnect"`
-	Failover         *failoverOptions  `json:"failover"`
-	LivenessMS       int64             `json:"liveness_ms"`
-	ConnectTimeoutMS int64             `json:"connect_timeout_ms"`
-	Router           json.RawMessage   `json:"router"`
-	Migration        *struct {
-		Enabled   bool  `json:"enabled"`
-		TimeoutMS int64 `json:"timeout_ms"`
-	} `json:"migration"`
-}
-
-type reconnectOptions struct {
-	Enabled     *bool            `json:"enabled"`
-	TimeoutMS   int64            `json:"timeout_ms"`
-	RetentionMS int64            `json:"retention_ms"`
-	Buffer      int              `json:"buffer"`
-	Strategy    *strategyOptions `json:"strategy"`
-}
-
-type strategyOptions struct {
-	Backoff    string  `json:"backoff"`
-	InitialMS  float64 `json:"initial_ms"`
-	Multiplier float64 `json:"multiplier"`
-	MaxMS      float64 `json:"max_ms"`
-	Attempts   int     `json:"attempts"`
-	Jitter     float64 `json:"jitter"`
-}
-
-type failoverOptions struct {
-	Auto          bool `json:"auto"`
-	LoadBalancing bool `json:"load_balancing"`
-	Cascading     bool `json:"cascading"`
-}
-
 // plan is what a connect asks of nats.go: the options (callbacks and the
 // dialer are the session's, added in session.go) and the effective contract.
 type plan struct {
@@ -84,15 +44,8 @@ func (l *lockedRand) Float64() float64 {
 
 // expDelay is faultline's delay n (from 0): min(initial·mult^n, max), scaled
 // by a uniform factor in [1-jitter, 1].
-func expDelay(st *strategyOptions, n int, rnd *lockedRand) time.Duration {
-	m := st.Multiplier
-	if m == 0 {
-		m = 2
-	}
-	d := st.InitialMS * math.Pow(m, float64(n))
-	if st.MaxMS > 0 && d > st.MaxMS {
-		d = st.MaxMS
-	}
+func expDelay(st *kit.StrategyOptions, n int, rnd *lockedRand) time.Duration {
+	d := st.DelayMS(n)
 	if math.IsInf(d, 0) || d > float64(math.MaxInt64/int64(time.Millisecond)) {
 		d = float64(math.MaxInt64 / int64(time.Millisecond))
 	}
@@ -105,11 +58,9 @@ func expDelay(st *strategyOptions, n int, rnd *lockedRand) time.Duration {
 // planFor maps the scenario's options onto nats.go's public API and says
 // what that amounts to.
 func planFor(servers []string, raw json.RawMessage, name string, rnd *lockedRand) (*plan, error) {
-	var co connectOptions
-	if len(raw) > 0 && string(raw) != "null" {
-		if err := json.Unmarshal(raw, &co); err != nil {
-			return nil, fmt.Errorf("bad options: %v", err)
-		}
+	co, err := kit.ParseConnectOptions(raw)
+	if err != nil {
+		return nil, err
 	}
 	c := builtin()
 	p := &plan{contract: c, reconnect: true}
@@ -148,7 +99,7 @@ func planFor(servers []string, raw json.RawMessage, name string, rnd *lockedRand
 
 	// Reconnection.
 	r := co.Reconnect
-	if r != nil && r.Enabled != nil && !*r.Enabled {
+	if co.ReconnectOff() {
 		p.reconnect = false
 		add = append(add, nats.NoReconnect())
 		c.Buffer = kit.Term{Value: "none", Cite: citeBufferNone}
@@ -161,10 +112,7 @@ func planFor(servers []string, raw json.RawMessage, name string, rnd *lockedRand
 	if fo != nil && multi && !fo.Auto && p.reconnect {
 		unsup = append(unsup, kit.Unsupported{Option: "failover.auto", Reason: "false cannot be expressed with reconnection on: after a loss nats.go's doReconnect() always moves on to the next server of its pool (selectNextServer()); reconnecting to the same server only would need ReconnectToServer, i.e. server choice made by the driver (with reconnect.enabled false NoReconnect() closes on the loss: no failover)"})
 	}
-	var st *strategyOptions
-	if r != nil {
-		st = r.Strategy
-	}
+	st := co.Strategy()
 	if st != nil && st.InitialMS > 0 {
 		switch st.Backoff {
 		case "fixed":
@@ -243,7 +191,7 @@ func planFor(servers []string, raw json.RawMessage, name string, rnd *lockedRand
 	}
 
 	// Lame duck mode and migration.
-	if co.Migration != nil && co.Migration.Enabled {
+	if co.MigrationOn() {
 		p.migrate = true
 		c.LameDuck = kit.Term{Value: "reconnect", Cite: citeLameDuckForce}
 		adds = append(adds, kit.DriverAdd{What: "nc.ForceReconnect() from LameDuckModeHandler", Why: "options.migration.enabled: nats.go itself only notifies (processInfo() pushes LameDuckModeHandler); moving off a server in lame duck mode is left to the application"})
@@ -251,7 +199,7 @@ func planFor(servers []string, raw json.RawMessage, name string, rnd *lockedRand
 			unsup = append(unsup, kit.Unsupported{Option: "migration.timeout_ms", Reason: "no bound on reaching another server after ForceReconnect() other than the per-attempt Timeout"})
 		}
 	}
-	if len(co.Router) > 0 && string(co.Router) != "null" {
+	if co.IsRouter() {
 		unsup = append(unsup, kit.Unsupported{Option: "router", Reason: "nats.go is not a router: one connection to one server at a time"})
 	}
 
@@ -297,10 +245,7 @@ func planFor(servers []string, raw json.RawMessage, name string, rnd *lockedRand
 	if o.CustomReconnectDelayCB == nil {
 		pr.ReconnectWaitMS, pr.JitterMS = fptr(ms(o.ReconnectWait)), fptr(ms(o.ReconnectJitter))
 	} else {
-		pr.InitialMS, pr.Multiplier, pr.MaxMS, pr.Jitter = fptr(st.InitialMS), fptr(st.Multiplier), fptr(st.MaxMS), fptr(st.Jitter)
-		if *pr.Multiplier == 0 {
-			*pr.Multiplier = 2
-		}
+		pr.InitialMS, pr.Multiplier, pr.MaxMS, pr.Jitter = fptr(st.InitialMS), fptr(st.EffectiveMultiplier()), fptr(st.MaxMS), fptr(st.Jitter)
 	}
 	c.Params = pr
 	c.Unsupported = unsup

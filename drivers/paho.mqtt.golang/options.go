@@ -11,48 +11,6 @@ import (
 	"github.com/faultline/faultline/drivers/kit"
 )
 
-// connectOptions is the connect op's options (docs/driver-protocol.md, "The
-// connect op's options", plus keep_session and delivery for MQTT).
-// Pointers tell an absent key from a zero one where that matters.
-type connectOptions struct {
-	Principal        string            `json:"principal"`
-	Credentials      string            `json:"credentials"`
-	Reconnect        *reconnectOptions `json:"reconnect"`
-	Failover         *failoverOptions  `json:"failover"`
-	LivenessMS       int64             `json:"liveness_ms"`
-	ConnectTimeoutMS int64             `json:"connect_timeout_ms"`
-	KeepSession      bool              `json:"keep_session"`
-	Delivery         string            `json:"delivery"`
-	Router           json.RawMessage   `json:"router"`
-	Migration        *struct {
-		Enabled   bool  `json:"enabled"`
-		TimeoutMS int64 `json:"timeout_ms"`
-	} `json:"migration"`
-}
-
-type reconnectOptions struct {
-	Enabled     *bool            `json:"enabled"`
-	TimeoutMS   int64            `json:"timeout_ms"`
-	RetentionMS int64            `json:"retention_ms"`
-	Buffer      int              `json:"buffer"`
-	Strategy    *strategyOptions `json:"strategy"`
-}
-
-type strategyOptions struct {
-	Backoff    string  `json:"backoff"`
-	InitialMS  float64 `json:"initial_ms"`
-	Multiplier float64 `json:"multiplier"`
-	MaxMS      float64 `json:"max_ms"`
-	Attempts   int     `json:"attempts"`
-	Jitter     float64 `json:"jitter"`
-}
-
-type failoverOptions struct {
-	Auto          bool `json:"auto"`
-	LoadBalancing bool `json:"load_balancing"`
-	Cascading     bool `json:"cascading"`
-}
-
 // pahoInitialSleep is reconnect()'s hard-coded initSleep (client.go).
 const pahoInitialSleep = time.Second
 
@@ -72,11 +30,9 @@ func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond)
 // planFor maps the scenario's options onto paho's public API
 // (mqtt.ClientOptions setters) and says what that amounts to.
 func planFor(servers []string, raw json.RawMessage, clientID string) (*plan, error) {
-	var co connectOptions
-	if len(raw) > 0 && string(raw) != "null" {
-		if err := json.Unmarshal(raw, &co); err != nil {
-			return nil, fmt.Errorf("bad options: %v", err)
-		}
+	co, err := kit.ParseConnectOptions(raw)
+	if err != nil {
+		return nil, err
 	}
 	c := builtin()
 	o := mqtt.NewClientOptions()
@@ -124,13 +80,10 @@ func planFor(servers []string, raw json.RawMessage, clientID string) (*plan, err
 
 	// Reconnection.
 	r := co.Reconnect
-	if r != nil && r.Enabled != nil && !*r.Enabled {
+	if co.ReconnectOff() {
 		p.reconnect = false
 	}
-	var st *strategyOptions
-	if r != nil {
-		st = r.Strategy
-	}
+	st := co.Strategy()
 	if st != nil && (st.MaxMS > 0 || st.InitialMS > 0) {
 		strategy(o, c, st, &unsup)
 	}
@@ -170,10 +123,10 @@ func planFor(servers []string, raw json.RawMessage, clientID string) (*plan, err
 	}
 
 	// Lame duck mode, migration and routing: nothing in MQTT 3.1.1.
-	if co.Migration != nil && co.Migration.Enabled {
+	if co.MigrationOn() {
 		unsup = append(unsup, kit.Unsupported{Option: "migration.enabled", Reason: "MQTT 3.1.1 has no server-initiated move and paho.mqtt.golang acts on none (net.go startIncomingComms())"})
 	}
-	if len(co.Router) > 0 && string(co.Router) != "null" {
+	if co.IsRouter() {
 		unsup = append(unsup, kit.Unsupported{Option: "router", Reason: "paho.mqtt.golang is not a router: one connection to one broker at a time"})
 	}
 
@@ -230,21 +183,8 @@ func planFor(servers []string, raw json.RawMessage, clientID string) (*plan, err
 // strategy maps the scenario's back-off onto MaxReconnectInterval, paho's
 // only knob: its sleeps between passes are min(1s·2^n, max), or max for
 // every sleep when max < 1 s (backoff.go getBackoffSleepTime()).
-func strategy(o *mqtt.ClientOptions, c *Contract, st *strategyOptions, unsup *[]kit.Unsupported) {
-	want := func(n int) float64 { // the scenario's delay n, without jitter
-		if st.Backoff == "fixed" {
-			return st.InitialMS
-		}
-		m := st.Multiplier
-		if m == 0 {
-			m = 2
-		}
-		d := st.InitialMS * math.Pow(m, float64(n))
-		if st.MaxMS > 0 && d > st.MaxMS {
-			d = st.MaxMS
-		}
-		return d
-	}
+func strategy(o *mqtt.ClientOptions, c *Contract, st *kit.StrategyOptions, unsup *[]kit.Unsupported) {
+	want := st.DelayMS // the scenario's delay n, without jitter
 	capMS := st.MaxMS
 	if st.Backoff == "fixed" {
 		capMS = st.InitialMS

@@ -47,7 +47,7 @@ func TestInterruptedUpLeavesNothing(t *testing.T) {
 	sc := &scenario.Scenario{Servers: []scenario.Server{{Name: "s1", Kind: "session"}, {Name: "s2", Kind: "session"}}}
 	var topos []*Topology
 	for _, after := range []time.Duration{50 * time.Millisecond, 150 * time.Millisecond, 300 * time.Millisecond, 600 * time.Millisecond} {
-		topo := New(Options{})
+		topo := New()
 		ctx, cancel := context.WithTimeout(context.Background(), after)
 		dep, err := topo.Up(ctx, sc, history.Nop{})
 		cancel()
@@ -78,7 +78,7 @@ func TestInterruptedUpLeavesNothing(t *testing.T) {
 // one on the restarted server's as a link.accept stamped before its accept.
 func TestRestartedServerIsReachedAtItsNewAddress(t *testing.T) {
 	needDocker(t)
-	topo := New(Options{})
+	topo := New()
 	defer func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
@@ -183,7 +183,7 @@ func TestOrphansOfDeadRunsAreRemoved(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer orphan.Remove(context.Background()) // in case the sweep did not
-	topo := New(Options{})
+	topo := New()
 	dep, err := topo.Up(ctx, &scenario.Scenario{Servers: []scenario.Server{{Name: "s1", Kind: "session"}}}, history.Nop{})
 	if err == nil {
 		_ = dep.Down(ctx)

@@ -19,7 +19,7 @@ import (
 // links container's receive buffers autotuned).
 func TestMigrationAndRoutingRunAcrossContainers(t *testing.T) {
 	needDocker(t)
-	topo := New(Options{})
+	topo := New()
 	defer func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
