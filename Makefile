@@ -2,7 +2,7 @@
 GO ?= go
 REPORT ?= faultline-report
 
-.PHONY: conformance test vet fmt generate fuzz bench ginkgo-p images images-if-docker soak drivers certify deps
+.PHONY: conformance test vet fmt generate fuzz bench ginkgo-p images images-if-docker soak drivers certify deps example
 
 # The main job: the conformance suite against the Go engine on the embedded
 # Toxiproxy, writing $(REPORT)/report.json. Exits 1 if anything FAILED.
@@ -25,6 +25,16 @@ test: deps images-if-docker
 	/usr/bin/python3 -m unittest discover -s drivers/grpcio-python
 	node --test drivers/mqtt.js/test/
 	$(GO) test -race -count=1 -timeout 20m ./...
+	$(MAKE) --no-print-directory example
+
+# The example module of docs/api.md, as an SDK team uses it: copied outside
+# this repository, its faultline requirement replaced by this tree, built
+# and run under go test (scenarios/reconnect through faultline.Run).
+example:
+	d=$$(mktemp -d) && cp -r docs/examples/go-sdk-conformance/. $$d && cd $$d && \
+	$(GO) mod edit -replace github.com/faultline/faultline=$(CURDIR) && \
+	GOFLAGS=-mod=mod $(GO) vet ./... && GOFLAGS=-mod=mod $(GO) test -count=1 -timeout 5m ./... && \
+	cd / && rm -rf $$d
 
 # The Debian packages behind the real servers and libraries certified here:
 # the mosquitto broker, two MQTT clients packaged for Debian's own

@@ -36,7 +36,11 @@ type backoffChart struct {
 	Points        []bpoint
 	XLabelY       float64
 	MeasuredCount int
+	Caption       string
 }
+
+// captionWidth is the room a chart's caption of 11px text needs.
+func captionWidth(s string) float64 { return float64(len([]rune(s)))*charW + 12 }
 
 type bpoint struct {
 	X, BandX, BandW, BandY, BandH, ExpY, ExpX2, MY float64
@@ -121,7 +125,6 @@ func newBackoffChart(r Result, ms []check.Measurement) backoffChart {
 	c := backoffChart{Title: fmt.Sprintf("%s %s: measured vs expected (%s)", r.Requirement, r.Check, unitOf(ms)),
 		PlotX: chPlotX, PlotY: chPlotY, PlotH: chPlotH, H: chH, Base: chPlotY + chPlotH, XLabelY: chPlotY + chPlotH + 14}
 	c.PlotW = slot * float64(len(ms))
-	c.W = max(chPlotX+c.PlotW+20, 480) // room for the caption
 	c.PlotX2 = chPlotX + c.PlotW
 	lo, hi := math.Inf(1), 0.0
 	for _, m := range ms {
@@ -140,6 +143,11 @@ func newBackoffChart(r Result, ms []check.Measurement) backoffChart {
 		s = scale{lo: lo / 1.5, hi: hi * 1.3, log: true}
 	}
 	c.Log = s.log
+	c.Caption = "attempt (grey: expected band, dark line: expected, dot: measured, green inside the band, red outside)"
+	if c.Log {
+		c.Caption = strings.TrimSuffix(c.Caption, ")") + "; log scale)"
+	}
+	c.W = max(chPlotX+c.PlotW+20, captionWidth(c.Caption))
 	c.YTicks = s.ticks()
 	for i, m := range ms {
 		x := chPlotX + slot*float64(i) + slot/2
@@ -255,7 +263,6 @@ func newHist(r Result, prefix string, ms []check.Measurement) (histChart, bool) 
 	slot := 46.0
 	c := histChart{Title: title, PlotX: chPlotX, PlotY: chPlotY, PlotH: chPlotH, H: chH, Base: chPlotY + chPlotH, Class: verdictClass(r.Verdict)}
 	c.PlotW = slot * float64(len(bars))
-	c.W = max(chPlotX+c.PlotW+20, 360)
 	c.PlotX2 = chPlotX + c.PlotW
 	hi, exp := 0.0, math.NaN()
 	for _, m := range bars {
@@ -286,6 +293,10 @@ func newHist(r Result, prefix string, ms []check.Measurement) (histChart, bool) 
 	if x, ok := stats["chi-square"]; ok {
 		c.Stats += " · chi-square " + trimNum(x)
 	}
+	if c.HasExp {
+		c.Stats += " · dashed red: the expected count"
+	}
+	c.W = max(chPlotX+c.PlotW+20, captionWidth(c.Stats))
 	return c, true
 }
 

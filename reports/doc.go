@@ -11,12 +11,20 @@
 //     <system-out>.
 //   - summary.md: Markdown fit for $GITHUB_STEP_SUMMARY: totals, a
 //     requirement × verdict table, one row per scenario, the failures.
-//   - index.html: one self-contained page (inline CSS and SVG, no script, no
-//     network): the requirement × scenario matrix in verdict colours, then per
-//     scenario its results, a timeline and the charts below.
+//   - index.html and pages/<scenario>.html (inline CSS and SVG, no script,
+//     no network; html.go, scenario_page.go): the index opens with what
+//     FAILED (one line each, linking to the result), then a row per
+//     requirement and the scenario × requirement matrix, anchored by
+//     scenario name (slug.go); each scenario's page holds its results, a
+//     timeline and the charts below, and its history. Pages stay small at a
+//     whole suite's scale: long lists are cut with a count of the rest
+//     (measurements, history), and past a budget a timeline's spans and
+//     ticks are drawn as one path per class (timeline_budget.go).
 //
-// Merge renders several reports (one per SDK) as one SDK × requirement
-// matrix: index.html, summary.md and merged.json.
+// Merge renders several reports as one SDK × requirement matrix:
+// index.html, summary.md and merged.json. Reports of one SDK, version and
+// driver are one column: Union joins them (the shards of one run give the
+// whole run's results), refusing a scenario two of them judged differently.
 //
 // Everything an SDK supplied (its name, error texts, state names) is data:
 // html/template and encoding/xml escape it, and Markdown cells are escaped.
@@ -28,8 +36,10 @@
 // server (each session's spans: live from session.create or .resume, retained
 // from .disconnect until .resume, .expire, .close or .lost; accepts as ticks;
 // a process kill as a dark span), a lane per link (its faults, fault.on to
-// fault.off, by verb) and a lane of the timeline's steps. Every result is
-// marked at its At, in its verdict's colour.
+// fault.off, by verb, hatched) and a lane of the timeline's steps. Every
+// result is marked at its At, in its verdict's colour. Spans carry a word or
+// a code besides their colour, and the legend (legend.go) explains every
+// class a timeline draws.
 //
 // Charts are drawn from measurements alone, so any checker can have them:
 //

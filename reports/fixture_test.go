@@ -89,13 +89,15 @@ func fixture() *Report {
 var allowedTags = map[string]bool{"html": true, "head": true, "meta": true, "title": true, "style": true, "body": true,
 	"h1": true, "h2": true, "h3": true, "div": true, "span": true, "p": true, "table": true, "tr": true, "th": true,
 	"td": true, "a": true, "i": true, "details": true, "summary": true, "pre": true, "svg": true, "rect": true,
-	"text": true, "line": true, "g": true, "circle": true}
+	"text": true, "line": true, "g": true, "circle": true, "ol": true, "li": true, "b": true, "thead": true,
+	"tbody": true, "br": true, "path": true, "defs": true, "pattern": true}
 
 var (
 	tagRe     = regexp.MustCompile(`<([a-zA-Z][a-zA-Z0-9-]*)`)
 	onAttrRe  = regexp.MustCompile(`(?i)<[^>]*\son[a-z]+\s*=`)
 	jsURLRe   = regexp.MustCompile(`(?i)(href|src)\s*=\s*"?\s*javascript:`)
 	escapedRe = regexp.MustCompile(`&lt;script&gt;alert\(`)
+	srcAttrRe = regexp.MustCompile(`(?i)<[^>]*\ssrc\s*=`)
 )
 
 // assertNoLiveMarkup fails if page holds any element, event handler or
@@ -119,4 +121,36 @@ func assertNoLiveMarkup(t *testing.T, page string) {
 	if !escapedRe.MatchString(page) {
 		t.Error("the SDK's name should be in the page, escaped")
 	}
+	assertOffline(t, page)
+}
+
+// assertOffline fails if page refers to anything outside itself: the only
+// URL-like texts allowed are the SVG namespace and url(#…) references to
+// the page's own patterns.
+func assertOffline(t *testing.T, page string) {
+	t.Helper()
+	if strings.Count(page, "http://") != strings.Count(page, `xmlns="http://www.w3.org/2000/svg"`) {
+		t.Error("the page refers to the network: http://")
+	}
+	for _, bad := range []string{"https://", "<link", "@import"} {
+		if strings.Contains(page, bad) {
+			t.Errorf("the page refers to something outside itself: %s", bad)
+		}
+	}
+	if m := srcAttrRe.FindString(page); m != "" {
+		t.Errorf("an element loads something: %s", m)
+	}
+	if n, local := strings.Count(page, "url("), strings.Count(page, "url(#"); n != local {
+		t.Errorf("%d url( references, only %d of them to the page itself", n, local)
+	}
+}
+
+// allPages renders r's pages and fails the test on an error.
+func allPages(t *testing.T, r *Report) map[string][]byte {
+	t.Helper()
+	ps, err := r.Pages()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ps
 }

@@ -36,7 +36,12 @@ func TestInterruptTakesTheCutScenarioOutOfTheVerdicts(t *testing.T) {
 		t.Error("index.html lacks the partial banner")
 	}
 	assertNoLiveMarkup(t, string(page))
-	m := Merge([]*Report{fixture(), r}, []string{"full/report.json", "cut/report.json"})
+	other := fixture()
+	other.SDK.SDK = "other" // another SDK: a column of its own
+	m, err := Merge([]*Report{other, r}, []string{"full/report.json", "cut/report.json"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if m.SDKs[0].Partial || !m.SDKs[1].Partial {
 		t.Errorf("merged columns partial = %v, %v; want false, true", m.SDKs[0].Partial, m.SDKs[1].Partial)
 	}

@@ -1,7 +1,6 @@
 package reports
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -21,17 +20,24 @@ type Merged struct {
 	Requirements []MergedRow `json:"requirements"`
 }
 
-// MergedSDK is one column: one report.
+// MergedSDK is one column: one report, or the reports of one SDK joined
+// (Union).
 type MergedSDK struct {
 	Label  string       `json:"label"` // unique among the columns
 	SDK    driver.Hello `json:"sdk"`
 	Driver string       `json:"driver,omitempty"`
-	Source string       `json:"source"` // the report.json it came from
-	Totals Totals       `json:"totals"`
+	Source string       `json:"source"` // the report.json it came from (the first, when joined)
+	// Sources are the reports joined into this column, when there were
+	// several; Joined is their union's report.json, relative to the merged
+	// folder, once WriteAll has written it.
+	Sources []string `json:"sources,omitempty"`
+	Joined  string   `json:"joined,omitempty"`
+	Totals  Totals   `json:"totals"`
 	// Partial is set when that report is incomplete (an interrupted run):
 	// its column is not a whole conformance verdict.
-	Partial bool   `json:"partial,omitempty"`
-	Href    string `json:"-"` // its index.html, relative to the merged folder
+	Partial bool    `json:"partial,omitempty"`
+	Href    string  `json:"-"` // its index.html, relative to the merged folder
+	report  *Report // the column's report (the union, when joined)
 }
 
 // MergedRow is one requirement across the SDKs.
@@ -42,19 +48,46 @@ type MergedRow struct {
 	Counts      []Totals `json:"counts"`   // the verdicts behind each cell
 }
 
-// Merge builds the matrix; sources name the reports (their paths).
-func Merge(reps []*Report, sources []string) *Merged {
+// Merge builds the matrix; sources name the reports (their paths). Reports
+// of the same SDK, version and driver become one column, their results
+// joined (Union: the shards of one run, or one report per folder); an error
+// says why they could not be (a scenario in two of them with different
+// results). Other reports keep a column each, in the order given.
+func Merge(reps []*Report, sources []string) (*Merged, error) {
 	m := &Merged{}
+	var keys []string
+	groups := map[string][]int{}
+	for i, r := range reps {
+		k := sameSDK(r)
+		if _, ok := groups[k]; !ok {
+			keys = append(keys, k)
+		}
+		groups[k] = append(groups[k], i)
+	}
 	used := map[string]int{}
 	var ids []string
 	seen := map[string]bool{}
-	for i, r := range reps {
+	for _, k := range keys {
+		idx := groups[k]
+		r, col := reps[idx[0]], MergedSDK{Source: sources[idx[0]]}
+		if len(idx) > 1 {
+			var rs []*Report
+			for _, i := range idx {
+				rs = append(rs, reps[i])
+				col.Sources = append(col.Sources, sources[i])
+			}
+			u, err := Union(rs, col.Sources)
+			if err != nil {
+				return nil, err
+			}
+			r = u
+		}
 		label := r.sdkLabel()
 		if used[label]++; used[label] > 1 {
 			label = fmt.Sprintf("%s (%d)", label, used[label])
 		}
-		m.SDKs = append(m.SDKs, MergedSDK{Label: label, SDK: r.SDK, Driver: r.Driver, Source: sources[i], Totals: r.Totals,
-			Partial: r.Incomplete != nil})
+		col.Label, col.SDK, col.Driver, col.Totals, col.Partial, col.report = label, r.SDK, r.Driver, r.Totals, r.Incomplete != nil, r
+		m.SDKs = append(m.SDKs, col)
 		for _, id := range r.requirements() {
 			if !seen[id] {
 				seen[id] = true
@@ -64,9 +97,9 @@ func Merge(reps []*Report, sources []string) *Merged {
 	}
 	for _, id := range sortRequirements(ids) {
 		row := MergedRow{Requirement: id, Title: requirement.Title(id)}
-		for _, r := range reps {
+		for _, col := range m.SDKs {
 			worst, n := "", Totals{}
-			for _, res := range r.Results {
+			for _, res := range col.report.Results {
 				if res.Requirement == id {
 					worst = check.Worse(worst, res.Verdict)
 					n[res.Verdict]++
@@ -77,7 +110,7 @@ func Merge(reps []*Report, sources []string) *Merged {
 		}
 		m.Requirements = append(m.Requirements, row)
 	}
-	return m
+	return m, nil
 }
 
 // Summary renders the matrix as Markdown.
@@ -105,26 +138,30 @@ func (m *Merged) Summary() []byte {
 		if s.Partial {
 			partial = " (partial: the run was interrupted)"
 		}
-		fmt.Fprintf(&b, "| %s | %s%s | %s |\n", md(s.Label), totalsText(s.Totals), partial, md(s.Source))
+		src := md(s.Source)
+		if len(s.Sources) > 0 {
+			var parts []string
+			for _, p := range s.Sources {
+				parts = append(parts, md(p))
+			}
+			src = fmt.Sprintf("%d reports joined: %s", len(s.Sources), strings.Join(parts, ", "))
+		}
+		fmt.Fprintf(&b, "| %s | %s%s | %s |\n", md(s.Label), totalsText(s.Totals), partial, src)
 	}
 	return []byte(b.String())
 }
 
 type htmlMerged struct {
-	SDKs []MergedSDK
-	Rows []mergedRowView
-}
-
-type mergedRowView struct {
-	Req, Title string
-	Cells      []matrixCell
+	SDKs   []MergedSDK
+	Rows   []matrixRow
+	Legend []verdictLegend
 }
 
 // HTML renders the matrix as a self-contained page.
 func (m *Merged) HTML() ([]byte, error) {
-	v := htmlMerged{SDKs: m.SDKs}
+	v := htmlMerged{SDKs: m.SDKs, Legend: verdictLegends()}
 	for _, row := range m.Requirements {
-		rv := mergedRowView{Req: row.Requirement, Title: row.Title}
+		rv := matrixRow{Name: row.Requirement, Title: row.Title}
 		for i, verdict := range row.Verdicts {
 			var tips []string
 			for _, vv := range verdicts {
@@ -132,27 +169,38 @@ func (m *Merged) HTML() ([]byte, error) {
 					tips = append(tips, fmt.Sprintf("%s %d", vv, n))
 				}
 			}
-			rv.Cells = append(rv.Cells, matrixCell{Verdict: verdict, Class: verdictClass(verdict), Short: short(verdict),
+			rv.Cells = append(rv.Cells, matrixCell{Verdict: verdict, Class: verdictClass(verdict), Short: verdictCode(verdict),
 				Tip: strings.Join(tips, ", "), Href: m.SDKs[i].Href})
 		}
 		v.Rows = append(v.Rows, rv)
 	}
-	var b bytes.Buffer
-	if err := pages().ExecuteTemplate(&b, "merge", v); err != nil {
-		return nil, fmt.Errorf("merged index.html: %w", err)
-	}
-	return b.Bytes(), nil
+	return render("merge", v)
 }
 
-// WriteAll writes merged.json, summary.md and index.html into dir. Each
+// WriteAll writes merged.json, summary.md and index.html into dir. A
+// column joined from several reports has its union written in full into
+// dir/<its label>/ (report.json and its pages) and links there; any other
 // column links to its report's index.html when one sits beside its
 // report.json.
 func (m *Merged) WriteAll(dir string) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
+	var joined []string
+	folders := slugger{}
 	for i := range m.SDKs {
-		page := filepath.Join(filepath.Dir(m.SDKs[i].Source), "index.html")
+		col := &m.SDKs[i]
+		if len(col.Sources) > 1 && col.report != nil {
+			sub := folders.of(col.Label)
+			paths, err := col.report.WriteAll(filepath.Join(dir, sub))
+			if err != nil {
+				return nil, err
+			}
+			joined = append(joined, paths...)
+			col.Joined, col.Href = sub+"/report.json", sub+"/index.html"
+			continue
+		}
+		page := filepath.Join(filepath.Dir(col.Source), "index.html")
 		if _, err := os.Stat(page); err != nil {
 			continue
 		}
@@ -162,7 +210,7 @@ func (m *Merged) WriteAll(dir string) ([]string, error) {
 			continue
 		}
 		if rel, err := filepath.Rel(absDir, absPage); err == nil {
-			m.SDKs[i].Href = filepath.ToSlash(rel)
+			col.Href = filepath.ToSlash(rel)
 		}
 	}
 	js, err := json.MarshalIndent(m, "", "  ")
@@ -184,5 +232,5 @@ func (m *Merged) WriteAll(dir string) ([]string, error) {
 		}
 		paths = append(paths, p)
 	}
-	return paths, nil
+	return append(paths, joined...), nil
 }

@@ -56,6 +56,9 @@ type Scenario struct {
 	// failed to start, or the mode did not run it): its checks were judged
 	// without the features of the report's sdk.
 	NoHello bool `json:"no_hello,omitempty"`
+	// DriverStderr is what each driver process wrote on stderr (its tail),
+	// kept with `faultline run --driver-stderr`.
+	DriverStderr []runner.DriverStderr `json:"driver_stderr,omitempty"`
 }
 
 // Totals counts verdicts.
@@ -70,7 +73,7 @@ func Build(hello driver.Hello, started time.Time, seed int64, runs []*runner.Res
 		}
 		r.Scenarios = append(r.Scenarios, Scenario{Name: run.Scenario.Name, File: run.Scenario.File,
 			Covers: run.Scenario.Covers, WallMS: check.Ms(run.Wall), Problems: run.Problems, History: run.History,
-			Source: run.Scenario.Source, NoHello: run.Hello.SDK == ""})
+			Source: run.Scenario.Source, NoHello: run.Hello.SDK == "", DriverStderr: run.DriverStderr})
 	}
 	r.Tally()
 	r.WallMS = check.Ms(time.Since(started))

@@ -15,8 +15,9 @@ import (
 const (
 	tlWidth        = 1100.0
 	tlPlotX        = 150.0 // lane labels live left of it
-	tlTop          = 30.0  // room for the checks' labels
-	rowH           = 12.0  // one sub-row of a lane
+	tlTop          = 36.0  // room for the checks' labels
+	rowH           = 16.0  // one sub-row of a lane: room for 11px text
+	charW          = 6.6   // the width of a character of 11px text, about
 	laneGap        = 8.0
 	maxRows        = 6    // sub-rows per lane before spans overlap
 	maxClientLanes = 8    // clients drawn; the rest are counted
@@ -71,6 +72,8 @@ type timeline struct {
 	Windows       []tlWindow
 	Spans         []tlSpan
 	Ticks         []tlTick
+	SpanPaths     []tlPath // spans past the tooltip budget, one path per class
+	TickPaths     []tlPath // ticks past the tooltip budget, one path per class
 	Marks         []tlMark
 	Notes         []string
 	end           time.Duration // the time at PlotX2 (layout.x)
@@ -98,7 +101,7 @@ func (l *layout) lane(label, tip, class string, rows int) float64 {
 	rows = max(rows, 1)
 	h := float64(rows) * rowH
 	top := l.y
-	l.tl.Lanes = append(l.tl.Lanes, tlLane{Y: top - 2, H: h + 4, LabelY: top + h/2 + 4, Label: clip(label, 24), Tip: tip, Class: class})
+	l.tl.Lanes = append(l.tl.Lanes, tlLane{Y: top - 2, H: h + 4, LabelY: top + h/2 + 4, Label: clip(label, 20), Tip: tip, Class: class})
 	l.y += h + laneGap
 	return top
 }
@@ -107,8 +110,13 @@ func (l *layout) span(top float64, row int, from, to time.Duration, class, label
 	x1, x2 := l.x(from), l.x(to)
 	w := max(x2-x1, 1.5)
 	s := tlSpan{X: x1, Y: top + float64(row)*rowH + 1, W: w, H: rowH - 2, Class: class, Tip: tip}
-	if len(label)*6 < int(w)-4 {
-		s.Label, s.LabelX, s.LabelY = label, x1+3, s.Y+rowH-4
+	// The word where it fits, else the class's code (the legend's letters),
+	// so a span is read by more than its colour.
+	for _, text := range []string{label, spanCode(class)} {
+		if text != "" && float64(len([]rune(text)))*charW+6 <= w {
+			s.Label, s.LabelX, s.LabelY = text, x1+3, s.Y+rowH-6
+			break
+		}
 	}
 	l.tl.Spans = append(l.tl.Spans, s)
 }
@@ -140,6 +148,7 @@ func buildTimeline(sc Scenario, results []Result) timeline {
 	l.stepLane(sc.History)
 	l.marks(results)
 	labelMarks(tl.Marks)
+	budgetTips(tl)
 	tl.end = l.end
 	tl.AxisY = l.y + 4
 	tl.H = l.y + 24
@@ -373,7 +382,7 @@ func (l *layout) serverLanes(h history.History) {
 				}
 			}
 		}
-		for sess := range cur {
+		for _, sess := range sortedKeys(cur) { // in order: the page is the same each time
 			end(sess, l.end, "run end")
 		}
 		if downFrom != nil {
@@ -451,15 +460,15 @@ func (l *layout) linkLanes(h history.History) {
 					add(on, e.T, id)
 					delete(open, id)
 				} else if id == "" || id == "all" { // a heal of everything
-					for k, on := range open {
-						add(on, e.T, k)
+					for _, k := range sortedKeys(open) {
+						add(open[k], e.T, k)
 						delete(open, k)
 					}
 				}
 			}
 		}
-		for k, on := range open {
-			add(on, l.end, k)
+		for _, k := range sortedKeys(open) {
+			add(open[k], l.end, k)
 		}
 		sort.SliceStable(segs, func(i, j int) bool { return segs[i].from < segs[j].from })
 		rows, nrows := pack(segs)
@@ -575,8 +584,24 @@ func labelMarks(ms []tlMark) {
 			continue
 		}
 		lead = i
-		ms[i].LabelY = 10 + float64(n%2)*11
+		ms[i].LabelY = 13 + float64(n%2)*13
 		ms[i].LabelClass = verdictClass(ms[i].verdict)
 		n++
 	}
+	// A label whose worst verdict is not OK says so in words too.
+	for i := range ms {
+		if ms[i].Label != "" && ms[i].verdict != check.OK {
+			ms[i].Label += " " + verdictCode(ms[i].verdict)
+		}
+	}
+}
+
+// sortedKeys lists a map's keys in order.
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }

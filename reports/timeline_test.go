@@ -51,10 +51,7 @@ func TestTimelineDrawsEachWindowAtItsOwnInterval(t *testing.T) {
 	// And in the page: two window rects at those x positions.
 	r := fixture()
 	r.Scenarios, r.Results = []Scenario{sc}, res
-	b, err := r.HTML()
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := allPages(t, r)["pages/recovers.html"]
 	for _, w := range tl.Windows {
 		rect := fmt.Sprintf(`<rect class="window" x="%.1f" y="%.1f" width="%.1f"`, w.X, w.Y, w.W)
 		if !strings.Contains(string(b), rect) {

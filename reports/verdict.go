@@ -33,12 +33,56 @@ func verdictClass(v string) string {
 		return "v-failed"
 	case check.Unknown:
 		return "v-unknown"
-	case check.Unimplemented, check.Unsupported: // both: not judged here
+	case check.Unimplemented:
 		return "v-unimpl"
+	case check.Unsupported:
+		return "v-unsupported"
 	case check.Informational:
 		return "v-info"
 	}
 	return "v-none"
+}
+
+// verdictCode is a verdict's text in a matrix cell: short enough for a
+// narrow column, and read without its colour (the legend spells it out).
+func verdictCode(v string) string {
+	switch v {
+	case check.NonStrict:
+		return "NS"
+	case check.Failed:
+		return "FAIL"
+	case check.Unknown:
+		return "UNK"
+	case check.Unimplemented:
+		return "–"
+	case check.Unsupported:
+		return "n/a"
+	case check.Informational:
+		return "i"
+	}
+	return v
+}
+
+// verdictMeaning is a verdict's one line in the page's legend
+// (docs/verdicts.md has the rest).
+func verdictMeaning(v string) string {
+	switch v {
+	case check.OK:
+		return "the rule held"
+	case check.NonStrict:
+		return "a SHOULD was missed; still conformant"
+	case check.Failed:
+		return "a MUST was broken, or the driver spoiled the run (fails the run)"
+	case check.Unknown:
+		return "could not be judged: nothing proved either way (fails the run)"
+	case check.Unimplemented:
+		return "the SDK does not declare the feature: not judged"
+	case check.Unsupported:
+		return "this mode cannot run the scenario: not run"
+	case check.Informational:
+		return "measured, not judged"
+	}
+	return ""
 }
 
 // verdictMark is a verdict's sign in Markdown.

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -30,18 +29,13 @@ import (
 // not judged. Exit codes as run's: 0 nothing FAILED or UNKNOWN, 1 something
 // did (or the report is partial), 2 bad input (nothing written).
 func cmdCheck(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("check", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("check", stderr) // flags.go
 	dir := fs.String("scenarios", "", "judge with the scenario files in this folder (matched by name) instead of the sources kept in the report")
 	out := fs.String("report", "", "folder for the new report files (default: the report's folder with -check appended)")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: faultline check REPORT.json [--scenarios DIR] [--report OUTDIR]")
-		fs.PrintDefaults()
-	}
 	var files []string
 	for { // flags may come before or after the report
-		if err := fs.Parse(args); err != nil {
-			return 2
+		if code, ok := parseFlags(fs, args, stdout, stderr); !ok {
+			return code
 		}
 		if fs.NArg() == 0 {
 			break
@@ -50,7 +44,7 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 		args = fs.Args()[1:]
 	}
 	if len(files) != 1 {
-		fs.Usage()
+		fmt.Fprintf(stderr, "usage: %s\n(`faultline help check` lists every flag)\n", commands["check"].synopsis())
 		return 2
 	}
 	path := files[0]
@@ -69,7 +63,7 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 
 	var scs map[string]*scenario.Scenario
 	if *dir != "" {
-		scs, err = scenariosFromDir(old, *dir)
+		scs, err = scenariosFromDir(old, *dir, stderr)
 	} else {
 		scs, err = scenariosFromReport(old, path)
 	}
@@ -120,7 +114,7 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "faultline check: %v\n", err)
 		return 2
 	}
-	fmt.Fprintf(stdout, "%s: %v\n", strings.Join(paths, " "), map[string]int(rep.Totals))
+	fmt.Fprintf(stdout, "%s: %s; %s\n", plurals(len(rep.Results), "result"), countWords(rep.Totals), reportsIn(*out, paths))
 	if rep.Failed() || rep.Incomplete != nil {
 		return 1
 	}
@@ -196,8 +190,8 @@ func scenariosFromReport(rep *reports.Report, path string) (map[string]*scenario
 
 // scenariosFromDir loads dir and picks the report's judged scenarios from
 // it by name; every one must be there.
-func scenariosFromDir(rep *reports.Report, dir string) (map[string]*scenario.Scenario, error) {
-	loaded, err := runner.Load(dir)
+func scenariosFromDir(rep *reports.Report, dir string, stderr io.Writer) (map[string]*scenario.Scenario, error) {
+	loaded, err := loadScenarios(dir, stderr)
 	if err != nil {
 		return nil, err
 	}
@@ -421,5 +415,10 @@ func sameMeasurements(a, b []check.Measurement) bool {
 }
 
 func init() {
-	register(&command{name: "check", summary: "judge a recorded run's histories again, with today's checks", run: cmdCheck})
+	register(&command{name: "check", summary: "judge a recorded run's histories again, with today's checks", flags: true,
+		usage: `faultline check REPORT.json [--scenarios DIR] [--report OUTDIR]
+
+Judges the histories a report saved with this build's checkers, and writes
+the four report files again into another folder; nothing is run. Exit codes
+as run's.`, run: cmdCheck})
 }

@@ -2,12 +2,12 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -30,13 +30,12 @@ const driverUsage = "usage: faultline driver [--seed N] [--n K] [--sessions S]"
 // cmdDriver serves the Go engine as a stdio driver: the reference for what
 // other SDKs' drivers do. stdout carries the protocol and nothing else.
 func cmdDriver(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("driver", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("driver", stderr) // flags.go
 	seed := fs.Int64("seed", envInt("FAULTLINE_SEED", 1), "seed for jitter and shuffles (default: $FAULTLINE_SEED, else 1); a connect op's \"seed\" overrides it for its client")
 	nth := fs.Int64("n", envInt("FAULTLINE_DRIVER", 1), "which driver of the run this is, from 1 (default: $FAULTLINE_DRIVER, else 1); a connect op's \"driver\" overrides it for its client")
 	sessions := fs.Int("sessions", defaultSessions, "sessions one process hosts (the hello's \"sessions\"); 1: one session per process, no client fields")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, ok := parseFlags(fs, args, stdout, stderr); !ok {
+		return code
 	}
 	if fs.NArg() > 0 || *nth < 1 || *sessions < 1 {
 		fmt.Fprintln(stderr, driverUsage)
@@ -93,5 +92,10 @@ func envInt(name string, def int64) int64 {
 }
 
 func init() {
-	register(&command{name: "driver", summary: "run the Go engine as a stdio driver (for testing the driver protocol)", run: func(args []string, stdout, stderr io.Writer) int { return cmdDriver(args, os.Stdin, stdout, stderr) }})
+	register(&command{name: "driver", summary: "run the Go engine as a stdio driver (for testing the driver protocol)", flags: true,
+		usage: strings.TrimPrefix(driverUsage, "usage: ") + `
+
+Speaks the driver protocol on stdin and stdout (stdout carries the protocol
+only; logs go to stderr): faultline run --sdk "bin/faultline driver".`,
+		run: func(args []string, stdout, stderr io.Writer) int { return cmdDriver(args, os.Stdin, stdout, stderr) }})
 }

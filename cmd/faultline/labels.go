@@ -1,55 +1,54 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/onsi/ginkgo/v2/formatter"
+	"github.com/onsi/ginkgo/v2/types"
 )
 
-// labelFilter is a small label expression: alternatives separated by "||" or
-// ",", each a conjunction of terms separated by "&&", a term "name" or "!name".
-// The empty filter matches everything.
-type labelFilter [][]string
+// labelFilter is a --label expression in Ginkgo's own label-filter grammar
+// (types.ParseLabelFilter): &&, ||, !, ( ), "," as ||, /regex/, labels
+// matched without regard to case. One dialect for `faultline run --label`
+// and `go test -ginkgo.label-filter`, whose specs carry the scenarios'
+// labels (suite_test.go). The empty filter matches everything.
+type labelFilter func(labels []string) bool
 
 func parseLabels(expr string) (labelFilter, error) {
-	expr = strings.TrimSpace(expr)
-	if expr == "" {
+	if strings.TrimSpace(expr) == "" {
 		return nil, nil
 	}
-	var f labelFilter
-	for _, alt := range strings.FieldsFunc(strings.ReplaceAll(expr, "||", ","), func(r rune) bool { return r == ',' }) {
-		var and []string
-		for _, t := range strings.Split(alt, "&&") {
-			t = strings.TrimSpace(t)
-			name := strings.TrimPrefix(t, "!")
-			if name == "" || strings.ContainsAny(name, "!()| ") {
-				return nil, fmt.Errorf("bad term %q in %q", t, expr)
-			}
-			and = append(and, t)
-		}
-		f = append(f, and)
+	f, err := types.ParseLabelFilter(expr)
+	if err != nil {
+		return nil, labelError(expr, err)
 	}
-	return f, nil
+	return labelFilter(f), nil
 }
 
-func (f labelFilter) match(labels []string) bool {
-	if len(f) == 0 {
-		return true
+func (f labelFilter) match(labels []string) bool { return f == nil || f(labels) }
+
+// labelError is Ginkgo's message without its terminal colours, with a caret
+// under the place it points at.
+func labelError(expr string, err error) error {
+	var g types.GinkgoError
+	if !errors.As(err, &g) {
+		return err
 	}
-	has := map[string]bool{}
-	for _, l := range labels {
-		has[l] = true
+	const mark = "{{red}}{{bold}}{{underline}}" // how Ginkgo marks the offending character
+	msg := formatter.New(formatter.ColorModeNone).F(g.Message)
+	_, reason, found := strings.Cut(msg, "\n")
+	if !found || !strings.HasPrefix(msg, expr) {
+		return fmt.Errorf("%s: %s", g.Heading, strings.TrimSpace(msg))
 	}
-	for _, and := range f {
-		ok := true
-		for _, t := range and {
-			if strings.HasPrefix(t, "!") == has[strings.TrimPrefix(t, "!")] {
-				ok = false
-				break
-			}
-		}
-		if ok {
-			return true
-		}
+	out := fmt.Sprintf("%s: %s\n    %s", g.Heading, strings.TrimSpace(reason), expr)
+	at := strings.Index(g.Message, mark)
+	if at < 0 && strings.Contains(reason, "EOF") { // Ginkgo marks no place: the end
+		at = len(expr)
 	}
-	return false
+	if at >= 0 && at <= len(expr) {
+		out += "\n    " + strings.Repeat(" ", len([]rune(expr[:at]))) + "^"
+	}
+	return errors.New(out)
 }

@@ -83,22 +83,73 @@ func TestBadCommandLine(t *testing.T) {
 	}
 }
 
+// --label is Ginkgo's label-filter grammar: what worked before ('a,b',
+// '!x', 'a && !b') means what it meant, and Ginkgo's own forms work too.
 func TestLabelFilter(t *testing.T) {
-	f, err := parseLabels("reconnect && !slow, failover")
-	if err != nil {
-		t.Fatal(err)
-	}
 	for _, c := range []struct {
+		expr   string
 		labels []string
 		want   bool
 	}{
-		{[]string{"reconnect"}, true},
-		{[]string{"reconnect", "slow"}, false},
-		{[]string{"failover", "slow"}, true},
-		{nil, false},
+		{"", nil, true},
+		{"reconnect && !slow, failover", []string{"reconnect"}, true},
+		{"reconnect && !slow, failover", []string{"reconnect", "slow"}, false},
+		{"reconnect && !slow, failover", []string{"failover", "slow"}, true},
+		{"reconnect && !slow, failover", nil, false},
+		{"a,b", []string{"b"}, true},
+		{"a,b", []string{"c"}, false},
+		{"!fake-only", []string{"nats", "fake-only"}, false},
+		{"!fake-only", []string{"nats"}, true},
+		{"a || b", []string{"a"}, true},
+		{"(a || b) && !c", []string{"b", "c"}, false},
+		{"(a || b) && !c", []string{"b"}, true},
+		{"/^load_/", []string{"load_balancing"}, true},
+		{"/^load_/", []string{"overload_x"}, false},
+		{"Reconnect", []string{"reconnect"}, true}, // Ginkgo matches labels without regard to case
 	} {
-		if got := f.match(c.labels); got != c.want {
-			t.Errorf("match(%v) = %v, want %v", c.labels, got, c.want)
+		f, err := parseLabels(c.expr)
+		if err != nil {
+			t.Errorf("%q: %v", c.expr, err)
+			continue
 		}
+		if got := f.match(c.labels); got != c.want {
+			t.Errorf("%q match(%v) = %v, want %v", c.expr, c.labels, got, c.want)
+		}
+	}
+}
+
+// A bad expression is Ginkgo's message, in plain text, pointing at the
+// place; run and list exit 2 with it.
+func TestBadLabelFilter(t *testing.T) {
+	for expr, want := range map[string]string{
+		"a && )": "Syntax Error Parsing Label Filter: Mismatched ')' - could not find matching '('.\n    a && )\n         ^",
+		"a &&":   "Syntax Error Parsing Label Filter: Unexpected EOF.\n    a &&\n        ^",
+	} {
+		if _, err := parseLabels(expr); err == nil || err.Error() != want {
+			t.Errorf("%q: error %q, want %q", expr, err, want)
+		}
+	}
+	for _, expr := range []string{"a && (b", "a &&", ")", "a || || b", "/[/"} {
+		if _, err := parseLabels(expr); err == nil || strings.Contains(err.Error(), "\x1b") {
+			t.Errorf("%q: error %q: want one, without terminal colours", expr, err)
+		}
+		for _, cmd := range []string{"run", "list"} {
+			var out, errb bytes.Buffer
+			if code := Main([]string{cmd, "--label", expr, "--scenarios", "testdata/driverfail"}, &out, &errb); code != 2 || !strings.Contains(errb.String(), "--label: ") {
+				t.Errorf("%s --label %q: exit %d, stderr %q", cmd, expr, code, errb.String())
+			}
+		}
+	}
+}
+
+// list selects with the same filter.
+func TestListFiltersByLabel(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := Main([]string{"list", "--scenarios", "../../scenarios/nats", "--label", "nats && /^lame/"}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 2 || !strings.HasPrefix(lines[0], "nats-lame-duck") || !strings.HasPrefix(lines[1], "nats-lame-duck") {
+		t.Errorf("list gave:\n%s", out.String())
 	}
 }

@@ -19,6 +19,9 @@ func cmdReport(args []string, stdout, stderr io.Writer) int {
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		switch {
+		case isHelp(a): // commands.go: anywhere, as for the commands that parse flags
+			writeHelp(stdout, commands["report"], nil)
+			return 0
 		case a == "--merge" || a == "-merge":
 			merge = true
 		case a == "--changes" || a == "-changes":
@@ -35,7 +38,7 @@ func cmdReport(args []string, stdout, stderr io.Writer) int {
 		case strings.HasPrefix(a, "--out="):
 			out = strings.TrimPrefix(a, "--out=")
 		case strings.HasPrefix(a, "-") && a != "-":
-			fmt.Fprintf(stderr, "faultline report: unknown flag %s\n", a)
+			fmt.Fprintf(stderr, "faultline report: unknown flag %s (`faultline help report` lists them)\n", a)
 			return 2
 		default:
 			files = append(files, a)
@@ -71,7 +74,12 @@ func cmdReport(args []string, stdout, stderr io.Writer) int {
 	var paths []string
 	var err error
 	if merge {
-		paths, err = reports.Merge(reps, files).WriteAll(out)
+		var m *reports.Merged
+		if m, err = reports.Merge(reps, files); err != nil {
+			fmt.Fprintf(stderr, "faultline report: %v\n", err)
+			return 2
+		}
+		paths, err = m.WriteAll(out)
 	} else {
 		paths, err = reps[0].WriteAll(out)
 	}
@@ -84,5 +92,11 @@ func cmdReport(args []string, stdout, stderr io.Writer) int {
 }
 
 func init() {
-	register(&command{name: "report", summary: "merge reports into one matrix, diff two runs, or list what changed across runs", run: cmdReport})
+	register(&command{name: "report", summary: "merge reports into one matrix, diff two runs, or list what changed across runs",
+		usage: `faultline report REPORT.json --out DIR                  render one report's files again into DIR
+       faultline report --merge REPORT.json... --out DIR       several reports (one per SDK) as one SDK × requirement matrix
+       faultline report --changes REPORT.json REPORT.json...   what changed between runs of one suite (exit 1 if anything did)
+       faultline report --diff A/report.json B/report.json     verdicts that differ between two servers (exit 1 if one does)
+
+Flags may come before or after the files. Exit 2 on bad input.`, run: cmdReport})
 }

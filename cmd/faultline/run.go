@@ -2,12 +2,10 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
-	"strings"
 	"time"
 
 	"github.com/faultline/faultline/harness/check"
@@ -16,22 +14,29 @@ import (
 	"github.com/faultline/faultline/harness/driver/stdio"
 	"github.com/faultline/faultline/harness/runner"
 	"github.com/faultline/faultline/harness/scenario"
+	"github.com/faultline/faultline/harness/topology"
 	"github.com/faultline/faultline/reports"
 )
 
 func cmdRun(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	sdk := fs.String("sdk", "go", `the engine under test: "go" (in-process) or a driver command`)
+	fs := newFlags("run", stderr) // flags.go
+	sdk := fs.String("sdk", "go", `the engine under test: "go" (in-process) or a driver command, split like a shell line, run without a shell`)
 	dir := fs.String("scenarios", "scenarios", "folder of scenario files (searched recursively)")
-	label := fs.String("label", "", "label filter, e.g. 'reconnect && !slow' or 'a,b'")
+	label := fs.String("label", "", "label filter in Ginkgo's grammar: && || ! ( ) , /regex/ (e.g. 'reconnect && !slow', 'a,b')")
 	out := fs.String("report", "faultline-report", "folder for report.json, junit.xml, summary.md and index.html")
 	seed := fs.Int64("seed", 1, "seed for jitter and shuffles")
-	opTimeout := fs.Duration("op-timeout", 10*time.Second, "bound on a driver's hello and on each op's reply")
+	opTimeout := fs.Duration("op-timeout", 10*time.Second, "bound on each op's reply from a driver")
+	helloTimeout := fs.Duration("hello-timeout", 5*time.Second, "bound on a driver's start and hello: once before any scenario runs (a driver that misses it is bad input, exit 2), then for every driver of the run")
+	keepStderr := fs.Bool("driver-stderr", false, fmt.Sprintf("keep what each driver process writes on stderr (its last %d KiB) in report.json", driverStderrKeep>>10))
 	var kinds kindSwaps
-	fs.Var(&kinds, "server-kind", "run servers of one kind as another, FROM=TO (e.g. nats=nats-server: the real server behind the same links); repeatable")
+	fs.Var(&kinds, "server-kind", "run servers of one kind as another: `FROM=TO` (e.g. nats=nats-server: the real server behind the same links); repeatable")
 	modes := addModeFlags(fs) // mode.go
-	if err := fs.Parse(args); err != nil {
+	shard := addShardFlag(fs) // shard.go
+	if code, ok := parseFlags(fs, args, stdout, stderr); !ok {
+		return code
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "faultline run: unexpected argument %q (scenarios are named with --scenarios PATH)\n", fs.Arg(0))
 		return 2
 	}
 	filter, err := parseLabels(*label)
@@ -40,24 +45,34 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	var factory driver.Factory
+	var argv []string // the driver command; nil for the in-process engine
 	switch *sdk {
 	case "go":
 		factory = godriver.Factory(*seed)
+		if *keepStderr {
+			fmt.Fprintln(stderr, "faultline: --driver-stderr: the in-process Go engine has no driver process; nothing to keep")
+		}
 	default:
 		// One driver process per client, started from argv: no shell.
-		argv, err := splitCommand(*sdk)
+		if argv, err = splitCommand(*sdk); err == nil {
+			err = findDriver(argv) // probe.go
+		}
 		if err != nil {
 			fmt.Fprintf(stderr, "faultline: --sdk: %v\n", err)
 			return 2
 		}
-		factory = stdio.Factory(argv, stdio.Seed(*seed), stdio.HelloTimeout(*opTimeout))
+		opts := []stdio.Option{stdio.Seed(*seed), stdio.HelloTimeout(*helloTimeout)}
+		if *keepStderr {
+			opts = append(opts, stdio.KeepStderr(driverStderrKeep))
+		}
+		factory = stdio.Factory(argv, opts...)
 	}
-	scs, err := runner.Load(*dir)
+	scs, err := loadScenarios(*dir, stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 2
 	}
-	scs = filterScenarios(scs, filter)
+	scs = shard.pick(filterScenarios(scs, filter), stderr)
 	if len(scs) == 0 {
 		fmt.Fprintf(stderr, "faultline: no scenario in %s matches\n", *dir)
 		return 2
@@ -69,6 +84,17 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
+	hello := godriver.Hello() // the in-process engine's; a driver's comes from its probe
+	if argv != nil {
+		if hello, err = probeDriver(ctx, argv, *seed, *helloTimeout); err != nil { // probe.go
+			if ctx.Err() != nil {
+				fmt.Fprintln(stderr, "faultline: interrupted before any scenario ran")
+				return 2
+			}
+			fmt.Fprintf(stderr, "faultline: --sdk %q: %v\n%s\n", *sdk, err, probeAdvice(*helloTimeout))
+			return 2
+		}
+	}
 	topo, closeTopo, err := modes.open(ctx, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "faultline: %v\n", err)
@@ -82,26 +108,32 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	}
 	started := time.Now()
 	var runs []*runner.Result
-	var hello driver.Hello
-	cut := "" // the scenario an interrupt cut short
+	cut := ""   // the scenario an interrupt cut short
+	notRun := 0 // scenarios whose results the hello alone decided
 	for i, sc := range scs {
+		if res, why := planned(topo, hello, sc); res != nil {
+			runs = append(runs, res)
+			notRun++
+			fmt.Fprintf(stdout, "%s %-40s not run: %s (%s)\n", progress(i+1, len(scs)), sc.Name, verdictWords(res.Checks), why)
+			continue
+		}
 		// each scenario is bounded by its own timeline plus generous teardown
 		bound := sc.End() + 30*time.Second
 		if *sdk != "go" { // a driver process per client: 300 of them take seconds to start
 			bound += time.Duration(sc.Clients) * 200 * time.Millisecond
 		}
 		sctx, cancel := context.WithTimeout(ctx, bound)
-		res := runner.Run(sctx, sc, runner.Config{Driver: factory, Topology: topo, OpTimeout: *opTimeout})
+		res := runner.Run(sctx, sc, runner.Config{Driver: factory, Topology: topo, OpTimeout: *opTimeout, HelloTimeout: *helloTimeout})
 		cancel()
 		if res.Hello.SDK != "" {
 			hello = res.Hello
 		}
 		runs = append(runs, res)
-		status := summary(res)
+		status := verdictWords(res.Checks)
 		if ctx.Err() != nil { // its checks saw half a timeline
 			cut, status = sc.Name, "INTERRUPTED (not judged)"
 		}
-		fmt.Fprintf(stdout, "[%d/%d] %-40s %s  %.1fs\n", i+1, len(scs), sc.Name, status, res.Wall.Seconds())
+		fmt.Fprintf(stdout, "%s %-40s %s in %.1fs\n", progress(i+1, len(scs)), sc.Name, status, res.Wall.Seconds())
 		if cut != "" {
 			break
 		}
@@ -117,37 +149,42 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	rep := reports.Build(hello, started, *seed, runs)
 	rep.Driver = *sdk
 	if cut != "" {
-		var notRun []string
+		var left []string
 		for _, sc := range scs[len(runs):] {
-			notRun = append(notRun, sc.Name)
+			left = append(left, sc.Name)
 		}
-		fmt.Fprintf(stderr, "faultline: interrupted during %s; %d scenario(s) not run\n", cut, len(notRun))
-		rep.Interrupt(cut, notRun)
+		fmt.Fprintf(stderr, "faultline: interrupted during %s; %d scenario(s) not run\n", cut, len(left))
+		rep.Interrupt(cut, left)
 	}
 	files, err := rep.WriteAll(*out)
 	if err != nil {
 		fmt.Fprintf(stderr, "faultline: %v\n", err)
 		return 2
 	}
-	fmt.Fprintf(stdout, "%s: %v  (%s)\n", strings.Join(files, " "), map[string]int(rep.Totals), time.Since(started).Round(time.Millisecond))
+	fmt.Fprintln(stdout, closingLine(len(runs), notRun, rep, time.Since(started), *out, files))
 	if rep.Failed() || rep.Incomplete != nil {
 		return 1
 	}
 	return 0
 }
 
-func summary(r *runner.Result) string {
-	n := map[string]int{}
-	for _, c := range r.Checks {
-		n[c.Verdict]++
+// driverStderrKeep is how much of each driver process's stderr
+// --driver-stderr keeps: the end of a chatty driver's log, bounded.
+const driverStderrKeep = 64 << 10
+
+// planned is a scenario's result when the driver's hello alone decides it
+// (runner.Plan), with why; nil when it must run. A scenario the mode
+// refuses is left to the runner, which says UNSUPPORTED.
+func planned(topo topology.Topology, hello driver.Hello, sc *scenario.Scenario) (*runner.Result, string) {
+	if topology.Refuses(topo, sc) != "" {
+		return nil, ""
 	}
-	s := ""
-	for _, v := range check.Verdicts() {
-		if n[v] > 0 {
-			s += fmt.Sprintf("%s:%d ", v, n[v])
-		}
+	began := time.Now()
+	checks, why := runner.Plan(hello, sc)
+	if checks == nil {
+		return nil, ""
 	}
-	return s
+	return &runner.Result{Scenario: sc, Hello: hello, Checks: checks, Wall: time.Since(began)}, why
 }
 
 func filterScenarios(scs []*scenario.Scenario, f labelFilter) []*scenario.Scenario {
@@ -161,33 +198,42 @@ func filterScenarios(scs []*scenario.Scenario, f labelFilter) []*scenario.Scenar
 }
 
 func cmdList(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("list", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	dir := fs.String("scenarios", "scenarios", "folder of scenario files")
-	label := fs.String("label", "", "label filter")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	fs := newFlags("list", stderr) // flags.go
+	dir := fs.String("scenarios", "scenarios", "folder of scenario files (searched recursively), or one file")
+	label := fs.String("label", "", "label filter, as run's (Ginkgo's grammar: && || ! ( ) , /regex/)")
+	shard := addShardFlag(fs) // shard.go
+	if code, ok := parseFlags(fs, args, stdout, stderr); !ok {
+		return code
 	}
 	filter, err := parseLabels(*label)
 	if err != nil {
 		fmt.Fprintf(stderr, "faultline: --label: %v\n", err)
 		return 2
 	}
-	scs, err := runner.Load(*dir)
+	scs, err := loadScenarios(*dir, stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 2
 	}
-	for _, sc := range filterScenarios(scs, filter) {
+	for _, sc := range shard.pick(filterScenarios(scs, filter), stderr) {
 		fmt.Fprintf(stdout, "%-40s %v %v %s\n", sc.Name, sc.Covers, sc.Labels, sc.File)
 	}
 	return 0
 }
 
 func init() {
-	register(&command{name: "run", summary: "run scenarios against an SDK (the Go engine or a driver command) and write reports", run: cmdRun})
+	register(&command{name: "run", summary: "run scenarios against an SDK (the Go engine or a driver command) and write reports", flags: true,
+		usage: `faultline run [--sdk go|"DRIVER COMMAND"] [--scenarios PATH] [--label EXPR] [--report DIR] [flags]
+
+A driver command is started once first: a driver that cannot start or says
+no hello is bad input (exit 2). A scenario whose results its hello alone
+decides (another protocol, or every requirement needs a feature it does not
+declare) is not run: its results are UNIMPLEMENTED, with the reason.
+Exit: 0 nothing FAILED or UNKNOWN, 1 something is (or the run was
+interrupted), 2 bad input (nothing run).`, run: cmdRun})
 }
 
 func init() {
-	register(&command{name: "list", summary: "list the scenarios (name, requirements, labels, file) a label filter selects", run: cmdList})
+	register(&command{name: "list", summary: "list the scenarios (name, requirements, labels, file) a label filter selects", flags: true,
+		usage: "faultline list [--scenarios PATH] [--label EXPR] [flags]", run: cmdList})
 }

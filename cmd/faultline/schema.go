@@ -11,7 +11,7 @@ import (
 // that want a file of their own (faultline schema > scenario.schema.json).
 func cmdSchema(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 {
-		fmt.Fprintln(stderr, "usage: faultline schema   (takes no arguments)")
+		fmt.Fprintf(stderr, "usage: %s   (takes no arguments)\n", commands["schema"].synopsis())
 		return 2
 	}
 	if _, err := stdout.Write(scenario.Schema()); err != nil {
@@ -22,5 +22,6 @@ func cmdSchema(args []string, stdout, stderr io.Writer) int {
 }
 
 func init() {
-	register(&command{name: "schema", summary: "print the scenario format's JSON Schema (for editors)", run: cmdSchema})
+	register(&command{name: "schema", summary: "print the scenario format's JSON Schema (for editors)",
+		usage: "faultline schema > scenario.schema.json", run: cmdSchema})
 }

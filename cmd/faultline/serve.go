@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -76,15 +75,14 @@ func parseServerSpec(v string) (control.ServerConfig, error) {
 // links (an embedded Toxiproxy behind Toxiproxy's own HTTP API), whose
 // accepts and failed dials go into the event stream; servers are then optional.
 func cmdServe(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("serve", stderr) // flags.go
 	ctl := fs.String("control", "127.0.0.1:0", "address of the control API (events, publish, close, reset)")
 	links := fs.String("links", "", "host links too: serve Toxiproxy's HTTP API on this address (e.g. :8474); their link.accept and link.dial_fail go into the event stream")
 	cfgFile := fs.String("config", "", `JSON file: a list of servers [{"name":"s1","kind":"session","listen":":7001","ping":"100ms"}]`)
 	var servers serverFlags
 	fs.Var(&servers, "server", "a server: name,kind=session,listen=HOST:PORT,ping=D,retention=D,buffer=N (repeatable)")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, ok := parseFlags(fs, args, stdout, stderr); !ok {
+		return code
 	}
 	if *cfgFile != "" {
 		b, err := os.ReadFile(*cfgFile)
@@ -149,5 +147,9 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 }
 
 func init() {
-	register(&command{name: "serve", summary: "serve fake servers and a control API for an external-mode run", run: cmdServe})
+	register(&command{name: "serve", summary: "serve fake servers and a control API for an external-mode run", flags: true,
+		usage: `faultline serve [--control ADDR] [--links ADDR] --server NAME,kind=KIND,listen=HOST:PORT,... [--config FILE]
+
+Prints the control URL, the links' API URL and each server's address, then
+serves until interrupted (SIGINT or SIGTERM).`, run: cmdServe})
 }

@@ -97,8 +97,6 @@ func TestFailingDriversGiveFailedResultsWithEvidence(t *testing.T) {
 			[]string{"malformed line 5 on stdout (not a JSON object)", `this is not JSON <script>alert(1)</script>`}},
 		{"reply to an unknown id", "-mode unknown-id", nil,
 			[]string{`reply to unknown id 1001 on line 2`}},
-		{"no hello", "-mode no-hello", []string{"--op-timeout", "400ms"},
-			[]string{"no hello within"}},
 		{"ignores exit", "-mode ignore-exit", nil,
 			[]string{"did not exit within", "killed"}},
 	} {
@@ -331,7 +329,8 @@ func TestReportCommand(t *testing.T) {
 		SDKs []struct{ Label string } `json:"sdks"`
 	}
 	b, _ := os.ReadFile(filepath.Join(out, "m", "merged.json"))
-	if err := json.Unmarshal(b, &m); err != nil || len(m.SDKs) != 2 || m.SDKs[0].Label == m.SDKs[1].Label {
+	// a report and its re-rendering are one SDK's same results: one column
+	if err := json.Unmarshal(b, &m); err != nil || len(m.SDKs) != 1 {
 		t.Errorf("merged.json sdks %+v (%v)", m.SDKs, err)
 	}
 	for _, bad := range [][]string{

@@ -28,11 +28,13 @@ type Config struct {
 	Driver    driver.Factory                                      // the engine under test (required)
 	Toxiproxy func(rec history.Recorder) (proxy.Toxiproxy, error) // default: embedded
 	Topology  topology.Topology                                   // where servers and Toxiproxy run; default: embedded (with Toxiproxy above)
-	OpTimeout time.Duration                                       // bound on one op's reply, and on each driver's start and hello (default 10s)
+	OpTimeout time.Duration                                       // bound on one op's reply (default 10s)
 	Teardown  time.Duration                                       // bound on teardown (default 5s)
 	// StartParallelism is how many drivers start at once (default: two per
 	// CPU, at least 4, at most 32).
 	StartParallelism int
+	// HelloTimeout bounds each driver's start and hello (default OpTimeout).
+	HelloTimeout time.Duration
 }
 
 // CheckResult is one expect entry's verdict.
@@ -52,6 +54,9 @@ type Result struct {
 	Checks   []CheckResult      `json:"checks"`
 	Problems []string           `json:"problems,omitempty"` // harness/driver failures (evidence)
 	Wall     time.Duration      `json:"wall"`
+	// DriverStderr is what the driver processes wrote on stderr, when their
+	// drivers keep it (stderr.go).
+	DriverStderr []DriverStderr `json:"driver_stderr,omitempty"`
 }
 
 // Failed reports whether any check FAILED or could not judge (UNKNOWN):
@@ -96,6 +101,9 @@ func Run(ctx context.Context, sc *scenario.Scenario, cfg Config) *Result {
 	if cfg.Teardown == 0 {
 		cfg.Teardown = 5 * time.Second
 	}
+	if cfg.HelloTimeout == 0 {
+		cfg.HelloTimeout = cfg.OpTimeout
+	}
 	if cfg.Toxiproxy == nil {
 		cfg.Toxiproxy = func(rec history.Recorder) (proxy.Toxiproxy, error) { return proxy.NewEmbedded(rec) }
 	}
@@ -108,6 +116,11 @@ func Run(ctx context.Context, sc *scenario.Scenario, cfg Config) *Result {
 	if why := speaks(t.hello, sc); err == nil && t.helloOK && why != "" { // protocol.go
 		t.down()
 		res.Hello, res.Checks, res.Wall = t.hello, notSpoken(sc, why), time.Since(started)
+		return res
+	}
+	if why := t.descriptorsShort(); err == nil && why != "" { // fds.go: more clients than this process may hold
+		t.down()
+		res.Hello, res.Checks, res.Wall = t.hello, unsupported(sc, why).Checks, time.Since(started)
 		return res
 	}
 	if err == nil {
@@ -367,6 +380,7 @@ func (t *run) down() {
 		}(c)
 	}
 	waitBounded(&wg, t.cfg.Teardown+time.Second, func() { t.problem("drivers did not close") })
+	t.res.DriverStderr = t.keptStderr() // stderr.go: complete now the drivers are closed
 	for _, l := range t.links {
 		_ = l.HealAll(ctx)
 	}

@@ -31,7 +31,7 @@ const idStride = 1_000_000_000
 // process takes clients 0..S-1), the other processes are started up to
 // cfg.StartParallelism at a time, and each client gets a view onto its
 // process; otherwise each client gets a driver of its own, started the same
-// way. Each start is bounded by its own OpTimeout from when it begins (not
+// way. Each start is bounded by its own HelloTimeout from when it begins (not
 // from when it was queued). t.clients keeps client index order, and client
 // 0's hello is the run's; the factory numbers each driver by its client
 // (driver.WithSlot), so a seed gives every client the same random stream
@@ -60,7 +60,7 @@ func (t *run) startDrivers(ctx context.Context) error {
 	batch := driver.NewBatch(n)
 	slot := func(i int) context.Context { return driver.WithSlot(sctx, batch, i) }
 	start := func(i int) (driver.Driver, error) {
-		dctx, cancel := context.WithTimeout(slot(i), t.cfg.OpTimeout)
+		dctx, cancel := context.WithTimeout(slot(i), t.cfg.HelloTimeout)
 		defer cancel()
 		return t.cfg.Driver(dctx, clients[i].sink)
 	}

@@ -12,7 +12,8 @@
 // id nobody asked about or sends no hello is marked failed: it is killed, and
 // every pending and later op returns an *Error wrapping driver.ErrDriver that
 // carries the evidence (the offending line, quoted and truncated; the exit
-// status; the tail of its stderr, kept in a ring buffer).
+// status; the tail of its stderr, kept in a ring buffer). With KeepStderr
+// a longer tail is kept whatever happens, for the report (KeptStderr).
 //
 // A program whose hello declares "sessions" above 1 hosts several clients
 // (host.go): Factory returns a view of the process for the client in ctx's

@@ -51,6 +51,10 @@ func (v *view) Sessions() int { return v.p.hello.Sessions }
 // PID is the process's id (for tests and evidence).
 func (v *view) PID() int { return v.p.pid }
 
+// KeptStderr is the process's (Proc.KeptStderr): every client it hosts
+// shares it.
+func (v *view) KeptStderr() (string, int64, bool) { return v.p.KeptStderr() }
+
 // Do implements driver.Driver: the op goes out naming the client, except
 // the harness's lag probe (driver.OpProbe), which is the process's: it
 // names no client, so it is never one more op in flight for a session.

@@ -12,6 +12,7 @@ type config struct {
 	hello      time.Duration // bound on the wait for the hello
 	close      time.Duration // bound on Close when its ctx has no deadline
 	stderrSize int           // bytes of stderr kept for evidence
+	keep       int           // bytes of stderr kept for the report (KeepStderr); 0: none
 	seed       int64
 	dir        string
 	env        []string
@@ -29,6 +30,12 @@ func HelloTimeout(d time.Duration) Option { return func(c *config) { c.hello = d
 // StderrTail sets how many bytes of the driver's stderr are kept as evidence
 // (default 4 KiB).
 func StderrTail(n int) Option { return func(c *config) { c.stderrSize = max(n, 1) } }
+
+// KeepStderr keeps the last n bytes of each driver's stderr, whatever
+// happens to it, for the report (Proc.KeptStderr): a driver's own log of a
+// scenario is evidence even when nothing failed. Without it only the
+// evidence tail of a failure is kept.
+func KeepStderr(n int) Option { return func(c *config) { c.keep = max(n, 0) } }
 
 // Seed is passed to every driver as FAULTLINE_SEED (default 1).
 func Seed(seed int64) Option { return func(c *config) { c.seed = seed } }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/faultline/faultline/harness/driver"
 )
@@ -106,7 +107,7 @@ type pendingOp struct {
 }
 
 func start(ctx context.Context, argv []string, cfg config, n int64, first int, sink driver.Sink) (*Proc, error) {
-	p := &Proc{argv: argv, cfg: cfg, sink: sink, first: first, tail: newRing(cfg.stderrSize),
+	p := &Proc{argv: argv, cfg: cfg, sink: sink, first: first, tail: newRing(max(cfg.stderrSize, cfg.keep)),
 		helloCh: make(chan struct{}), pending: map[int64]pendingOp{}, abandoned: map[int64]bool{},
 		failed: make(chan struct{}), exited: make(chan struct{}), waitDone: make(chan struct{}),
 		readerDone: make(chan struct{}), stderrDone: make(chan struct{})}
@@ -197,6 +198,23 @@ func (p *Proc) PID() int { return p.pid }
 // Hello implements driver.Driver.
 func (p *Proc) Hello() driver.Hello { return p.hello }
 
+// KeptStderr is the tail of the program's stderr kept for the report
+// (KeepStderr: at most its bytes, starting at a character) and how many
+// bytes it wrote in all; ok is false when nothing is kept. Complete once
+// Close has returned.
+func (p *Proc) KeptStderr() (text string, total int64, ok bool) {
+	if p.cfg.keep == 0 {
+		return "", 0, false
+	}
+	text, cut := p.tail.last(p.cfg.keep)
+	if cut { // the cut may have split a character: start at the next one
+		for n := 1; n < utf8.UTFMax && len(text) > 0 && !utf8.RuneStart(text[0]); n++ {
+			text = text[1:]
+		}
+	}
+	return text, p.tail.written(), true
+}
+
 // fail marks the driver failed with evidence (the first failure wins) and
 // kills it: a program that broke the protocol cannot be trusted to act on
 // anything more, and its engine must stop touching the servers.
@@ -239,7 +257,7 @@ func (p *Proc) report(cause error) error {
 }
 
 func (p *Proc) errorf(what string, cause error) *Error {
-	tail, dropped := p.tail.tail()
+	tail, dropped := p.tail.last(p.cfg.stderrSize)
 	return &Error{What: what, Stderr: tail, Dropped: dropped, cause: cause}
 }
 

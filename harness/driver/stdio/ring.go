@@ -30,8 +30,23 @@ func (r *ring) Write(p []byte) (int, error) {
 }
 
 // tail returns the kept bytes and whether earlier ones were dropped.
-func (r *ring) tail() (string, bool) {
+func (r *ring) tail() (string, bool) { return r.last(r.size) }
+
+// last returns at most the last n bytes kept, and whether earlier ones
+// were dropped (by the ring, or by n).
+func (r *ring) last(n int) (string, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return string(r.buf), r.total > int64(len(r.buf))
+	b := r.buf
+	if len(b) > n {
+		b = b[len(b)-n:]
+	}
+	return string(b), r.total > int64(len(b))
+}
+
+// written is how many bytes were ever written.
+func (r *ring) written() int64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.total
 }
