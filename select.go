@@ -51,7 +51,7 @@ func pick(scs []*scenario.Scenario, paths []string, label string) ([]*scenario.S
 		for _, p := range paths {
 			in = in || under(sc.File, p)
 		}
-		if in && filter.match(sc.Labels) {
+		if in && filter.Match(sc.Labels) {
 			out = append(out, sc)
 		}
 	}

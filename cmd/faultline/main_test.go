@@ -112,7 +112,7 @@ func TestLabelFilter(t *testing.T) {
 			t.Errorf("%q: %v", c.expr, err)
 			continue
 		}
-		if got := f.match(c.labels); got != c.want {
+		if got := f.Match(c.labels); got != c.want {
 			t.Errorf("%q match(%v) = %v, want %v", c.expr, c.labels, got, c.want)
 		}
 	}

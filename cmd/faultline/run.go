@@ -190,7 +190,7 @@ func planned(topo topology.Topology, hello driver.Hello, sc *scenario.Scenario) 
 func filterScenarios(scs []*scenario.Scenario, f labelFilter) []*scenario.Scenario {
 	var out []*scenario.Scenario
 	for _, sc := range scs {
-		if f.match(sc.Labels) {
+		if f.Match(sc.Labels) {
 			out = append(out, sc)
 		}
 	}

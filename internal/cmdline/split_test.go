@@ -1,4 +1,4 @@
-package main
+package cmdline
 
 import (
 	"reflect"
@@ -23,9 +23,9 @@ func TestSplitCommand(t *testing.T) {
 		{"   ", nil, true},
 		{`$HOME; rm -rf / | cat`, []string{"$HOME;", "rm", "-rf", "/", "|", "cat"}, false},
 	} {
-		got, err := splitCommand(c.in)
+		got, err := Split(c.in)
 		if c.bad != (err != nil) || (!c.bad && !reflect.DeepEqual(got, c.want)) {
-			t.Errorf("splitCommand(%q) = %q, %v; want %q (bad %v)", c.in, got, err, c.want, c.bad)
+			t.Errorf("Split(%q) = %q, %v; want %q (bad %v)", c.in, got, err, c.want, c.bad)
 		}
 	}
 }

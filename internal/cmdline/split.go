@@ -1,20 +1,17 @@
-package faultline
+package cmdline
 
 import (
 	"fmt"
 	"strings"
 )
 
-// The splitting of `faultline run --sdk` (cmd/faultline/argv.go), for
-// Driver: a command line means the same to the CLI and the API.
-
-// splitCommand splits a driver command line into argv the way a shell
+// Split splits a driver command line into argv the way a shell
 // would split a simple one, without running a shell (no expansion, no
 // pipes): words are separated by white space; '…' keeps everything
 // literally; "…" keeps everything but lets \ escape " and \; outside quotes
 // \ escapes the next character. "node sdk/node/driver.js" → [node
 // sdk/node/driver.js]; "'/opt/my sdk/driver' --fast" → [/opt/my sdk/driver --fast].
-func splitCommand(s string) ([]string, error) {
+func Split(s string) ([]string, error) {
 	var out []string
 	var w strings.Builder
 	inWord := false
