@@ -6,6 +6,7 @@ import (
 
 	"github.com/faultline/faultline/harness/driver"
 	"github.com/faultline/faultline/harness/history"
+	"github.com/faultline/faultline/harness/scenario"
 )
 
 func init() {
@@ -26,6 +27,19 @@ type DeliberateClose struct {
 func (c *DeliberateClose) Validate() error {
 	if c.By != "client" && c.By != "server" {
 		return fmt.Errorf("by must be client or server (got %q)", c.By)
+	}
+	return nil
+}
+
+// ValidateFor implements scenario.ScenarioValidator: a close by the client
+// needs a client close step, the only source of the harness's close op;
+// without one check answers "nothing to judge: the harness never sent a
+// close op to a client" in every run. (A server's close may come from a
+// close step or from a kind's own action, so by: server needs nothing
+// here.)
+func (c *DeliberateClose) ValidateFor(sc *scenario.Scenario) error {
+	if c.By == "client" {
+		return needClientOp(sc, driver.OpClose, "{client: close}")
 	}
 	return nil
 }

@@ -128,6 +128,8 @@ var preconditionCases = []struct {
 	{"exactly_once_in_order", "R3", shape{steps: []string{"{at: 0s, client: {subscribe: a}}"}, expect: ", topic: b"},
 		shape{steps: []string{"{at: 0s, client: {subscribe: b}}"}, expect: ", topic: b"},
 		`it needs a client step {subscribe: b}, and no step subscribes to "b"`},
+	{"deliberate_close", "R8", shape{expect: ", by: client"}, shape{steps: []string{"{at: 1s, client: close}"}, expect: ", by: client"},
+		"it needs a client close step ({client: close}), and the timeline has none"},
 	{"at_least_once", "R3", shape{expect: ", topic: b"}, shape{steps: []string{"{at: 0s, client: {subscribe: b}}"}, expect: ", topic: b"},
 		`it needs a client step {subscribe: b}, and no step subscribes to "b"`},
 	{"jitter_distribution", "R2", shape{steps: []string{cut}}, shape{client: ", reconnect: {strategy: {jitter: 0.5}}", steps: []string{cut}},

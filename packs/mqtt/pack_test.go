@@ -37,7 +37,7 @@ func TestActionsDecode(t *testing.T) {
 		Check: func(name string) (any, bool) { return check.New(name) }}
 	src := func(step string) []byte {
 		return []byte("name: x\ncovers: [R8]\nservers:\n  - {name: s1, kind: mqtt}\nclient: {servers: [s1]}\nsteps:\n  - {at: 0s, client: connect}\n  - " +
-			step + "\nduration: 1s\nexpect:\n  - {check: deliberate_close, requirement: R8, by: client}\n")
+			step + "\n  - {at: 500ms, client: close}\nduration: 1s\nexpect:\n  - {check: deliberate_close, requirement: R8, by: client}\n")
 	}
 	sc, err := scenario.Parse("x.yaml", src("{at: 10ms, server: s1, refuse_connack: {code: 4}}"), reg)
 	if err != nil {
