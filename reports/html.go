@@ -199,13 +199,13 @@ func (s *site) index() indexView {
 		for _, x := range r.Results {
 			if x.Requirement == id {
 				n[x.Verdict]++
-				rs.Worst = check.Worse(rs.Worst, x.Verdict)
 				scs[x.Scenario] = true
 			}
 		}
 		for _, c := range v.VerdictCols {
 			rs.Counts = append(rs.Counts, n[c.Verdict])
 		}
+		rs.Worst = r.Worst(id)
 		rs.Class, rs.Scenarios = verdictClass(rs.Worst), len(scs)
 		v.Reqs = append(v.Reqs, rs)
 	}

@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/faultline/faultline/harness/check"
 	"github.com/faultline/faultline/harness/driver"
 	"github.com/faultline/faultline/harness/requirement"
 )
@@ -98,10 +97,9 @@ func Merge(reps []*Report, sources []string) (*Merged, error) {
 	for _, id := range sortRequirements(ids) {
 		row := MergedRow{Requirement: id, Title: requirement.Title(id)}
 		for _, col := range m.SDKs {
-			worst, n := "", Totals{}
+			worst, n := col.report.Worst(id), Totals{}
 			for _, res := range col.report.Results {
 				if res.Requirement == id {
-					worst = check.Worse(worst, res.Verdict)
 					n[res.Verdict]++
 				}
 			}

@@ -59,6 +59,11 @@ type Scenario struct {
 	// DriverStderr is what each driver process wrote on stderr (its tail),
 	// kept with `faultline run --driver-stderr`.
 	DriverStderr []runner.DriverStderr `json:"driver_stderr,omitempty"`
+	// NotSpoken is why the scenario does not apply to the SDK (it speaks
+	// another protocol than the scenario's servers): its UNIMPLEMENTED
+	// results take nothing from a requirement's verdict where the SDK was
+	// judged (Applicable).
+	NotSpoken string `json:"not_spoken,omitempty"`
 }
 
 // Totals counts verdicts.
@@ -73,7 +78,7 @@ func Build(hello driver.Hello, started time.Time, seed int64, runs []*runner.Res
 		}
 		r.Scenarios = append(r.Scenarios, Scenario{Name: run.Scenario.Name, File: run.Scenario.File,
 			Covers: run.Scenario.Covers, WallMS: check.Ms(run.Wall), Problems: run.Problems, History: run.History,
-			Source: run.Scenario.Source, NoHello: run.Hello.SDK == "", DriverStderr: run.DriverStderr})
+			Source: run.Scenario.Source, NoHello: run.Hello.SDK == "", DriverStderr: run.DriverStderr, NotSpoken: run.NotSpoken})
 	}
 	r.Tally()
 	r.WallMS = check.Ms(time.Since(started))
@@ -126,4 +131,39 @@ func ReadJSON(path string) (*Report, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return &r, nil
+}
+
+// notSpoken is the set of the report's scenarios that do not apply to its
+// SDK (Scenario.NotSpoken).
+func (r *Report) notSpoken() map[string]bool {
+	out := map[string]bool{}
+	for _, sc := range r.Scenarios {
+		if sc.NotSpoken != "" {
+			out[sc.Name] = true
+		}
+	}
+	return out
+}
+
+// Worst is a requirement's verdict over the report: the worst of its
+// results in the scenarios that apply to the SDK; the worst of all of them
+// only when none applies. A Go engine judged OK on R2 wherever it speaks the
+// scenario's protocol is not "UNIMPLEMENTED" on R2 for the NATS scenarios
+// it cannot speak ("" when no result judges req).
+func (r *Report) Worst(req string) string {
+	skip := r.notSpoken()
+	applies, all := "", ""
+	for _, x := range r.Results {
+		if x.Requirement != req {
+			continue
+		}
+		all = check.Worse(all, x.Verdict)
+		if !skip[x.Scenario] {
+			applies = check.Worse(applies, x.Verdict)
+		}
+	}
+	if applies != "" {
+		return applies
+	}
+	return all
 }

@@ -32,11 +32,10 @@ func (r *Report) Summary() []byte {
 	b.WriteString("\n|---|---|" + strings.Repeat("--:|", len(cols)) + "\n")
 	for _, id := range r.requirements() {
 		n := map[string]int{}
-		worst := ""
+		worst := r.Worst(id)
 		for _, res := range r.Results {
 			if res.Requirement == id {
 				n[res.Verdict]++
-				worst = check.Worse(worst, res.Verdict)
 			}
 		}
 		fmt.Fprintf(&b, "| %s %s | %s %s |", md(id), md(requirement.Title(id)), verdictMark(worst), md(worst))

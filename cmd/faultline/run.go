@@ -184,7 +184,7 @@ func planned(topo topology.Topology, hello driver.Hello, sc *scenario.Scenario) 
 	if checks == nil {
 		return nil, ""
 	}
-	return &runner.Result{Scenario: sc, Hello: hello, Checks: checks, Wall: time.Since(began)}, why
+	return &runner.Result{Scenario: sc, Hello: hello, Checks: checks, Wall: time.Since(began), NotSpoken: runner.Speaks(hello, sc)}, why
 }
 
 func filterScenarios(scs []*scenario.Scenario, f labelFilter) []*scenario.Scenario {

@@ -153,6 +153,9 @@ func TestANATSDriverIsNotRunAgainstSessionScenarios(t *testing.T) {
 		t.Errorf("hello %+v: the report must keep it", res.Hello)
 	}
 	notSpokenCovers(t, sc, res.Checks, "nats.go v1.56.0 speaks nats; the scenario's servers speak faultline")
+	if res.NotSpoken != "nats.go v1.56.0 speaks nats; the scenario's servers speak faultline" {
+		t.Errorf("NotSpoken %q: the result must say the scenario does not apply", res.NotSpoken)
+	}
 	if res.Failed() {
 		t.Error("a scenario the driver cannot speak to must not fail the run")
 	}
@@ -177,6 +180,9 @@ func TestADriverOfTheScenariosProtocolIsRun(t *testing.T) {
 	res, ops := protocolRun(t, sc, driver.Hello{SDK: "js", Version: "2.0", Protocol: "faultline", Features: []string{driver.FeatReconnect}})
 	if ops == 0 {
 		t.Fatal("the driver was sent no op: the timeline did not run")
+	}
+	if res.NotSpoken != "" {
+		t.Errorf("NotSpoken %q on a scenario the driver speaks", res.NotSpoken)
 	}
 	for _, c := range res.Checks {
 		if strings.Contains(c.Detail, " speaks ") {

@@ -57,6 +57,10 @@ type Result struct {
 	// DriverStderr is what the driver processes wrote on stderr, when their
 	// drivers keep it (stderr.go).
 	DriverStderr []DriverStderr `json:"driver_stderr,omitempty"`
+	// NotSpoken is why the scenario does not apply to this SDK at all: it
+	// speaks another protocol than the scenario's servers (protocol.go).
+	// Its results are UNIMPLEMENTED, and say nothing of the SDK's features.
+	NotSpoken string `json:"not_spoken,omitempty"`
 }
 
 // Failed reports whether any check FAILED or could not judge (UNKNOWN):
@@ -115,7 +119,7 @@ func Run(ctx context.Context, sc *scenario.Scenario, cfg Config) *Result {
 	err := t.up(ctx)
 	if why := speaks(t.hello, sc); err == nil && t.helloOK && why != "" { // protocol.go
 		t.down()
-		res.Hello, res.Checks, res.Wall = t.hello, notSpoken(sc, why), time.Since(started)
+		res.Hello, res.Checks, res.Wall, res.NotSpoken = t.hello, notSpoken(sc, why), time.Since(started), why
 		return res
 	}
 	if why := t.descriptorsShort(); err == nil && why != "" { // fds.go: more clients than this process may hold
