@@ -66,5 +66,12 @@ func cmdValidate(args []string, stdout, stderr io.Writer) int {
 }
 
 func init() {
-	register(&command{name: "validate", summary: "check scenario files and report every problem with file:line:col", run: cmdValidate})
+	register(&command{name: "validate", summary: "check scenario files and report every problem with file:line:col",
+		usage: `faultline validate PATH...
+
+Each PATH is a scenario file or a folder searched for *.yaml and *.yml.
+Every problem is printed as file:line:col: message (an unknown name with the
+nearest valid one, a check the scenario's shape leaves nothing to judge);
+a path that does not exist or a folder with no scenario is a problem too.
+Exit: 0 every file valid, 2 a problem (printed on stdout).`, run: cmdValidate})
 }
