@@ -50,9 +50,11 @@ var _ = func() bool {
 			BeforeAll(func(ctx SpecContext) {
 				before = takeBaseline()
 				skipUnsupported(sc) // mode_test.go
+				skipOptIn(sc)       // optin_test.go
 				rctx, cancel := context.WithTimeout(ctx, sc.End()+suiteSDK.bound(sc.Clients))
 				defer cancel()
 				res = runner.Run(rctx, sc, runner.Config{Driver: suiteSDK.factory(), Topology: suiteTopology})
+				skipNotRun(res) // optin_test.go
 				AddReportEntry("wall", res.Wall.String())
 			}, NodeTimeout(sc.End()+suiteSDK.bound(sc.Clients)+30*time.Second))
 			// Embedded mode only: the other modes' topology lives across

@@ -129,23 +129,31 @@ func TestListShardsCoverTheSelection(t *testing.T) {
 }
 
 // checkPartition is what every partition must be: each scenario in exactly
-// one shard, in the given order, and the loads within the costliest
-// scenario of each other.
+// one shard, in the given order; each protocol's shares within its
+// costliest scenario of each other, and the shards overall within the sum
+// of those (partition's bound).
 func checkPartition(scs []*scenario.Scenario, shards [][]*scenario.Scenario, n int) error {
 	if len(shards) != n {
 		return fmt.Errorf("%d shards, want %d", len(shards), n)
 	}
 	pos := map[*scenario.Scenario]int{}
+	maxCost := map[string]time.Duration{}
 	for i, sc := range scs {
 		pos[sc] = i
+		p := protocolOf(sc)
+		maxCost[p] = max(maxCost[p], scenarioCost(sc))
+	}
+	var bound time.Duration
+	for _, c := range maxCost {
+		bound += c
 	}
 	seen := map[*scenario.Scenario]int{}
-	var maxCost, lo, hi time.Duration
-	for _, sc := range scs {
-		maxCost = max(maxCost, scenarioCost(sc))
+	loads := map[string][]time.Duration{} // by protocol
+	for p := range maxCost {
+		loads[p] = make([]time.Duration, n)
 	}
+	total := make([]time.Duration, n)
 	for j, sh := range shards {
-		var load time.Duration
 		last := -1
 		for _, sc := range sh {
 			p, ok := pos[sc]
@@ -157,13 +165,8 @@ func checkPartition(scs []*scenario.Scenario, shards [][]*scenario.Scenario, n i
 			}
 			last = p
 			seen[sc]++
-			load += scenarioCost(sc)
-		}
-		if j == 0 || load < lo {
-			lo = load
-		}
-		if j == 0 || load > hi {
-			hi = load
+			loads[protocolOf(sc)][j] += scenarioCost(sc)
+			total[j] += scenarioCost(sc)
 		}
 	}
 	for _, sc := range scs {
@@ -171,8 +174,20 @@ func checkPartition(scs []*scenario.Scenario, shards [][]*scenario.Scenario, n i
 			return fmt.Errorf("%s is in %d shards, want 1", sc.Name, seen[sc])
 		}
 	}
-	if hi-lo > maxCost {
-		return fmt.Errorf("loads from %v to %v: spread %v exceeds the costliest scenario's %v", lo, hi, hi-lo, maxCost)
+	spread := func(l []time.Duration) (lo, hi time.Duration) {
+		lo, hi = l[0], l[0]
+		for _, x := range l {
+			lo, hi = min(lo, x), max(hi, x)
+		}
+		return lo, hi
+	}
+	for p, c := range maxCost {
+		if lo, hi := spread(loads[p]); hi-lo > c {
+			return fmt.Errorf("protocol %q: loads from %v to %v: spread %v exceeds its costliest scenario's %v", p, lo, hi, hi-lo, c)
+		}
+	}
+	if lo, hi := spread(total); hi-lo > bound {
+		return fmt.Errorf("loads from %v to %v: spread %v exceeds %v", lo, hi, hi-lo, bound)
 	}
 	return nil
 }
@@ -301,6 +316,38 @@ func TestPartitionBalancesByCost(t *testing.T) {
 	one := &scenario.Scenario{Name: "one", Duration: 40 * time.Second, Clients: 1}
 	if scenarioCost(big) <= scenarioCost(one) {
 		t.Errorf("10,000 clients over 30s cost %v, no more than 1 client over 40s (%v)", scenarioCost(big), scenarioCost(one))
+	}
+}
+
+// An SDK runs only its protocol's scenarios: each protocol is balanced on
+// its own, so that no shard gets all of one SDK's work.
+func TestPartitionBalancesEachProtocol(t *testing.T) {
+	mk := func(name, kind string, d time.Duration) *scenario.Scenario {
+		return &scenario.Scenario{Name: name, Duration: d, Clients: 1,
+			Servers: []scenario.Server{{Name: "s1", Kind: kind}}, Client: scenario.Client{Servers: []string{"s1"}}}
+	}
+	var scs []*scenario.Scenario
+	for i := range 6 {
+		scs = append(scs, mk(fmt.Sprintf("own%d", i), "session", 10*time.Second))
+		scs = append(scs, mk(fmt.Sprintf("nats%d", i), "nats", 10*time.Second))
+	}
+	if protocolOf(scs[0]) == protocolOf(scs[1]) || protocolOf(scs[0]) == "" {
+		t.Fatalf("protocols %q and %q", protocolOf(scs[0]), protocolOf(scs[1]))
+	}
+	shards := partition(scs, 3)
+	if err := checkPartition(scs, shards, 3); err != nil {
+		t.Fatal(err)
+	}
+	for j, sh := range shards {
+		own := 0
+		for _, sc := range sh {
+			if strings.HasPrefix(sc.Name, "own") {
+				own++
+			}
+		}
+		if own != 2 || len(sh) != 4 {
+			t.Errorf("shard %d: %d of its %d scenarios are the own protocol's, want 2 of 4: %s", j+1, own, len(sh), names(shards))
+		}
 	}
 }
 
