@@ -2,6 +2,7 @@ package check
 
 import (
 	"encoding/json"
+	"sort"
 	"time"
 
 	"github.com/faultline/faultline/harness/driver"
@@ -177,17 +178,42 @@ func parseContract(e history.Event) (*Contract, bool) {
 // before t (nil: its driver declared none: faultline's own protocol). A
 // failed connect's reply carries it too (the contract the library tried
 // with: what a close after every server failed is judged by, C2).
+//
+// It is asked once per client and outage, so the contracts are indexed
+// once (connectContracts); the answer is the last of the client's that a
+// scan of the history in order, stopping at its first event after t,
+// would have read. The *Contract is shared: callers must not modify it.
 func (v *clientView) contract(c int, t time.Duration) *Contract {
-	var out *Contract
-	for _, e := range v.h {
-		if e.T > t {
-			break
-		}
-		if e.Kind == history.KindReply && e.Client == c && e.Op == driver.OpConnect {
-			if k, ok := parseContract(e); ok {
-				out = k
+	cs := v.connectContracts()[c]
+	end := v.scanEnd(t)
+	k := sort.Search(len(cs), func(k int) bool { return cs[k].at >= end })
+	if k == 0 {
+		return nil
+	}
+	return cs[k-1].ct
+}
+
+// indexedContract is a connect reply's contract and the reply's index in
+// the history.
+type indexedContract struct {
+	at int
+	ct *Contract
+}
+
+type keyConnectContracts struct{}
+
+// connectContracts is every client's connect replies that carry a
+// contract, parsed, in history order.
+func (v *clientView) connectContracts() map[int][]indexedContract {
+	return derive(v.memo, keyConnectContracts{}, func() map[int][]indexedContract {
+		out := map[int][]indexedContract{}
+		for i, e := range v.h {
+			if e.Kind == history.KindReply && e.Op == driver.OpConnect {
+				if k, ok := parseContract(e); ok {
+					out[e.Client] = append(out[e.Client], indexedContract{at: i, ct: k})
+				}
 			}
 		}
-	}
-	return out
+		return out
+	})
 }

@@ -47,14 +47,9 @@ func (c *SessionPreserved) check(v *view) Result {
 			// external) is stamped a little after the client's claim of the
 			// same instant, so a session's own create may follow its
 			// CONNECTED_ACTIVE in the history.
-			for _, e := range v.h {
-				if e.Kind != history.KindSessionCreate || e.T <= from+v.lag || e.T > o.End.T {
-					continue
-				}
-				if e.Session == after || e.Session == before || (v.nClients == 1 && v.cServers[e.Server]) {
-					j.fail(e.T, "server %s created a new session %q at %s during %s (a recovery must resume, not create)", e.Server, e.Session, dur(e.T), o)
-					break
-				}
+			if i := newSessionDuring(v, from+v.lag, o.End.T, before, after); i >= 0 {
+				e := v.h[i]
+				j.fail(e.T, "server %s created a new session %q at %s during %s (a recovery must resume, not create)", e.Server, e.Session, dur(e.T), o)
 			}
 			res := v.sessions().sessEvents(before, history.KindSessionResume, from, o.End.T+v.slack)
 			if len(res) == 0 {
@@ -76,4 +71,26 @@ func (c *SessionPreserved) check(v *view) Result {
 		j.fail(lastOutage.Until(v), "no client recovered (RECOVERING_RECONNECT → CONNECTED_ACTIVE); %d outage(s), the last %s", outs, lastOutage.Ending(v))
 	}
 	return j.result(last, "%d recovery(ies) kept the session id, each resumed by the server", recoveries)
+}
+
+// newSessionDuring is the index of the history's first session.create in
+// (from, to] of session before or after, or (one client) of any session on
+// the client's servers; -1: none. It reads the creates' index (hist_index.go),
+// not the whole history: it is asked once per recovery.
+func newSessionDuring(v *view, from, to time.Duration, before, after string) int {
+	in := func(e history.Event) bool { return e.T > from && e.T <= to }
+	cr := v.creates()
+	if v.nClients == 1 {
+		return v.firstOf(cr.all, func(e history.Event) bool {
+			return in(e) && (e.Session == after || e.Session == before || v.cServers[e.Server])
+		})
+	}
+	first := v.firstOf(cr.bySess[after], in)
+	if before == after {
+		return first
+	}
+	if i := v.firstOf(cr.bySess[before], in); i >= 0 && (first < 0 || i < first) {
+		return i
+	}
+	return first
 }

@@ -172,17 +172,14 @@ func (v *walkView) find() []srvWalk {
 			out = append(out, fw)
 		}
 	}
-	busy := v.busyIntervals(out)
+	busy := newBusyIndex(v.busyIntervals(out))
 	for i := range out {
 		w := &out[i]
 		w.Attributed, w.Clash = true, ""
 		upTo := v.walkReach(w)
-		for _, b := range busy {
-			if b.client != w.Client && b.from <= upTo && b.to >= w.From {
-				w.Attributed = false
-				w.Clash = fmt.Sprintf("client %d was %s from %s to %s", b.client, b.what, dur(b.from), dur(b.to))
-				break
-			}
+		if b, ok := busy.clash(w.Client, w.From, upTo); ok {
+			w.Attributed = false
+			w.Clash = fmt.Sprintf("client %d was %s from %s to %s", b.client, b.what, dur(b.from), dur(b.to))
 		}
 		if !w.Attributed {
 			continue // the accepts are not this client's alone: none are listed
