@@ -5,6 +5,8 @@ import (
 	"io"
 	"sort"
 	"strings"
+
+	"github.com/faultline/faultline/harness/scenario"
 )
 
 // command is one subcommand of faultline: its name, a one-line description
@@ -71,41 +73,17 @@ func (c *command) synopsis() string {
 	return s
 }
 
-// suggestCommand is ", did you mean X?" for the registered command nearest to
-// an unknown one ("" when none is near).
+// suggestCommand is "; did you mean X?" for the registered command nearest to
+// an unknown one (scenario.Nearest: the validator's own reading of a typo);
+// "" when none is near.
 func suggestCommand(name string) string {
-	best, bestD := "", 3
+	names := make([]string, 0, len(commands))
 	for n := range commands {
-		if d := editDistance(name, n); d < bestD || (d == bestD && n < best) {
-			best, bestD = n, d
-		}
-		if strings.HasPrefix(n, name) && len(name) >= 2 && best == "" {
-			best = n
-		}
+		names = append(names, n)
 	}
-	if best == "" {
+	near := scenario.Nearest(name, names)
+	if len(near) == 0 {
 		return ""
 	}
-	return fmt.Sprintf("; did you mean %q?", best)
-}
-
-// editDistance is the Levenshtein distance between a and b.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
+	return fmt.Sprintf("; did you mean %q?", strings.Join(near, `" or "`))
 }

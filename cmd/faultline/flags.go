@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/faultline/faultline/harness/scenario"
 )
 
 // newFlags is a command's flag set: errors go to stderr, and nothing is
@@ -45,13 +47,12 @@ func parseFlags(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) (code
 // nearestFlag is the flag of fs nearest to an unknown name ("" when none
 // is near): a typo, or a flag of another command.
 func nearestFlag(fs *flag.FlagSet, name string) string {
-	best, bestD := "", 3
-	fs.VisitAll(func(f *flag.Flag) {
-		if d := editDistance(name, f.Name); d < bestD {
-			best, bestD = f.Name, d
-		}
-	})
-	return best
+	var names []string
+	fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
+	if near := scenario.Nearest(name, names); len(near) == 1 {
+		return near[0]
+	}
+	return ""
 }
 
 // commandOf is the registered command a flag set is named after (a bare one

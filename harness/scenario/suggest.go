@@ -15,12 +15,12 @@ import (
 // sharing a prefix tell the author no more than the full list.
 const maxPrefixMatches = 4
 
-// nearest lists the candidates name is likely meant as: the one at the
+// Nearest lists the candidates name is likely meant as: the one at the
 // smallest edit distance when that is a typo's (at most 2, and less than
 // the name's length), else those sharing the longest prefix with it when
 // that prefix is a word's worth (at least 4 runes and half the name:
 // "reconnect" → reconnect_timeout, reconnect_window, ...). Sorted.
-func nearest(name string, candidates []string) []string {
+func Nearest(name string, candidates []string) []string {
 	best, bestD := "", 3
 	for _, c := range candidates {
 		if d := editDistance(name, c); d < bestD && d < utf8.RuneCountInString(name) {
@@ -50,7 +50,7 @@ func nearest(name string, candidates []string) []string {
 // didYouMean is " (did you mean "x"?)", " (did you mean one of "x", "y"?)"
 // or "" when no candidate is near.
 func didYouMean(name string, candidates []string) string {
-	near := nearest(name, candidates)
+	near := Nearest(name, candidates)
 	switch len(near) {
 	case 0:
 		return ""

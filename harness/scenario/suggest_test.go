@@ -26,13 +26,13 @@ func TestNearest(t *testing.T) {
 		{"window", nil},  // a suffix is no prefix
 		{"zzz_top", nil}, // nothing near
 	} {
-		if got := nearest(tc.name, cands); !reflect.DeepEqual(got, tc.want) {
-			t.Errorf("nearest(%q) = %q, want %q", tc.name, got, tc.want)
+		if got := Nearest(tc.name, cands); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("Nearest(%q) = %q, want %q", tc.name, got, tc.want)
 		}
 	}
 	// More names sharing the prefix than a "one of" can show: none offered
 	// (the caller lists them all).
-	if got := nearest("backoff", []string{"backoff_alpha", "backoff_bravo", "backoff_charlie", "backoff_delta", "backoff_echo"}); got != nil {
+	if got := Nearest("backoff", []string{"backoff_alpha", "backoff_bravo", "backoff_charlie", "backoff_delta", "backoff_echo"}); got != nil {
 		t.Errorf("nearest among five sharing the prefix = %q, want none", got)
 	}
 }
