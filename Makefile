@@ -88,7 +88,7 @@ CERTIFY ?= faultline-report/certify
 MQTT_CLIENTS ?= paho.mqtt.golang paho-mqtt-python mqtt.js
 GRPC_CLIENTS ?= grpc-go grpcio-python
 certify: drivers
-	$(GO) build -o bin/faultline ./cmd/faultline
+	$(GO) build -buildvcs=auto -o bin/faultline ./cmd/faultline
 	@case "$(SDK)" in \
 	  nats.go) dir=scenarios/nats; swap=nats=nats-server ;; \
 	  paho.mqtt.golang|paho-mqtt-python|mqtt.js) dir=scenarios/mqtt; swap=mqtt=mosquitto ;; \
@@ -118,7 +118,7 @@ IMAGE_FAULTLINE ?= faultline:local
 IMAGE_TOXIPROXY ?= faultline-toxiproxy:2.12.0
 images:
 	mkdir -p docker/build
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w' -o docker/build/faultline ./cmd/faultline
+	CGO_ENABLED=0 $(GO) build -buildvcs=auto -trimpath -ldflags='-s -w' -o docker/build/faultline ./cmd/faultline
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w -X github.com/Shopify/toxiproxy/v2.Version=2.12.0' \
 		-o docker/build/toxiproxy-server github.com/Shopify/toxiproxy/v2/cmd/server
 	docker build -q -f docker/faultline.Dockerfile -t $(IMAGE_FAULTLINE) docker/build
@@ -186,7 +186,7 @@ SOAK ?= out/soak
 SOAK_LABEL ?= !opt-in
 soak:
 	rm -rf $(SOAK) && mkdir -p $(SOAK)
-	$(GO) build -race -o $(SOAK)/faultline ./cmd/faultline
+	$(GO) build -buildvcs=auto -race -o $(SOAK)/faultline ./cmd/faultline
 	@bad=0; for i in $$(seq -w 1 $(N)); do \
 		start=$$(date +%s); \
 		$(SOAK)/faultline run --scenarios scenarios --label '$(SOAK_LABEL)' --report $(SOAK)/run-$$i >$(SOAK)/run-$$i.log 2>&1; rc=$$?; \
