@@ -3,6 +3,7 @@ package faultline
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/faultline/faultline/harness/driver"
 	"github.com/faultline/faultline/harness/driver/godriver"
@@ -37,17 +38,16 @@ func newEngine(c config) (*engine, error) {
 	return &engine{name: "go", factory: godriver.Factory(c.seed), hello: godriver.Hello()}, nil
 }
 
+// probeClose bounds the probe's driver's exit once it said hello.
+const probeClose = 5 * time.Second
+
 // ProbeHello starts one driver from f, reads its hello and closes it: what
 // the SDK says it is, which features it declares and which protocol it
 // speaks. ctx bounds it all.
 func ProbeHello(ctx context.Context, f driver.Factory) (driver.Hello, error) {
-	d, err := f(ctx, func(driver.Event) {})
+	h, err := driver.Probe(ctx, f, probeClose)
 	if err != nil {
-		return driver.Hello{}, err
-	}
-	h := d.Hello()
-	if err := d.Close(ctx); err != nil {
-		return h, fmt.Errorf("closing the driver after its hello: %w", err)
+		return h, err
 	}
 	if h.SDK == "" {
 		return h, fmt.Errorf("the driver's hello names no sdk")

@@ -3,7 +3,6 @@ package faultline
 import (
 	"context"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -147,10 +146,7 @@ const deadlineGrace = 10 * time.Second
 // before its timeline did, or left it no time to start (res nil): its checks
 // are not judged, and Run runs nothing more.
 func runScenario(t *testing.T, sc *scenario.Scenario, eng *engine, c config) (res *runner.Result, cut bool) {
-	bound := sc.End() + 30*time.Second
-	if eng.procs { // a driver process per client: 300 of them take seconds to start
-		bound += time.Duration(sc.Clients) * 200 * time.Millisecond
-	}
+	bound := runner.Bound(sc, eng.procs)
 	deadline, short := time.Now().Add(bound), false
 	if d, ok := t.Deadline(); ok && d.Add(-deadlineGrace).Before(deadline) {
 		deadline, short = d.Add(-deadlineGrace), true
@@ -190,17 +186,12 @@ func verdict(t *testing.T, cr runner.CheckResult, res *runner.Result) {
 	}
 }
 
-// tally is "OK:5 FAILED:1", verdicts in their order of severity.
+// tally is a scenario's results as words, "5 OK, 1 FAILED" (check.Words),
+// as the CLI says them.
 func tally(r *runner.Result) string {
 	n := map[string]int{}
 	for _, c := range r.Checks {
 		n[c.Verdict]++
 	}
-	var parts []string
-	for _, v := range check.Verdicts() {
-		if n[v] > 0 {
-			parts = append(parts, v+":"+strconv.Itoa(n[v]))
-		}
-	}
-	return strings.Join(parts, " ")
+	return check.Words(n)
 }

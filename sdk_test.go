@@ -12,6 +12,8 @@ import (
 	"github.com/faultline/faultline/harness/driver"
 	"github.com/faultline/faultline/harness/driver/godriver"
 	"github.com/faultline/faultline/harness/driver/stdio"
+	"github.com/faultline/faultline/harness/runner"
+	"github.com/faultline/faultline/harness/scenario"
 )
 
 // FAULTLINE_SDK picks the SDK the conformance suite certifies, as
@@ -80,9 +82,4 @@ func pickSDK(v string) sdk {
 
 // bound is how long one scenario may take with the suite's SDK: its
 // timeline plus generous teardown, plus the driver processes' starts.
-func (s sdk) bound(clients int) time.Duration {
-	if s.procs {
-		return 30*time.Second + time.Duration(clients)*200*time.Millisecond
-	}
-	return 30 * time.Second
-}
+func (s sdk) bound(sc *scenario.Scenario) time.Duration { return runner.Bound(sc, s.procs) }

@@ -51,12 +51,12 @@ var _ = func() bool {
 				before = takeBaseline()
 				skipUnsupported(sc) // mode_test.go
 				skipOptIn(sc)       // optin_test.go
-				rctx, cancel := context.WithTimeout(ctx, sc.End()+suiteSDK.bound(sc.Clients))
+				rctx, cancel := context.WithTimeout(ctx, suiteSDK.bound(sc))
 				defer cancel()
 				res = runner.Run(rctx, sc, runner.Config{Driver: suiteSDK.factory(), Topology: suiteTopology})
 				skipNotRun(res) // optin_test.go
 				AddReportEntry("wall", res.Wall.String())
-			}, NodeTimeout(sc.End()+suiteSDK.bound(sc.Clients)+30*time.Second))
+			}, NodeTimeout(suiteSDK.bound(sc)+30*time.Second))
 			// Embedded mode only: the other modes' topology lives across
 			// scenarios (its clients and streams are the suite's).
 			AfterAll(func() {

@@ -39,16 +39,11 @@ func findDriver(argv []string) error {
 // so the run's drivers are numbered (FAULTLINE_DRIVER) as without the probe.
 // The error carries the driver's stderr tail (stdio.Error).
 func probeDriver(ctx context.Context, argv []string, seed int64, helloTimeout time.Duration) (driver.Hello, error) {
-	f := stdio.Factory(argv, stdio.Seed(seed), stdio.HelloTimeout(helloTimeout))
-	d, err := f(ctx, func(driver.Event) {}) // the hello only: no op, so no event is expected
-	if err != nil {
-		return driver.Hello{}, err
+	h, err := driver.Probe(ctx, stdio.Factory(argv, stdio.Seed(seed), stdio.HelloTimeout(helloTimeout)), probeClose)
+	if errors.Is(err, driver.ErrProbeClose) { // it said hello: a slow exit is the scenarios' to report
+		err = nil
 	}
-	h := d.Hello()
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), probeClose)
-	defer cancel()
-	_ = d.Close(cctx)
-	return h, nil
+	return h, err
 }
 
 // probeAdvice is what a driver that failed the probe was expected to do.

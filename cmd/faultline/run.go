@@ -117,12 +117,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stdout, "%s %-40s not run: %s (%s)\n", progress(i+1, len(scs)), sc.Name, verdictWords(res.Checks), why)
 			continue
 		}
-		// each scenario is bounded by its own timeline plus generous teardown
-		bound := sc.End() + 30*time.Second
-		if *sdk != "go" { // a driver process per client: 300 of them take seconds to start
-			bound += time.Duration(sc.Clients) * 200 * time.Millisecond
-		}
-		sctx, cancel := context.WithTimeout(ctx, bound)
+		sctx, cancel := context.WithTimeout(ctx, runner.Bound(sc, *sdk != "go"))
 		res := runner.Run(sctx, sc, runner.Config{Driver: factory, Topology: topo, OpTimeout: *opTimeout, HelloTimeout: *helloTimeout})
 		cancel()
 		if res.Hello.SDK != "" {

@@ -11,20 +11,8 @@ import (
 	"github.com/faultline/faultline/reports"
 )
 
-// countWords reads verdict counts as words, in check.Verdicts() order:
-// "38 OK, 1 FAILED, 2 UNIMPLEMENTED"; "no results" when there are none.
-func countWords(n map[string]int) string {
-	var parts []string
-	for _, v := range check.Verdicts() {
-		if n[v] > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", n[v], v))
-		}
-	}
-	if len(parts) == 0 {
-		return "no results"
-	}
-	return strings.Join(parts, ", ")
-}
+// countWords reads verdict counts as words (check.Words).
+var countWords = check.Words
 
 // verdictWords is a scenario's results as words: "3 OK, 1 FAILED".
 func verdictWords(cs []runner.CheckResult) string {

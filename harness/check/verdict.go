@@ -2,6 +2,8 @@ package check
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -98,4 +100,20 @@ func Overrule(r, by Result) Result {
 // judge. The detail says what was missing; the measurements what was seen.
 func Inconclusive(at time.Duration, ms []Measurement, format string, args ...any) Result {
 	return Result{Verdict: Unknown, Measurements: ms, Detail: fmt.Sprintf(format, args...), At: at}
+}
+
+// Words reads verdict counts as words, in Verdicts() order: "38 OK, 1
+// FAILED, 2 UNIMPLEMENTED"; "no results" when there are none. The CLI's
+// progress and closing lines and the Go API's logs say counts this way.
+func Words(n map[string]int) string {
+	var parts []string
+	for _, v := range Verdicts() {
+		if n[v] > 0 {
+			parts = append(parts, strconv.Itoa(n[v])+" "+v)
+		}
+	}
+	if len(parts) == 0 {
+		return "no results"
+	}
+	return strings.Join(parts, ", ")
 }

@@ -16,3 +16,7 @@ const OpProbe = "probe"
 type Shared interface {
 	ProcessKey() string
 }
+
+// InProcess is the ProcessKey of drivers that run in the harness's own
+// process (the Go engine): their sockets count against its open files.
+const InProcess = "in-process"

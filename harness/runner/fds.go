@@ -36,7 +36,7 @@ func (t *run) fdsPerClient() int {
 		n += 3 // the link's two, the server's one
 	}
 	if len(t.clients) > 0 {
-		if s, ok := t.clients[0].drv.(driver.Shared); ok && s.ProcessKey() == "in-process" {
+		if s, ok := t.clients[0].drv.(driver.Shared); ok && s.ProcessKey() == driver.InProcess {
 			n++ // the engine's own socket
 		}
 	}

@@ -70,7 +70,7 @@ func (d *Driver) Do(ctx context.Context, op driver.Op) (driver.Reply, error) {
 
 // ProcessKey implements driver.Shared: every in-process engine shares the
 // harness's process, and so its run queue; the runner probes them as one.
-func (d *Driver) ProcessKey() string { return "in-process" }
+func (d *Driver) ProcessKey() string { return driver.InProcess }
 
 // probe answers the harness's lag probe (driver.OpProbe) the way the engine's
 // reports travel in this process: from a goroutine that has to wait its turn
