@@ -334,3 +334,28 @@ func TestRestartOnTheSameAddress(t *testing.T) {
 	}
 	waitEvent(t, log2, "handshake", kindOn(history.KindHandshake, "s1#1"))
 }
+
+// A GOAWAY grpc-go writes before its ConnBegin ran (a server draining
+// already: addConn drains the transport, serveStreams' goroutine sends
+// ConnBegin later) still comes after the handshake in the history: the
+// GOAWAY is itself the evidence that the transport was up. Driven on the
+// conn directly, the order no scheduler decides.
+func TestGoAwayBeforeConnBeginRecordsTheHandshakeFirst(t *testing.T) {
+	s, log := start(t, Options{})
+	a, b := net.Pipe()
+	defer b.Close()
+	c := newConn(s, a, 9)
+	go func() { _, _ = io.Copy(io.Discard, b) }()
+	c.mu.Lock()
+	c.goaway = true
+	c.mu.Unlock()
+	if _, err := c.Write(frameBytes(frameGoAway, 0, 0, goAwayPayload(0, 0, ""))); err != nil {
+		t.Fatal(err)
+	}
+	c.begin() // ConnBegin, late
+	inOrder(t, onConn(log, "s1#9"), []string{history.KindHandshake, KindGoAway})
+	if n := len(onConn(log, "s1#9")); n != 2 {
+		t.Fatalf("events on s1#9: %v, want one handshake and the GOAWAY", onConn(log, "s1#9"))
+	}
+	_ = c.Close()
+}

@@ -127,6 +127,12 @@ func (c *conn) fromServerLocked(f frame) {
 		// grpc-go's server keepalive PING (http2_server.go keepalive: p := &ping{})
 		c.kaPingAt = time.Now()
 	case f.typ == frameGoAway:
+		// grpc-go writes a GOAWAY only through a transport
+		// NewServerTransport built, so the handshake is done; its ConnBegin
+		// comes from serveStreams' goroutine, which may run after the
+		// GOAWAY addConn's Drain queued for a server draining already
+		// (server.go addConn, handleRawConn)
+		c.beginLocked()
 		last, code, debug := f.goAway()
 		why := GoAwayProtocol
 		switch {
@@ -177,6 +183,11 @@ func (c *conn) record(e history.Event) bool {
 func (c *conn) begin() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.beginLocked()
+}
+
+// beginLocked records the handshake once. c.mu is held.
+func (c *conn) beginLocked() {
 	if c.begun || c.closing {
 		return
 	}
