@@ -29,9 +29,15 @@ import (
 // so links hosted by a serve process record accepts into its event stream.
 // A stock Toxiproxy's logs stay on its side: its links record no accepts,
 // and checkers fall back to the servers'.
+//
+// Its accept loop also ends, for good, at the first accept error that is
+// not its own stop (a process out of descriptors: accept4: too many open
+// files), with one warning; that line is recorded as link.dead, since what
+// clients meet after it is the harness's failure, not theirs.
 const (
-	msgAccepted   = "Accepted client"
-	msgDialFailed = "Unable to open connection to upstream"
+	msgAccepted     = "Accepted client"
+	msgDialFailed   = "Unable to open connection to upstream"
+	msgAcceptFailed = "Error while accepting client"
 )
 
 // acceptLog is the io.Writer behind an embedded link's Toxiproxy logger.
@@ -63,6 +69,8 @@ func (a *acceptLog) Write(p []byte) (int, error) {
 			a.rec.Record(history.Event{Source: history.SrcLink, Kind: history.KindLinkAccept, Link: link, Conn: l.Client})
 		case l.Message == msgDialFailed:
 			a.rec.Record(history.Event{Source: history.SrcLink, Kind: history.KindLinkDialFail, Link: link, Conn: l.Client, Reason: l.Error})
+		case l.Message == msgAcceptFailed:
+			a.rec.Record(history.Event{Source: history.SrcLink, Kind: history.KindLinkDead, Link: link, Reason: l.Error})
 		}
 	}
 	if a.echo != nil {

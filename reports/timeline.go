@@ -447,7 +447,7 @@ func (l *layout) linkLanes(h history.History) {
 			}
 			id := e.Attr("id")
 			switch e.Kind {
-			case history.KindLinkAccept, history.KindLinkDialFail:
+			case history.KindLinkAccept, history.KindLinkDialFail, history.KindLinkDead:
 				ticks = append(ticks, e)
 			case history.KindFaultOn:
 				if id == "" {
@@ -472,14 +472,17 @@ func (l *layout) linkLanes(h history.History) {
 		}
 		sort.SliceStable(segs, func(i, j int) bool { return segs[i].from < segs[j].from })
 		rows, nrows := pack(segs)
-		top := l.lane("link "+link, "faults on the link; ticks: client connections it took (grey), dials to its server that failed (red)", "lane-link", nrows)
+		top := l.lane("link "+link, "faults on the link; ticks: client connections it took (grey), dials to its server that failed and the link's own failure (red)", "lane-link", nrows)
 		for _, s := range segs {
 			l.span(top, rows[s.key], s.from, s.to, s.class, s.label, s.tip)
 		}
 		for _, e := range ticks {
 			class, tip := "tk-accept", fmt.Sprintf("link took %s at %s", e.Conn, ms(e.T))
-			if e.Kind == history.KindLinkDialFail {
+			switch e.Kind {
+			case history.KindLinkDialFail:
 				class, tip = "tk-bad", fmt.Sprintf("dial to the server failed for %s at %s: %s", e.Conn, ms(e.T), e.Reason)
+			case history.KindLinkDead:
+				class, tip = "tk-bad", fmt.Sprintf("the link stopped taking connections at %s: %s", ms(e.T), e.Reason)
 			}
 			l.tick(top-2, float64(nrows)*rowH+4, e.T, class, tip)
 		}

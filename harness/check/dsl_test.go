@@ -24,7 +24,7 @@ func msd(ms float64) time.Duration { return time.Duration(ms * float64(time.Mill
 func ev(ms float64, kind string, kv ...string) history.Event {
 	e := history.Event{T: msd(ms), Kind: kind}
 	switch kind {
-	case history.KindFaultOn, history.KindFaultOff, history.KindLinkAccept, history.KindLinkDialFail:
+	case history.KindFaultOn, history.KindFaultOff, history.KindLinkAccept, history.KindLinkDialFail, history.KindLinkDead:
 		e.Source = history.SrcLink
 	case history.KindState, history.KindMessage, history.KindError:
 		e.Source = history.SrcClient

@@ -13,7 +13,9 @@ import (
 // already have been healed, or took longer to apply than it was to last (a
 // cut of 1,000 connections on a machine standing still took 3.2s to apply
 // for a 1.5s cut, and every client's window was then judged against a fault
-// the scenario never asked for). Such a run says nothing about the SDK: the
+// the scenario never asked for), or a link that stopped taking connections
+// (link.dead: its accept loop ended, and clients' connections waited in its
+// backlog for nobody). Such a run says nothing about the SDK: the
 // runner merges the finding, UNKNOWN, into every judged result. It is never
 // OK on its own, and false when the timeline held.
 func Timeline(h history.History, sc *scenario.Scenario) (Result, bool) {
@@ -34,6 +36,11 @@ func Timeline(h history.History, sc *scenario.Scenario) (Result, bool) {
 	seen := map[string]int{}
 	var j judge
 	for _, e := range h {
+		if e.Source == history.SrcLink && e.Kind == history.KindLinkDead {
+			j.unknown(e.T, "the harness's link %s stopped taking connections at %s (%s): the clients' connections after it waited in its backlog for nobody (link.dead)",
+				e.Link, dur(e.T), e.Reason)
+			continue
+		}
 		if e.Source != history.SrcLink || e.Kind != history.KindFaultOn {
 			continue
 		}
@@ -59,6 +66,6 @@ func Timeline(h history.History, sc *scenario.Scenario) (Result, bool) {
 		return Result{}, false
 	}
 	r := j.result(0, "")
-	r.Detail = fmt.Sprintf("%s: nothing is judged of the SDK against a fault the scenario did not ask for", r.Detail)
+	r.Detail = fmt.Sprintf("%s: nothing is judged of the SDK against a link the scenario did not ask for", r.Detail)
 	return r, true
 }

@@ -32,6 +32,11 @@ func TestTimeline(t *testing.T) {
 			detail: "cut on s1, due at 8000.0ms for 1.5s, came into force at 11199.5ms (took 3198.7ms to apply), after its scheduled heal at 9500.0ms"},
 		{name: "longer to apply than to last", h: history.History{on(9400, "1600")},
 			detail: "cut on s1 took 1600.0ms to apply, longer than its for: 1.5s"},
+		{name: "a link whose accept loop ended", h: history.History{on(8200, "199.5"),
+			ev(8300, history.KindLinkDead, "link=s1", "reason=accept tcp 127.0.0.1:4000: accept4: too many open files"), on(14300, "300")},
+			detail: "link s1 stopped taking connections at 8300.0ms (accept tcp 127.0.0.1:4000: accept4: too many open files)"},
+		{name: "a link's dial failures and accepts are no harness failure", h: history.History{on(8200, "199.5"),
+			ev(8300, history.KindLinkAccept, "link=s1", "conn=127.0.0.1:5"), ev(8301, history.KindLinkDialFail, "link=s1", "conn=127.0.0.1:5", "reason=refused"), on(14300, "300")}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -34,6 +34,7 @@ const (
 	// link (what it saw: embedded links, and links hosted by `faultline serve --links`)
 	KindLinkAccept   = "link.accept"    // Link, Conn (the client's address): a client's connection, taken before the server is dialled
 	KindLinkDialFail = "link.dial_fail" // Link, Conn, Reason: the link could not reach its server; it closed the client's connection
+	KindLinkDead     = "link.dead"      // Link, Reason (the accept error): the link stopped taking connections until a fault restarts it
 
 	// server side
 	KindAccept         = "accept"             // a TCP connection reached the server (Server, Conn)

@@ -18,6 +18,8 @@ import (
 // queued connection is reset: clients see "connection reset by peer" with no
 // link.accept of theirs in the history. Seen with 10,000 clients under a
 // hard limit of 20,000: accepts stopped at 3,328 (10,000 + 3 × 3,328 open).
+// The link records that end (link.dead) and check.Timeline makes the run's
+// results UNKNOWN, but a run spent for nothing is better not begun.
 // So the budget is checked once the drivers are up, before the timeline:
 // the soft limit is raised as far as it needs (Go raises it to the hard
 // limit at start), the hard limit too where the process may (root with
