@@ -143,6 +143,25 @@ func (c *Client) CloseSessions(ctx context.Context, name string) error {
 // shut down, or its process died).
 var ErrStreamEnded = errors.New("control: event stream ended")
 
+// ErrGone is returned by Stream when the host no longer keeps the events
+// from the asked position on: they cannot be had any more.
+var ErrGone = errors.New("control: events no longer kept")
+
+// errPartialLine: the stream broke inside a line. A bufio.Scanner hands the
+// bytes read before a read error on as a last line; they are no event.
+var errPartialLine = errors.New("the stream broke inside a line")
+
+// scanWholeLines is bufio.ScanLines without its last, unterminated line.
+func scanWholeLines(data []byte, atEOF bool) (int, []byte, error) {
+	if i := bytes.IndexByte(data, '\n'); i >= 0 {
+		return i + 1, data[:i], nil
+	}
+	if atEOF && len(data) > 0 {
+		return 0, nil, errPartialLine
+	}
+	return 0, nil, nil
+}
+
 // Stream reads the event stream from position from and hands each event to
 // fn, in order, as it arrives. opened (if not nil) is called once the host
 // has answered. It returns nil once ctx is done, and an error
@@ -165,7 +184,11 @@ func (c *Client) Stream(ctx context.Context, from int64, fn func(Envelope), open
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-		return fmt.Errorf("GET /events: %s: %s", resp.Status, bytes.TrimSpace(b))
+		err := fmt.Errorf("GET /events: %s: %s", resp.Status, bytes.TrimSpace(b))
+		if resp.StatusCode == http.StatusGone {
+			err = fmt.Errorf("%w: %w", ErrGone, err)
+		}
+		return err
 	}
 	if opened != nil {
 		opened()
@@ -176,6 +199,7 @@ func (c *Client) Stream(ctx context.Context, from int64, fn func(Envelope), open
 	defer watchdog.Stop()
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 0, 64<<10), 4<<20)
+	sc.Split(scanWholeLines)
 	for sc.Scan() {
 		watchdog.Reset(streamSilence)
 		var env Envelope

@@ -230,6 +230,7 @@ func TestStreamEndsWhenTheHostGoes(t *testing.T) {
 	go func() { done <- h.Serve(ctx, ln) }()
 	c := NewClient(ln.Addr().String())
 	defer c.Close()
+	shortResume(t, time.Second)
 	ended := make(chan error, 1)
 	f := Follow(c, 0, func(Envelope) {}, func(err error) { ended <- err })
 	if err := f.Opened(tctx(t)); err != nil {

@@ -28,7 +28,7 @@ func ev(ms float64, kind string, kv ...string) history.Event {
 		e.Source = history.SrcLink
 	case history.KindState, history.KindMessage, history.KindError:
 		e.Source = history.SrcClient
-	case history.KindOp, history.KindReply, history.KindStep:
+	case history.KindOp, history.KindReply, history.KindStep, history.KindEvidenceLost:
 		e.Source = history.SrcHarness
 	default:
 		e.Source = history.SrcServer

@@ -3,6 +3,7 @@ package check
 import (
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/faultline/faultline/harness/history"
 	"github.com/faultline/faultline/harness/scenario"
@@ -15,7 +16,9 @@ import (
 // for a 1.5s cut, and every client's window was then judged against a fault
 // the scenario never asked for), or a link that stopped taking connections
 // (link.dead: its accept loop ended, and clients' connections waited in its
-// backlog for nobody). Such a run says nothing about the SDK: the
+// backlog for nobody), or a server's or link's evidence lost mid-run
+// (evidence.lost: a client's claim can no longer be checked against what
+// the servers saw). Such a run says nothing about the SDK: the
 // runner merges the finding, UNKNOWN, into every judged result. It is never
 // OK on its own, and false when the timeline held.
 func Timeline(h history.History, sc *scenario.Scenario) (Result, bool) {
@@ -36,6 +39,11 @@ func Timeline(h history.History, sc *scenario.Scenario) (Result, bool) {
 	seen := map[string]int{}
 	var j judge
 	for _, e := range h {
+		if lost, ok := evidenceLost(e); ok {
+			j.unknown(e.T, "the harness lost the evidence of %s at %s (%s): what it saw after that is missing from the history (evidence.lost)",
+				lost, dur(e.T), e.Reason)
+			continue
+		}
 		if e.Source == history.SrcLink && e.Kind == history.KindLinkDead {
 			j.unknown(e.T, "the harness's link %s stopped taking connections at %s (%s): the clients' connections after it waited in its backlog for nobody (link.dead)",
 				e.Link, dur(e.T), e.Reason)
@@ -68,4 +76,25 @@ func Timeline(h history.History, sc *scenario.Scenario) (Result, bool) {
 	r := j.result(0, "")
 	r.Detail = fmt.Sprintf("%s: nothing is judged of the SDK against a link the scenario did not ask for", r.Detail)
 	return r, true
+}
+
+// evidenceLost names whose evidence e says was lost: evidence.lost, or the
+// harness error histories recorded before that kind existed carry for a
+// broken event stream (so that faultline check judges them as a run would
+// now).
+func evidenceLost(e history.Event) (string, bool) {
+	if e.Source != history.SrcHarness {
+		return "", false
+	}
+	switch {
+	case e.Kind == history.KindEvidenceLost && e.Server != "":
+		return "server " + e.Server, true
+	case e.Kind == history.KindEvidenceLost:
+		return "the links", true
+	case e.Kind == history.KindError && strings.HasPrefix(e.Reason, "link event stream from "):
+		return "the links", true
+	case e.Kind == history.KindError && strings.HasPrefix(e.Reason, "event stream of "):
+		return "servers " + strings.TrimPrefix(strings.SplitN(e.Reason, " from ", 2)[0], "event stream of "), true
+	}
+	return "", false
 }

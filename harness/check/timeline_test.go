@@ -35,6 +35,17 @@ func TestTimeline(t *testing.T) {
 		{name: "a link whose accept loop ended", h: history.History{on(8200, "199.5"),
 			ev(8300, history.KindLinkDead, "link=s1", "reason=accept tcp 127.0.0.1:4000: accept4: too many open files"), on(14300, "300")},
 			detail: "link s1 stopped taking connections at 8300.0ms (accept tcp 127.0.0.1:4000: accept4: too many open files)"},
+		{name: "a server's evidence lost mid-run", h: history.History{on(8200, "199.5"),
+			ev(6865.9, history.KindEvidenceLost, "server=s1", "reason=event stream of [s1] from http://172.28.0.5:9000: silent for 5s"), on(14300, "300")},
+			detail: "the harness lost the evidence of server s1 at 6865.9ms (event stream of [s1] from http://172.28.0.5:9000: silent for 5s)"},
+		{name: "the links' evidence lost mid-run", h: history.History{on(8200, "199.5"),
+			ev(6101.1, history.KindEvidenceLost, "reason=link event stream from http://172.28.0.2:9000: silent for 5s"), on(14300, "300")},
+			detail: "the harness lost the evidence of the links at 6101.1ms"},
+		{name: "a stream break recorded before evidence.lost existed", h: history.History{on(8200, "199.5"),
+			harnessError(5395.9, "event stream of [s4] from http://172.28.0.3:9000: event stream from http://172.28.0.3:9000: silent for 5s"), on(14300, "300")},
+			detail: "the harness lost the evidence of servers [s4] at 5395.9ms"},
+		{name: "other harness errors are the checks' to weigh", h: history.History{on(8200, "199.5"),
+			harnessError(9000, "publish on s1: the server is killed"), on(14300, "300")}},
 		{name: "a link's dial failures and accepts are no harness failure", h: history.History{on(8200, "199.5"),
 			ev(8300, history.KindLinkAccept, "link=s1", "conn=127.0.0.1:5"), ev(8301, history.KindLinkDialFail, "link=s1", "conn=127.0.0.1:5", "reason=refused"), on(14300, "300")}},
 	}
@@ -49,4 +60,8 @@ func TestTimeline(t *testing.T) {
 			}
 		})
 	}
+}
+
+func harnessError(ms float64, reason string) history.Event {
+	return history.Event{T: msd(ms), Source: history.SrcHarness, Kind: history.KindError, Reason: reason}
 }

@@ -62,8 +62,8 @@ type FeedTarget struct {
 
 // StartFeed follows c from the lowest From of targets, adding each event's
 // delay to every one of delays. When the stream ends by itself, the reason
-// is recorded into rec as a harness error: events may be missing from then
-// on, and the history says so.
+// is recorded into rec as evidence.lost for each of its servers: events may
+// be missing from then on, and the history says so.
 func StartFeed(c *control.Client, targets []FeedTarget, rec history.Recorder, delays ...*control.Delays) *Feed {
 	by := map[string]FeedTarget{}
 	from := int64(-1)
@@ -96,8 +96,10 @@ func StartFeed(c *control.Client, targets []FeedTarget, rec history.Recorder, de
 		t.Server.rn.Record(env.Event)
 	}
 	onEnd := func(err error) {
-		rec.Record(history.Event{Source: history.SrcHarness, Kind: history.KindError,
-			Reason: fmt.Sprintf("event stream of %v from %s: %v", names, c.URL(), err)})
+		for _, n := range names {
+			rec.Record(history.Event{Source: history.SrcHarness, Kind: history.KindEvidenceLost, Server: n,
+				Reason: fmt.Sprintf("event stream of %v from %s: %v", names, c.URL(), err)})
+		}
 	}
 	return &Feed{f: control.Follow(c, from, fn, onEnd)}
 }

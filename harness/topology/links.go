@@ -44,7 +44,7 @@ const awaitLink = 250 * time.Millisecond
 // StartLinkFeed follows c from stream position from and records the link
 // events of links (nil: of any link) into rec, adding each one's delay to
 // every one of delays. When the stream ends by itself, the reason is
-// recorded into rec as a harness error.
+// recorded into rec as evidence.lost.
 func StartLinkFeed(c *control.Client, from int64, links []string, rec history.Recorder, delays ...*control.Delays) *LinkFeed {
 	var want map[string]bool
 	if links != nil {
@@ -77,7 +77,7 @@ func StartLinkFeed(c *control.Client, from int64, links []string, rec history.Re
 		}
 	}
 	onEnd := func(err error) {
-		rec.Record(history.Event{Source: history.SrcHarness, Kind: history.KindError,
+		rec.Record(history.Event{Source: history.SrcHarness, Kind: history.KindEvidenceLost,
 			Reason: fmt.Sprintf("link event stream from %s: %v", c.URL(), err)})
 	}
 	lf.f = control.Follow(c, from, fn, onEnd)
