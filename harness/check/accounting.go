@@ -42,6 +42,12 @@ import (
 type acctView struct {
 	*view              // the index
 	sv    *sessionView // a connect counts when a server served its session
+
+	// Built once, on first use (refusalIndex): each client's explanation
+	// reads them, and a scan of the history per client grew with clients ×
+	// events × refusals (10,000 clients of a connect burst: minutes).
+	refusals  []history.Event          // failed handshakes, in history order
+	firstStep map[string]time.Duration // per server, when a step first acted on it
 }
 
 func newAcctView(v *view, sv *sessionView) *acctView { return &acctView{view: v, sv: sv} }
@@ -376,29 +382,46 @@ func (v *acctView) explained(c connectee, l *ledger) (why string, began time.Dur
 			return fmt.Sprintf("server %s killed at %s", k.Server, dur(k.T)), -1
 		}
 	}
-	for _, e := range v.h {
+	v.refusalIndex()
+	i := sort.Search(len(v.refusals), func(i int) bool { return v.refusals[i].T >= from })
+	for _, e := range v.refusals[i:] {
 		if e.T > to {
 			break
 		}
-		if e.Kind == history.KindHandshake && !e.OK && v.cServers[e.Server] && e.T >= from && v.stepOn(e.Server, e.T) {
+		if v.cServers[e.Server] && v.stepOn(e.Server, e.T) {
 			return fmt.Sprintf("server %s refused its handshake at %s (%s), as the scenario asked", e.Server, dur(e.T), e.Reason), -1
 		}
 	}
 	return "", began
 }
 
-// stepOn reports whether a scenario step acted on server before t (a
-// refusal it asked for, such as the mqtt kind's refuse_connack).
-func (v *acctView) stepOn(server string, t time.Duration) bool {
+// refusalIndex builds the failed handshakes and each server's first step,
+// once.
+func (v *acctView) refusalIndex() {
+	if v.firstStep != nil {
+		return
+	}
+	v.firstStep = map[string]time.Duration{}
 	for _, e := range v.h {
-		if e.T > t {
-			return false
-		}
-		if e.Kind == history.KindStep && stepServer(e) == server {
-			return true
+		switch {
+		case e.Kind == history.KindHandshake && !e.OK:
+			v.refusals = append(v.refusals, e)
+		case e.Kind == history.KindStep:
+			if s := stepServer(e); s != "" {
+				if _, ok := v.firstStep[s]; !ok {
+					v.firstStep[s] = e.T
+				}
+			}
 		}
 	}
-	return false
+}
+
+// stepOn reports whether a scenario step acted on server by t (a refusal
+// it asked for, such as the mqtt kind's refuse_connack).
+func (v *acctView) stepOn(server string, t time.Duration) bool {
+	v.refusalIndex()
+	at, ok := v.firstStep[server]
+	return ok && at <= t
 }
 
 // stepServer is the server a fired step acted on ("" for none). Histories

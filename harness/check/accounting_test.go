@@ -102,6 +102,13 @@ func TestAccount(t *testing.T) {
 				stepOn(5, "refuse", "s1"),
 				ev(10.5, "accept", "server=s1", "conn=s1#7"),
 				ev(11, "handshake", "server=s1", "conn=s1#7", "ok=false", "reason=not_authorized")})},
+		// A step that came after the refusal did not ask for it.
+		{name: "its server refused the handshake before the step on it", sc: acctScen(2),
+			h: hist(joined(0, 0), refusedConnect(1, 10, "connection refused: not authorised"), []history.Event{
+				ev(10.5, "accept", "server=s1", "conn=s1#7"),
+				ev(11, "handshake", "server=s1", "conn=s1#7", "ok=false", "reason=not_authorized"),
+				stepOn(40, "refuse", "s1")}),
+			verdict: Failed, detail: []string{"the servers answered them and the SDK did not connect"}},
 		// A step on another server asked for nothing of s1.
 		{name: "its server refused the handshake; the step acted on another server", sc: acctScen(2),
 			h: hist(joined(0, 0), refusedConnect(1, 10, "connection refused: not authorised"), []history.Event{

@@ -152,3 +152,31 @@ func BenchmarkScale(b *testing.B) {
 		})
 	}
 }
+
+// A connect burst the servers refused, n clients at once, with no step
+// asking for it: every client is unaccounted for and Account looks for an
+// explanation of each. Its cost must stay about linear in n too (it was a
+// scan of the history per refusal per client: cubic, minutes at 10,000).
+//
+//	go test -run '^$' -bench AccountRefusedBurst -benchtime 3x ./harness/check/
+func BenchmarkAccountRefusedBurst(b *testing.B) {
+	for _, n := range []int{250, 1000, 4000} {
+		var parts [][]history.Event
+		for c := range n {
+			ms := float64(c) * 0.05
+			conn := fmt.Sprintf("s1#%d", c+1)
+			parts = append(parts, refusedConnect(c, ms, "connection refused: not authorised"), []history.Event{
+				ev(ms+10.5, "accept", "server=s1", "conn="+conn),
+				ev(ms+11, "handshake", "server=s1", "conn="+conn, "ok=false", "reason=not_authorized")})
+		}
+		h, sc := hist(parts...), acctScen(n)
+		b.Run(fmt.Sprintf("clients=%d", n), func(b *testing.B) {
+			for b.Loop() {
+				if r, found := Account(h, sc); !found || r.Verdict != Failed {
+					b.Fatalf("a refused burst accounted for: %v %s", found, r.Verdict)
+				}
+			}
+			b.ReportMetric(float64(len(h)), "events")
+		})
+	}
+}
