@@ -92,6 +92,8 @@ func TestLinkLaneTicksWhatTheLinkSaw(t *testing.T) {
 	sc.History = append(history.History{
 		{T: msd(2.5), Source: history.SrcLink, Kind: history.KindLinkAccept, Link: "s1", Conn: "127.0.0.1:40001"},
 		{T: msd(2.6), Source: history.SrcLink, Kind: history.KindLinkDialFail, Link: "s1", Conn: "127.0.0.1:40001", Reason: "connection refused"},
+		{T: msd(2.7), Source: history.SrcLink, Kind: history.KindLinkDead, Link: "s1", Reason: "accept tcp 127.0.0.1:40001: too many open files"},
+		{T: msd(2.8), Source: history.SrcHarness, Kind: history.KindEvidenceLost, Server: "s1", Reason: "event stream of [s1] from http://127.0.0.1:9000: gone"},
 	}, sc.History...)
 	tl := buildTimeline(sc, nil)
 	var link *tlLane
@@ -112,9 +114,17 @@ func TestLinkLaneTicksWhatTheLinkSaw(t *testing.T) {
 			}
 		}
 	}
-	want := []string{"tk-accept link took 127.0.0.1:40001 at 2.5ms", "tk-bad dial to the server failed for 127.0.0.1:40001 at 2.6ms: connection refused"}
+	want := []string{"tk-accept link took 127.0.0.1:40001 at 2.5ms", "tk-bad dial to the server failed for 127.0.0.1:40001 at 2.6ms: connection refused",
+		"tk-bad the link stopped taking connections at 2.7ms: accept tcp 127.0.0.1:40001: too many open files"}
 	if strings.Join(tips, "|") != strings.Join(want, "|") {
 		t.Fatalf("link ticks %q, want %q", tips, want)
+	}
+	lost := false
+	for _, tk := range tl.Ticks {
+		lost = lost || tk.Class == "tk-bad" && strings.HasPrefix(tk.Tip, "evidence lost at 2.8ms: event stream of [s1]")
+	}
+	if !lost {
+		t.Fatalf("no red tick for the evidence lost in %+v", tl.Ticks)
 	}
 }
 

@@ -495,7 +495,7 @@ func (l *layout) stepLane(h history.History) {
 	top := -1.0
 	for _, e := range h {
 		step := e.Kind == history.KindStep
-		problem := e.Source == history.SrcHarness && e.Kind == history.KindError
+		problem := e.Source == history.SrcHarness && (e.Kind == history.KindError || e.Kind == history.KindEvidenceLost)
 		if !step && !problem {
 			continue
 		}
@@ -505,7 +505,11 @@ func (l *layout) stepLane(h history.History) {
 		if step {
 			l.tick(top, rowH, e.T, "tk-step", fmt.Sprintf("step at %s: %s", ms(e.T), e.Attr("step")))
 		} else {
-			l.tick(top, rowH, e.T, "tk-bad", fmt.Sprintf("problem at %s: %s", ms(e.T), clip(e.Reason, 600)))
+			what := "problem"
+			if e.Kind == history.KindEvidenceLost {
+				what = "evidence lost"
+			}
+			l.tick(top, rowH, e.T, "tk-bad", fmt.Sprintf("%s at %s: %s", what, ms(e.T), clip(e.Reason, 600)))
 		}
 	}
 }

@@ -46,6 +46,9 @@ func init() {
 // endpoint, with its attributes and the run's URLs, and a remote handle
 // hands fakeserver.Do to it.
 func TestActionEndpoint(t *testing.T) {
+	testActed.Lock()
+	testActed.got = nil // the kind is registered once for the process; -count reruns this test
+	testActed.Unlock()
 	_, c := host(t, ServerConfig{Name: "s1", Kind: "control-test-kind"})
 	remote := NewServer("s1", "127.0.0.1:1", c, nil)
 	env := fakeserver.Env{URL: func(n string) (string, bool) { return "test://" + n, true }, Names: []string{"s1", "s2"}}
