@@ -22,10 +22,7 @@ import (
 // (check.Timeline: UNKNOWN).
 func judge(sc *scenario.Scenario, h history.History, hello driver.Hello, helloOK bool, problems []string) []CheckResult {
 	var out []CheckResult
-	expects := append([]scenario.Expect(nil), sc.Expect...)
-	for _, u := range check.UniversalsFor(sc) {
-		expects = append(expects, scenario.Expect{Check: u.Name, Requirement: u.Judges[0]})
-	}
+	expects := expectsOf(sc)
 	acct, unaccounted := safeAccount(sc, h)
 	slip, slipped := safeTimeline(sc, h)
 	for _, ex := range expects {
@@ -51,6 +48,18 @@ func judge(sc *scenario.Scenario, h history.History, hello driver.Hello, helloOK
 		out = append(out, cr)
 	}
 	return out
+}
+
+// expectsOf is every result a scenario gives, judged or not: its expects,
+// then the universal checks that speak of it (check.UniversalsFor). A run,
+// a scenario not run for its protocol and one its mode refused list the
+// same results.
+func expectsOf(sc *scenario.Scenario) []scenario.Expect {
+	expects := append([]scenario.Expect(nil), sc.Expect...)
+	for _, u := range check.UniversalsFor(sc) {
+		expects = append(expects, scenario.Expect{Check: u.Name, Requirement: u.Judges[0]})
+	}
+	return expects
 }
 
 // featDiscovery is the feature of a client library that is no router but

@@ -48,11 +48,7 @@ func speaks(hello driver.Hello, sc *scenario.Scenario) string {
 // UNIMPLEMENTED with the reason, the timeline never run.
 func notSpoken(sc *scenario.Scenario, why string) []CheckResult {
 	var out []CheckResult
-	expects := append([]scenario.Expect(nil), sc.Expect...)
-	for _, u := range check.UniversalsFor(sc) {
-		expects = append(expects, scenario.Expect{Check: u.Name, Requirement: u.Judges[0]})
-	}
-	for _, ex := range expects {
+	for _, ex := range expectsOf(sc) {
 		out = append(out, CheckResult{Scenario: sc.Name, File: sc.File, Requirement: ex.Requirement, Check: ex.Check,
 			Result: check.Result{Verdict: check.Unimplemented, Detail: why, Measurements: []check.Measurement{}}})
 	}

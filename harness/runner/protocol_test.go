@@ -190,3 +190,23 @@ func TestADriverOfTheScenariosProtocolIsRun(t *testing.T) {
 		}
 	}
 }
+
+// A scenario its mode refuses lists the results a run of it would give (its
+// expects and the universals), each UNSUPPORTED with the reason: a
+// scenario refused here and judged elsewhere line up in a merged matrix.
+func TestUnsupportedListsWhatARunWould(t *testing.T) {
+	sc := load(t, small)
+	const why = "this process needs about 41256 open files"
+	checks := unsupported(sc, why).Checks
+	if want := len(sc.Expect) + len(check.UniversalsFor(sc)); len(checks) != want || want <= len(sc.Expect) {
+		t.Fatalf("%d results, want %d (the expects and the universals): %+v", len(checks), want, checks)
+	}
+	for i, c := range checks {
+		if c.Verdict != check.Unsupported || c.Detail != why || c.Measurements == nil {
+			t.Errorf("result %d %s %s: %s %q, want UNSUPPORTED %q", i, c.Requirement, c.Check, c.Verdict, c.Detail, why)
+		}
+	}
+	if last := checks[len(checks)-1]; last.Requirement != "U1" || last.Check != "lifecycle" {
+		t.Errorf("last result %s %s, want U1 lifecycle", last.Requirement, last.Check)
+	}
+}

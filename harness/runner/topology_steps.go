@@ -64,7 +64,7 @@ func (t *run) recordLag() {
 // the reason. Not FAILED: the mode cannot do a step; the SDK did nothing wrong.
 func unsupported(sc *scenario.Scenario, why string) *Result {
 	res := &Result{Scenario: sc, History: history.History{}}
-	for _, ex := range sc.Expect {
+	for _, ex := range expectsOf(sc) {
 		res.Checks = append(res.Checks, CheckResult{Scenario: sc.Name, File: sc.File, Requirement: ex.Requirement, Check: ex.Check,
 			Result: check.Result{Verdict: check.Unsupported, Detail: why, Measurements: []check.Measurement{}}})
 	}
