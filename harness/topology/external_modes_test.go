@@ -94,7 +94,7 @@ func TestExternalModeReportsProcessFaultsUnsupported(t *testing.T) {
 	}
 	sc := loadNamed(t, "../../scenarios/process", "process-kill-failover")
 	res := runner.Run(context.Background(), sc, runner.Config{Driver: godriver.Factory(1), Topology: ext})
-	if len(res.Checks) != len(sc.Expect) || res.Failed() || len(res.History) != 0 || len(res.Problems) != 0 {
+	if len(res.Checks) != len(sc.Expect)+len(check.UniversalsFor(sc)) || res.Failed() || len(res.History) != 0 || len(res.Problems) != 0 {
 		t.Fatalf("checks %+v, history %d events, problems %v", res.Checks, len(res.History), res.Problems)
 	}
 	for _, c := range res.Checks {
