@@ -42,12 +42,6 @@ import (
 type acctView struct {
 	*view              // the index
 	sv    *sessionView // a connect counts when a server served its session
-
-	// Built once, on first use (refusalIndex): each client's explanation
-	// reads them, and a scan of the history per client grew with clients ×
-	// events × refusals (10,000 clients of a connect burst: minutes).
-	refusals  []history.Event          // failed handshakes, in history order
-	firstStep map[string]time.Duration // per server, when a step first acted on it
 }
 
 func newAcctView(v *view, sv *sessionView) *acctView { return &acctView{view: v, sv: sv} }
@@ -382,46 +376,48 @@ func (v *acctView) explained(c connectee, l *ledger) (why string, began time.Dur
 			return fmt.Sprintf("server %s killed at %s", k.Server, dur(k.T)), -1
 		}
 	}
-	v.refusalIndex()
-	i := sort.Search(len(v.refusals), func(i int) bool { return v.refusals[i].T >= from })
-	for _, e := range v.refusals[i:] {
+	ri := v.refusals()
+	i := sort.Search(len(ri.refused), func(i int) bool { return ri.refused[i].T >= from })
+	for _, e := range ri.refused[i:] {
 		if e.T > to {
 			break
 		}
-		if v.cServers[e.Server] && v.stepOn(e.Server, e.T) {
+		if at, ok := ri.firstStep[e.Server]; v.cServers[e.Server] && ok && at <= e.T {
 			return fmt.Sprintf("server %s refused its handshake at %s (%s), as the scenario asked", e.Server, dur(e.T), e.Reason), -1
 		}
 	}
 	return "", began
 }
 
-// refusalIndex builds the failed handshakes and each server's first step,
-// once.
-func (v *acctView) refusalIndex() {
-	if v.firstStep != nil {
-		return
-	}
-	v.firstStep = map[string]time.Duration{}
-	for _, e := range v.h {
-		switch {
-		case e.Kind == history.KindHandshake && !e.OK:
-			v.refusals = append(v.refusals, e)
-		case e.Kind == history.KindStep:
-			if s := stepServer(e); s != "" {
-				if _, ok := v.firstStep[s]; !ok {
-					v.firstStep[s] = e.T
+// refusalIndex is the failed handshakes, in history order, and per server
+// when a step first acted on it (a refusal the scenario asked for, such as
+// the mqtt kind's refuse_connack, follows that step). Derived once per
+// view: every unaccounted client's explanation reads it, and a scan of the
+// history per refusal per client took minutes at 10,000 clients.
+type refusalIndex struct {
+	refused   []history.Event
+	firstStep map[string]time.Duration
+}
+
+type refusalsKey struct{}
+
+func (v *acctView) refusals() refusalIndex {
+	return derive(v.memo, refusalsKey{}, func() refusalIndex {
+		ri := refusalIndex{firstStep: map[string]time.Duration{}}
+		for _, e := range v.h {
+			switch {
+			case e.Kind == history.KindHandshake && !e.OK:
+				ri.refused = append(ri.refused, e)
+			case e.Kind == history.KindStep:
+				if s := stepServer(e); s != "" {
+					if _, ok := ri.firstStep[s]; !ok {
+						ri.firstStep[s] = e.T
+					}
 				}
 			}
 		}
-	}
-}
-
-// stepOn reports whether a scenario step acted on server by t (a refusal
-// it asked for, such as the mqtt kind's refuse_connack).
-func (v *acctView) stepOn(server string, t time.Duration) bool {
-	v.refusalIndex()
-	at, ok := v.firstStep[server]
-	return ok && at <= t
+		return ri
+	})
 }
 
 // stepServer is the server a fired step acted on ("" for none). Histories

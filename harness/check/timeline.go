@@ -74,7 +74,7 @@ func Timeline(h history.History, sc *scenario.Scenario) (Result, bool) {
 		return Result{}, false
 	}
 	r := j.result(0, "")
-	r.Detail = fmt.Sprintf("%s: nothing is judged of the SDK against a link the scenario did not ask for", r.Detail)
+	r.Detail = fmt.Sprintf("%s: nothing is judged of the SDK in a run the harness did not carry out as the scenario asked", r.Detail)
 	return r, true
 }
 
